@@ -1,0 +1,45 @@
+/**
+ * The single DynamoDB table and its key design. One table, generic key attributes, every
+ * entity's keys built here and nowhere else (docs/architecture.md, "Data model").
+ *
+ *   pk (S) / sk (S)        primary key
+ *   gsi1pk / gsi1sk (S)    GSI1: listings across partitions (platforms, outbox backlog, cohorts)
+ *   expiresAt (N)          TTL in epoch seconds. DynamoDB deletes late: readers must ignore
+ *                          expired items themselves (isExpired below).
+ */
+export const TABLE_KEYS = {
+  pk: "pk",
+  sk: "sk",
+  gsi1: "gsi1",
+  gsi1pk: "gsi1pk",
+  gsi1sk: "gsi1sk",
+  ttl: "expiresAt",
+} as const;
+
+export const keys = {
+  // Platform registrations (admin-managed, not course scoped).
+  platform: (issuer: string, clientId: string) => ({ pk: `PLATFORM#${issuer}`, sk: `CLIENT#${clientId}` }),
+  platformsOfIssuer: (issuer: string) => ({ pk: `PLATFORM#${issuer}`, skPrefix: "CLIENT#" }),
+  deployment: (issuer: string, clientId: string, deploymentId: string) => ({
+    pk: `PLATFORM#${issuer}`,
+    sk: `CLIENT#${clientId}#DEPLOYMENT#${deploymentId}`,
+  }),
+  platformListing: { gsi1pk: "PLATFORMS" },
+
+  // Single-use OIDC login state and nonce (short TTL).
+  loginState: (state: string) => ({ pk: `STATE#${state}`, sk: "STATE" }),
+  usedNonce: (issuer: string, nonce: string) => ({ pk: `NONCE#${issuer}#${nonce}`, sk: "NONCE" }),
+
+  // Tool signing keys and secrets (skeleton; KMS in the hardening issue).
+  toolKey: (kid: string) => ({ pk: "TOOLKEY", sk: `KID#${kid}` }),
+  toolKeys: { pk: "TOOLKEY" },
+  toolSecret: (name: string) => ({ pk: "TOOLSECRET", sk: name }),
+
+  // Course-scoped records: pk = courseScopeKey(course) from domain/tenancy.ts.
+  enrolment: (scope: string, userId: string) => ({ pk: scope, sk: `ENROLMENT#${userId}` }),
+  enrolments: (scope: string) => ({ pk: scope, skPrefix: "ENROLMENT#" }),
+} as const;
+
+export function isExpired(item: { expiresAt?: unknown }, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+  return typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds;
+}

@@ -1,0 +1,32 @@
+import { defineConfig } from "vitest/config";
+
+// Test layers, told apart by folder (conventions.md §7):
+// unit: no network, AWS SDK faked at the client; integration: DynamoDB Local, s3rver and the
+// LRS double on loopback, started by the tests themselves; infra: CDK Template assertions;
+// browser: headless Debian chromium driven by playwright-core.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.{ts,tsx}"], environment: "node" } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.{ts,tsx}"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      { test: { name: "infra", include: ["test/infra/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
