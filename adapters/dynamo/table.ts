@@ -40,6 +40,9 @@ export const keys = {
   enrolments: (scope: string) => ({ pk: scope, skPrefix: "ENROLMENT#" }),
 } as const;
 
-export function isExpired(item: { expiresAt?: unknown }, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+export function isExpired(
+  item: { expiresAt?: unknown },
+  nowSeconds = Math.floor(Date.now() / 1000),
+): boolean {
   return typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds;
 }

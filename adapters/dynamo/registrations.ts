@@ -1,0 +1,166 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "../../lti-tool/ports.js";
+import { keys, TABLE_KEYS } from "./table.js";
+
+const PlatformItemSchema = z.object({
+  issuer: z.string(),
+  clientId: z.string(),
+  authUrl: z.string(),
+  tokenUrl: z.string(),
+  jwksUrl: z.string(),
+  authServer: z.string().optional(),
+  name: z.string().optional(),
+  productFamily: z.string().optional(),
+  createdAt: z.string(),
+  lastLaunchAt: z.string().optional(),
+});
+const DeploymentItemSchema = z.object({
+  issuer: z.string(),
+  clientId: z.string(),
+  deploymentId: z.string(),
+  createdAt: z.string(),
+  lastLaunchAt: z.string().optional(),
+});
+
+function toPlatform(item: Record<string, unknown>): PlatformRegistration {
+  return PlatformItemSchema.parse(item);
+}
+function toDeployment(item: Record<string, unknown>): DeploymentRecord {
+  return DeploymentItemSchema.parse(item);
+}
+
+export class DynamoRegistrationStore implements RegistrationStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async platformsByIssuer(issuer: string): Promise<PlatformRegistration[]> {
+    const k = keys.platformsOfIssuer(issuer);
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :sk)",
+        ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk, "#sk": TABLE_KEYS.sk },
+        ExpressionAttributeValues: { ":pk": k.pk, ":sk": k.skPrefix },
+      }),
+    );
+    return (out.Items ?? []).filter((i) => i.kind === "platform").map(toPlatform);
+  }
+
+  async getPlatform(issuer: string, clientId: string): Promise<PlatformRegistration | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.platform(issuer, clientId) }),
+    );
+    return out.Item ? toPlatform(out.Item) : undefined;
+  }
+
+  async getDeployment(
+    issuer: string,
+    clientId: string,
+    deploymentId: string,
+  ): Promise<DeploymentRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.deployment(issuer, clientId, deploymentId) }),
+    );
+    return out.Item ? toDeployment(out.Item) : undefined;
+  }
+
+  async savePlatform(platform: PlatformRegistration, deploymentIds: readonly string[]): Promise<void> {
+    const platformItem = {
+      ...keys.platform(platform.issuer, platform.clientId),
+      ...keys.platformListing,
+      [TABLE_KEYS.gsi1sk]: `${platform.issuer}#${platform.clientId}`,
+      kind: "platform",
+      ...platform,
+    };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: platformItem }));
+    for (const deploymentId of deploymentIds) {
+      await this.addDeployment({
+        issuer: platform.issuer,
+        clientId: platform.clientId,
+        deploymentId,
+        createdAt: platform.createdAt,
+      });
+    }
+  }
+
+  async addDeployment(d: DeploymentRecord): Promise<void> {
+    // if_not_exists keeps the first createdAt and any lastLaunchAt on re-registration.
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.deployment(d.issuer, d.clientId, d.deploymentId),
+        UpdateExpression:
+          "SET kind = :kind, issuer = :iss, clientId = :cid, deploymentId = :dep, createdAt = if_not_exists(createdAt, :at)",
+        ExpressionAttributeValues: {
+          ":kind": "deployment",
+          ":iss": d.issuer,
+          ":cid": d.clientId,
+          ":dep": d.deploymentId,
+          ":at": d.createdAt,
+        },
+      }),
+    );
+  }
+
+  async listPlatforms(): Promise<{ platform: PlatformRegistration; deployments: DeploymentRecord[] }[]> {
+    const platforms: PlatformRegistration[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_KEYS.gsi1,
+          KeyConditionExpression: "#g = :g",
+          ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
+          ExpressionAttributeValues: { ":g": keys.platformListing.gsi1pk },
+          ExclusiveStartKey: start,
+        }),
+      );
+      platforms.push(...(out.Items ?? []).map(toPlatform));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const result = [];
+    for (const platform of platforms) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :sk)",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk, "#sk": TABLE_KEYS.sk },
+          ExpressionAttributeValues: {
+            ":pk": keys.platform(platform.issuer, platform.clientId).pk,
+            ":sk": `CLIENT#${platform.clientId}#DEPLOYMENT#`,
+          },
+        }),
+      );
+      result.push({ platform, deployments: (out.Items ?? []).map(toDeployment) });
+    }
+    return result;
+  }
+
+  async recordLaunch(issuer: string, clientId: string, deploymentId: string, at: string): Promise<void> {
+    const set = (key: Record<string, string>) =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "SET lastLaunchAt = :at",
+          ConditionExpression: "attribute_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+          ExpressionAttributeValues: { ":at": at },
+        }),
+      );
+    await Promise.all([
+      set(keys.platform(issuer, clientId)),
+      set(keys.deployment(issuer, clientId, deploymentId)),
+    ]);
+  }
+}

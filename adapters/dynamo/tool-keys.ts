@@ -1,0 +1,96 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
+import { keys, TABLE_KEYS } from "./table.js";
+
+const JwkSchema = z.record(z.string(), z.unknown());
+const ToolKeyItemSchema = z.object({
+  kid: z.string(),
+  alg: z.literal("RS256"),
+  publicJwk: JwkSchema,
+  privateJwk: JwkSchema,
+  createdAt: z.string(),
+  supersededAt: z.string().optional(),
+});
+
+/**
+ * Skeleton key store for AWS: keys live in the table (encrypted at rest by its KMS key),
+ * readable only by the web function. The hardening issue replaces it with a KMS signer
+ * (infra/README.md, "How keys will be held in AWS").
+ */
+export class DynamoToolKeyStore implements ToolKeyStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async listKeys(): Promise<ToolKey[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+        ExpressionAttributeValues: { ":pk": keys.toolKeys.pk },
+      }),
+    );
+    return (out.Items ?? []).map((i) => ToolKeyItemSchema.parse(i));
+  }
+
+  async addKey(key: ToolKey): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.toolKey(key.kid), kind: "tool-key", ...key },
+        ConditionExpression: "attribute_not_exists(#pk)",
+        ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+      }),
+    );
+  }
+
+  async markSuperseded(kid: string, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.toolKey(kid),
+        UpdateExpression: "SET supersededAt = :at",
+        ExpressionAttributeValues: { ":at": at },
+      }),
+    );
+  }
+
+  async removeKey(kid: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.toolKey(kid) }));
+  }
+
+  async getOrCreateSecret(name: string, create: () => Uint8Array): Promise<Uint8Array> {
+    const key = keys.toolSecret(name);
+    const existing = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (typeof existing.Item?.value === "string") return Buffer.from(existing.Item.value, "base64");
+    const value = create();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, kind: "tool-secret", value: Buffer.from(value).toString("base64") },
+          ConditionExpression: "attribute_not_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+        }),
+      );
+      return value;
+    } catch (error) {
+      // Another cold start created it first: use theirs, so every instance shares one secret.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.getOrCreateSecret(name, create);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
+
+const FileSchema = z.object({
+  keys: z.array(
+    z.object({
+      kid: z.string(),
+      alg: z.literal("RS256"),
+      publicJwk: z.record(z.string(), z.unknown()),
+      privateJwk: z.record(z.string(), z.unknown()),
+      createdAt: z.string(),
+      supersededAt: z.string().optional(),
+    }),
+  ),
+  secrets: z.record(z.string(), z.string()),
+});
+type KeyFile = z.infer<typeof FileSchema>;
+
+/**
+ * Local key store: one JSON file, mode 0600, in the git-ignored data folder. Generated on
+ * first start; never printed. Only `npm start` and the CLIs use it.
+ */
+export class FileToolKeyStore implements ToolKeyStore {
+  constructor(private readonly path: string) {}
+
+  private read(): KeyFile {
+    if (!existsSync(this.path)) return { keys: [], secrets: {} };
+    const parsed = FileSchema.safeParse(JSON.parse(readFileSync(this.path, "utf8")));
+    if (!parsed.success) {
+      throw new Error(
+        `The key file ${this.path} is damaged. Move it away to generate new keys (platforms must then re-fetch the JWKS).`,
+      );
+    }
+    return parsed.data;
+  }
+
+  private write(file: KeyFile): void {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(file, null, 2), { mode: 0o600 });
+    renameSync(tmp, this.path);
+    chmodSync(this.path, 0o600);
+  }
+
+  async listKeys(): Promise<ToolKey[]> {
+    return this.read().keys;
+  }
+  async addKey(key: ToolKey): Promise<void> {
+    const file = this.read();
+    file.keys.push(key);
+    this.write(file);
+  }
+  async markSuperseded(kid: string, at: string): Promise<void> {
+    const file = this.read();
+    for (const k of file.keys) if (k.kid === kid) k.supersededAt = at;
+    this.write(file);
+  }
+  async removeKey(kid: string): Promise<void> {
+    const file = this.read();
+    file.keys = file.keys.filter((k) => k.kid !== kid);
+    this.write(file);
+  }
+  async getOrCreateSecret(name: string, create: () => Uint8Array): Promise<Uint8Array> {
+    const file = this.read();
+    const existing = file.secrets[name];
+    if (existing) return Buffer.from(existing, "base64");
+    const value = create();
+    file.secrets[name] = Buffer.from(value).toString("base64");
+    this.write(file);
+    return value;
+  }
+}

@@ -1,0 +1,256 @@
+import { z } from "zod";
+
+/**
+ * The domain events of the product: every step of a candidate's preparation that a provider
+ * wants to see in their Learning Record Store. Each event is a fact that already happened; the
+ * xAPI statement builders (statements/) turn one event into one statement, and the statement id
+ * is derived from the event's identity, so recording the same event twice yields the same
+ * statement (docs/architecture.md, shared/guides/xapi.md).
+ *
+ * Events are plain data validated by zod at the boundary where they are created. Identifiers
+ * that end up in activity IRIs (module, question, evidence, feedback ids, framework ids) are
+ * restricted to IRI-safe characters so no escaping can make two ids collide.
+ */
+
+/** A path segment that is safe in an IRI without escaping (RFC 3986 unreserved characters). */
+const SegmentSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits and . _ ~ - only (at most 128)");
+
+/** BCP 47 / RFC 5646 language tag as LTI sends it (`en`, `en-GB`, `cy`; Moodle may send `en_GB`). */
+export const LocaleSchema = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, "a language tag such as en, en-GB or cy")
+  .transform((tag) => tag.replace(/_/g, "-"));
+
+/**
+ * A standard of a versioned framework (the England HLTA standards are one framework version;
+ * Wales has its own). Never a bare number: the same number means different things in
+ * different frameworks and versions.
+ */
+export const StandardRefSchema = z.object({
+  frameworkId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a lower-case slug such as hlta-england"),
+  frameworkVersion: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/, "a version such as 2007 or 1.0"),
+  number: z.number().int().min(1).max(999),
+});
+export type StandardRef = z.infer<typeof StandardRefSchema>;
+
+const StandardsSchema = z.array(StandardRefSchema).max(100);
+
+/** The tenant (LTI deployment) and course (LTI context) the event happened in: a CourseRef plus its title. */
+export const EventCourseSchema = z.object({
+  issuer: z.string().min(1),
+  clientId: z.string().min(1),
+  deploymentId: z.string().min(1),
+  contextId: z.string().min(1),
+  title: z.string().min(1).max(500).optional(),
+});
+export type EventCourse = z.infer<typeof EventCourseSchema>;
+
+/** The person the event is about, as the LTI launch identified them. */
+export const EventActorSchema = z.object({
+  /** LTI `iss` of the platform. */
+  iss: z.string().min(1),
+  /** LTI `sub`: stable, pseudonymous user id within the platform. */
+  sub: z.string().min(1).max(255),
+  name: z.string().min(1).max(500).optional(),
+  email: z.email().optional(),
+});
+export type EventActor = z.infer<typeof EventActorSchema>;
+
+const EnvelopeShape = {
+  /**
+   * Stable identity of the event within its tenant. The statement id is a UUIDv5 of it, so an
+   * event recorded twice (a retried request) produces the same statement, never a duplicate.
+   */
+  eventId: z.string().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: true }),
+  course: EventCourseSchema,
+  actor: EventActorSchema,
+  /** The enrolment's xAPI registration (one UUID per candidate enrolment). */
+  registration: z.uuid(),
+  locale: LocaleSchema,
+};
+
+function event<T extends string, P extends z.ZodType>(type: T, payload: P) {
+  return z.object({ ...EnvelopeShape, type: z.literal(type), payload });
+}
+
+export const LaunchedSchema = event(
+  "launched",
+  z.object({
+    resourceLinkId: z.string().min(1).max(255),
+    resourceTitle: z.string().min(1).max(500).optional(),
+  }),
+);
+
+const ModulePayloadShape = {
+  moduleId: SegmentSchema,
+  moduleTitle: z.string().min(1).max(500).optional(),
+  /** Standards the module bears on. */
+  standards: StandardsSchema.default([]),
+};
+
+export const ModuleAttemptedSchema = event("module.attempted", z.object(ModulePayloadShape));
+
+export const ModuleAnsweredSchema = event(
+  "module.answered",
+  z.object({
+    ...ModulePayloadShape,
+    questionId: SegmentSchema,
+    questionText: z.string().min(1).max(1000).optional(),
+    /** The candidate's response in the xAPI response format for the question type. */
+    response: z.string().max(4000),
+    correct: z.boolean(),
+  }),
+);
+
+export const ModuleCompletedSchema = event("module.completed", z.object(ModulePayloadShape));
+
+/** A score: `scaled` in [0, 1] (xAPI allows [-1, 1]; a module score is never negative). */
+export const ScoreSchema = z
+  .object({
+    scaled: z.number().min(0).max(1),
+    raw: z.number().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  })
+  .refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, "min must not exceed max")
+  .refine(
+    (s) =>
+      s.raw === undefined ||
+      ((s.min === undefined || s.raw >= s.min) && (s.max === undefined || s.raw <= s.max)),
+    "raw must lie between min and max",
+  );
+
+export const ModulePassedSchema = event(
+  "module.passed",
+  z.object({ ...ModulePayloadShape, score: ScoreSchema }),
+);
+
+export const StandardProgressedSchema = event(
+  "standard.progressed",
+  z.object({ standard: StandardRefSchema, progress: z.number().int().min(0).max(100) }),
+);
+
+export const StandardMasteredSchema = event("standard.mastered", z.object({ standard: StandardRefSchema }));
+
+const EvidenceIdShape = { evidenceId: SegmentSchema, title: z.string().min(1).max(500).optional() };
+
+export const EvidenceUploadedSchema = event(
+  "evidence.uploaded",
+  z.object({
+    ...EvidenceIdShape,
+    mediaType: z.string().min(1).max(200).optional(),
+    standards: StandardsSchema.default([]),
+  }),
+);
+
+export const EvidenceMappedSchema = event(
+  "evidence.mapped",
+  z.object({ ...EvidenceIdShape, standards: StandardsSchema.min(1) }),
+);
+
+export const EvidenceRemovedSchema = event("evidence.removed", z.object(EvidenceIdShape));
+
+/** Written tasks 1–3 describe one led session each; task 4 covers the standards not met in 1–3. */
+export const WrittenTaskNumberSchema = z.number().int().min(1).max(4);
+
+export const WrittenTaskDraftedSchema = event(
+  "written_task.drafted",
+  z.object({ taskNumber: WrittenTaskNumberSchema, standards: StandardsSchema.default([]) }),
+);
+
+export const WrittenTaskSubmittedSchema = event(
+  "written_task.submitted",
+  z.object({ taskNumber: WrittenTaskNumberSchema, standards: StandardsSchema.default([]) }),
+);
+
+/** What a piece of formative feedback is about. */
+export const FeedbackSubjectSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("written_task"), taskNumber: WrittenTaskNumberSchema }),
+  z.object({ kind: z.literal("evidence_file") }),
+  z.object({ kind: z.literal("general") }),
+]);
+
+export const FeedbackReceivedSchema = event(
+  "feedback.received",
+  z.object({
+    feedbackId: SegmentSchema,
+    about: FeedbackSubjectSchema,
+    standards: StandardsSchema.default([]),
+  }),
+);
+
+export const EvidenceFileSubmittedSchema = event(
+  "evidence_file.submitted",
+  z.object({ standards: StandardsSchema.default([]) }),
+);
+
+export const AssessmentBookedSchema = event("assessment.booked", z.object({ assessmentDate: z.iso.date() }));
+
+/** HNAP wording: Standards Met; Partial Reassessment (some standards re-examined); Standards Not Met. */
+export const AssessmentOutcomeSchema = z.enum(["standards_met", "partial_reassessment", "standards_not_met"]);
+export type AssessmentOutcome = z.infer<typeof AssessmentOutcomeSchema>;
+
+export const OutcomeRecordedSchema = event(
+  "outcome.recorded",
+  z
+    .object({ outcome: AssessmentOutcomeSchema, standardsToReexamine: StandardsSchema.default([]) })
+    // The number of standards that separates partial from not met is the provider's rule
+    // (HNAP: 1–3), so only the shape is checked here, never the count.
+    .refine((p) => p.outcome !== "standards_met" || p.standardsToReexamine.length === 0, {
+      message: "standards met leaves no standard to re-examine",
+      path: ["standardsToReexamine"],
+    })
+    .refine((p) => p.outcome !== "partial_reassessment" || p.standardsToReexamine.length > 0, {
+      message: "a partial reassessment names the standards to re-examine",
+      path: ["standardsToReexamine"],
+    }),
+);
+
+export const DomainEventSchema = z.discriminatedUnion("type", [
+  LaunchedSchema,
+  ModuleAttemptedSchema,
+  ModuleAnsweredSchema,
+  ModuleCompletedSchema,
+  ModulePassedSchema,
+  StandardProgressedSchema,
+  StandardMasteredSchema,
+  EvidenceUploadedSchema,
+  EvidenceMappedSchema,
+  EvidenceRemovedSchema,
+  WrittenTaskDraftedSchema,
+  WrittenTaskSubmittedSchema,
+  FeedbackReceivedSchema,
+  EvidenceFileSubmittedSchema,
+  AssessmentBookedSchema,
+  OutcomeRecordedSchema,
+]);
+
+export type DomainEvent = z.infer<typeof DomainEventSchema>;
+/** The input shape (defaults not yet applied), for code that creates events. */
+export type DomainEventInput = z.input<typeof DomainEventSchema>;
+export type DomainEventType = DomainEvent["type"];
+export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+
+export type Launched = EventOfType<"launched">;
+export type ModuleAttempted = EventOfType<"module.attempted">;
+export type ModuleAnswered = EventOfType<"module.answered">;
+export type ModuleCompleted = EventOfType<"module.completed">;
+export type ModulePassed = EventOfType<"module.passed">;
+export type StandardProgressed = EventOfType<"standard.progressed">;
+export type StandardMastered = EventOfType<"standard.mastered">;
+export type EvidenceUploaded = EventOfType<"evidence.uploaded">;
+export type EvidenceMapped = EventOfType<"evidence.mapped">;
+export type EvidenceRemoved = EventOfType<"evidence.removed">;
+export type WrittenTaskDrafted = EventOfType<"written_task.drafted">;
+export type WrittenTaskSubmitted = EventOfType<"written_task.submitted">;
+export type FeedbackReceived = EventOfType<"feedback.received">;
+export type EvidenceFileSubmitted = EventOfType<"evidence_file.submitted">;
+export type AssessmentBooked = EventOfType<"assessment.booked">;
+export type OutcomeRecorded = EventOfType<"outcome.recorded">;
+
+export const DOMAIN_EVENT_TYPES = DomainEventSchema.options.map(
+  (o) => o.shape.type.value,
+) as readonly DomainEventType[];

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import hltaEngland from "./frameworks/hlta-england.v1.0.0.json" with { type: "json" };
+
+/**
+ * A standards framework is versioned data, never code: the count, numbering and grouping come
+ * from the file (a provider may import the official wording, Wales has its own framework).
+ */
+const LocalisedSchema = z.object({ en: z.string().min(1), cy: z.string().min(1).optional() });
+
+export const FrameworkSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/),
+    title: LocalisedSchema,
+    jurisdiction: z.enum(["england", "wales"]),
+    stem: LocalisedSchema,
+    groups: z
+      .array(z.object({ id: z.string().min(1), title: LocalisedSchema, parent: z.string().optional() }))
+      .min(1),
+    standards: z
+      .array(
+        z.object({
+          number: z.number().int().positive(),
+          group: z.string().min(1),
+          label: LocalisedSchema,
+          labelVerified: z.boolean(),
+        }),
+      )
+      .min(1),
+  })
+  .superRefine((fw, ctx) => {
+    const groups = new Set(fw.groups.map((g) => g.id));
+    const seen = new Set<number>();
+    fw.standards.forEach((s, i) => {
+      if (!groups.has(s.group)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["standards", i, "group"],
+          message: `unknown group ${s.group}`,
+        });
+      }
+      if (seen.has(s.number)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["standards", i, "number"],
+          message: `duplicate standard ${s.number}`,
+        });
+      }
+      seen.add(s.number);
+    });
+  });
+
+export type Framework = z.infer<typeof FrameworkSchema>;
+export type Standard = Framework["standards"][number];
+export type StandardGroup = Framework["groups"][number];
+
+export interface StandardRef {
+  frameworkId: string;
+  frameworkVersion: string;
+  number: number;
+}
+
+export function parseFramework(data: unknown): Framework {
+  return FrameworkSchema.parse(data);
+}
+
+/** The framework a course uses when its provider has not chosen another. */
+export const DEFAULT_FRAMEWORK: Framework = parseFramework(hltaEngland);
+
+export function standardsByGroup(fw: Framework): { group: StandardGroup; standards: Standard[] }[] {
+  return fw.groups.map((group) => ({
+    group,
+    standards: fw.standards.filter((s) => s.group === group.id).sort((a, b) => a.number - b.number),
+  }));
+}
+
+export function localised(text: { en: string; cy?: string | undefined }, locale: string | undefined): string {
+  return locale?.toLowerCase().startsWith("cy") && text.cy ? text.cy : text.en;
+}

@@ -1,0 +1,40 @@
+/**
+ * Structured JSON logs (one line each, CloudWatch-friendly). Callers pass fields, never
+ * tokens or secrets; `redact` drops the well-known sensitive names as a second line of defence.
+ */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const SENSITIVE = /^(id_token|token|jwt|password|secret|authorization|cookie|privateJwk|credentials?|s)$/i;
+
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (value instanceof Error) {
+    return {
+      name: value.name,
+      message: value.message,
+      ...(value.cause ? { cause: redact(value.cause, depth + 1) } : {}),
+    };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SENSITIVE.test(k) ? "[redacted]" : redact(v, depth + 1)]),
+  );
+}
+
+export function jsonLogger(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
+  const emit = (level: string, message: string, fields?: Record<string, unknown>) =>
+    write(
+      JSON.stringify({ level, time: new Date().toISOString(), message, ...(redact(fields ?? {}) as object) }),
+    );
+  return {
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+  };
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

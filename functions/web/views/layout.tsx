@@ -1,0 +1,36 @@
+import type { Child } from "hono/jsx";
+
+const CSS = `
+:root{--ink:#1b1b1b;--muted:#505a5f;--accent:#1d70b8;--ok:#00703c;--warn:#b58800;--bad:#d4351c;--line:#b1b4b6;--bg:#fff;--soft:#f3f2f1}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);background:var(--bg)}
+main{max-width:60rem;margin:0 auto;padding:1rem 1.25rem 3rem}
+h1{font-size:1.75rem;margin:.5rem 0 1rem}h2{font-size:1.25rem;margin:1.75rem 0 .5rem}
+a{color:var(--accent)}a:focus,button:focus{outline:3px solid #ffdd00;outline-offset:0}
+.lede{color:var(--muted);max-width:45rem}
+.standards{list-style:none;padding:0;margin:0;border-top:1px solid var(--line)}
+.standards li{display:flex;gap:1rem;align-items:baseline;padding:.5rem 0;border-bottom:1px solid var(--line)}
+.standards .num{font-weight:700;min-width:2.5rem}.standards .label{flex:1}
+.status{font-size:.875rem;padding:.1rem .5rem;border-radius:2px;background:var(--soft);white-space:nowrap}
+.progress{margin:1rem 0;max-width:30rem}.progress progress{width:100%;height:1rem}
+.panel{border-left:5px solid var(--accent);background:var(--soft);padding:.75rem 1rem;margin:1rem 0}
+.error{border-left-color:var(--bad)}
+.ref{color:var(--muted);font-size:.875rem}
+.button{display:inline-block;background:var(--ok);color:#fff;border:0;padding:.5rem 1rem;font-size:1rem;text-decoration:none;cursor:pointer;border-radius:0}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line)}
+`;
+
+export function Layout(props: { title: string; lang?: string; children?: Child }) {
+  return (
+    <html lang={props.lang?.toLowerCase().startsWith("cy") ? "cy" : "en-GB"}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title}</title>
+        <style>{CSS}</style>
+      </head>
+      <body>
+        <main id="main">{props.children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,105 @@
+import { AppError } from "../domain/errors.js";
+
+/**
+ * LTI launch and login failures. Each has a stable `code` (tests assert on it) and a message
+ * in plain words for the person in front of the LMS; the technical detail goes to the log
+ * through `context`.
+ */
+export abstract class LtiError extends AppError {
+  readonly status: number = 400;
+  readonly title: string = "The launch from your LMS could not be completed";
+}
+
+export class InvalidLoginRequestError extends LtiError {
+  readonly code = "lti.invalid_login_request";
+}
+export class UnregisteredPlatformError extends LtiError {
+  readonly code = "lti.unregistered_platform";
+}
+export class AmbiguousClientError extends LtiError {
+  readonly code = "lti.ambiguous_client";
+}
+export class UnregisteredDeploymentError extends LtiError {
+  readonly code = "lti.unregistered_deployment";
+}
+export class PlatformReturnedError extends LtiError {
+  readonly code = "lti.platform_error";
+}
+export class InvalidLaunchRequestError extends LtiError {
+  readonly code = "lti.invalid_launch_request";
+}
+/** `state` was never issued, or has expired. */
+export class UnknownStateError extends LtiError {
+  readonly code = "lti.unknown_state";
+}
+/** `state` was issued but already used once. */
+export class StateReplayedError extends LtiError {
+  readonly code = "lti.state_replayed";
+}
+/** The browser that finished the launch is not the one that started it (no or wrong binding). */
+export class StateNotBoundError extends LtiError {
+  readonly code = "lti.state_not_bound";
+  override readonly status = 401;
+}
+export class MalformedTokenError extends LtiError {
+  readonly code = "lti.malformed_token";
+}
+export class UnsupportedAlgorithmError extends LtiError {
+  readonly code = "lti.unsupported_algorithm";
+}
+export class MissingKidError extends LtiError {
+  readonly code = "lti.missing_kid";
+}
+export class UnknownKidError extends LtiError {
+  readonly code = "lti.unknown_kid";
+}
+export class InvalidSignatureError extends LtiError {
+  readonly code = "lti.invalid_signature";
+}
+export class PlatformJwksUnavailableError extends LtiError {
+  readonly code = "lti.platform_jwks_unavailable";
+  override readonly status = 502;
+}
+export class IssuerMismatchError extends LtiError {
+  readonly code = "lti.issuer_mismatch";
+}
+export class AudienceMismatchError extends LtiError {
+  readonly code = "lti.audience_mismatch";
+}
+export class AuthorizedPartyMismatchError extends LtiError {
+  readonly code = "lti.azp_mismatch";
+}
+export class TokenExpiredError extends LtiError {
+  readonly code = "lti.token_expired";
+}
+export class InvalidIssuedAtError extends LtiError {
+  readonly code = "lti.invalid_iat";
+}
+export class NonceMismatchError extends LtiError {
+  readonly code = "lti.nonce_mismatch";
+}
+export class NonceReplayedError extends LtiError {
+  readonly code = "lti.nonce_replayed";
+}
+export class UnsupportedVersionError extends LtiError {
+  readonly code = "lti.unsupported_version";
+}
+export class UnknownMessageTypeError extends LtiError {
+  readonly code = "lti.unknown_message_type";
+}
+/** Required claims missing or malformed; `issues` names each claim. */
+export class InvalidClaimsError extends LtiError {
+  readonly code = "lti.invalid_claims";
+  constructor(
+    userMessage: string,
+    readonly issues: readonly { path: string; message: string }[],
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(userMessage, options);
+  }
+}
+export class InvalidSessionError extends AppError {
+  readonly status = 401;
+  readonly code = "session.invalid";
+  readonly title = "Your session has ended";
+}

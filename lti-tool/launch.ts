@@ -1,0 +1,269 @@
+import { compactVerify, decodeProtectedHeader, importJWK, type ProtectedHeaderParameters } from "jose";
+import { issuesFromZod } from "../domain/errors.js";
+import type { CourseRef, TenantRef } from "../domain/tenancy.js";
+import {
+  CLAIM,
+  CLAIM_SCHEMAS,
+  type LaunchClaims,
+  LTI_VERSION,
+  MESSAGE_TYPES,
+  type MessageType,
+  type ResourceLinkClaims,
+} from "./claims.js";
+import { sha256b64url } from "./crypto.js";
+import {
+  AudienceMismatchError,
+  AuthorizedPartyMismatchError,
+  InvalidClaimsError,
+  InvalidIssuedAtError,
+  InvalidSignatureError,
+  IssuerMismatchError,
+  MalformedTokenError,
+  MissingKidError,
+  NonceMismatchError,
+  TokenExpiredError,
+  UnknownKidError,
+  UnknownMessageTypeError,
+  UnregisteredPlatformError,
+  UnsupportedAlgorithmError,
+  UnsupportedVersionError,
+} from "./errors.js";
+import { unregisteredDeployment } from "./login.js";
+import type { PlatformJwksCache } from "./platform-jwks.js";
+import type { LoginState, LoginStateStore, PlatformRegistration, RegistrationStore } from "./ports.js";
+import { primaryRole, type ToolRole } from "./roles.js";
+
+export interface LaunchDeps {
+  registrations: RegistrationStore;
+  states: LoginStateStore;
+  platformKeys: PlatformJwksCache;
+  now?: () => Date;
+  /** Clock skew allowed on exp/iat (Moodle's tokens live only 60 s). */
+  clockSkewSeconds?: number;
+  /** An iat older than this is absurd, whatever exp says. */
+  maxTokenAgeSeconds?: number;
+}
+
+export interface LaunchInput {
+  idToken: string;
+  state: string;
+  /** The browser secret from the state cookie or from platform storage; undefined if neither came. */
+  browserSecret: string | undefined;
+}
+
+export interface ValidatedLaunch {
+  messageType: MessageType;
+  claims: LaunchClaims;
+  platform: PlatformRegistration;
+  tenant: TenantRef;
+  course: CourseRef;
+  user: {
+    sub: string;
+    name?: string;
+    email?: string;
+    locale?: string;
+    ltiRoles: string[];
+    role: ToolRole | undefined;
+  };
+  loginState: LoginState;
+}
+
+/**
+ * Validate an LTI 1.3 launch (Security Framework §5.1.3; LTI Core §5.1.2), cheapest check
+ * first: state and browser binding (consumed once), signature, iss/aud/azp/exp/iat, nonce,
+ * then the message's claims and the deployment.
+ */
+export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Promise<ValidatedLaunch> {
+  const now = deps.now?.() ?? new Date();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const skew = deps.clockSkewSeconds ?? 30;
+
+  // 1. State: issued by us, bound to this browser, never used before.
+  const bindingHash = input.browserSecret ? sha256b64url(input.browserSecret) : "";
+  const loginState = await deps.states.consumeState(input.state, bindingHash, nowSeconds);
+
+  const platform = await deps.registrations.getPlatform(loginState.issuer, loginState.clientId);
+  if (!platform) {
+    throw new UnregisteredPlatformError(
+      `The LMS at ${loginState.issuer} was unregistered while you were launching. Ask your LMS administrator.`,
+      { context: { issuer: loginState.issuer, clientId: loginState.clientId } },
+    );
+  }
+
+  // 2. Signature: RS256 only, key chosen by kid from the platform's JWKS.
+  const payload = await verifySignature(input.idToken, platform, deps.platformKeys);
+
+  // 3. Registered claims.
+  checkRegisteredClaims(payload, platform, nowSeconds, skew, deps.maxTokenAgeSeconds ?? 600);
+
+  // 4. Nonce: the one issued with this state, used once.
+  if (payload.nonce !== loginState.nonce) {
+    throw new NonceMismatchError(
+      "The launch did not match the login that started it. Please launch the tool again from your course.",
+      { context: { issuer: platform.issuer } },
+    );
+  }
+  await deps.states.useNonce(platform.issuer, loginState.nonce, nowSeconds + 3600);
+
+  // 5. LTI claims, per message type.
+  const claims = parseLtiClaims(payload);
+  const deploymentId = claims[CLAIM.deploymentId];
+  const deployment = await deps.registrations.getDeployment(platform.issuer, platform.clientId, deploymentId);
+  if (!deployment) throw unregisteredDeployment(platform, deploymentId);
+
+  const tenant: TenantRef = { issuer: platform.issuer, clientId: platform.clientId, deploymentId };
+  const context = claims[CLAIM.context];
+  const resourceLink = isResourceLinkLaunch(claims) ? claims[CLAIM.resourceLink].id : undefined;
+  // Launches without a course context (rare; some platforms' home pages) are scoped to their resource link.
+  const contextId = context?.id ?? `link:${resourceLink ?? "none"}`;
+  const locale = claims[CLAIM.launchPresentation]?.locale ?? claims.locale;
+  const roles = claims[CLAIM.roles];
+
+  return {
+    messageType: claims[CLAIM.messageType],
+    claims,
+    platform,
+    tenant,
+    course: { ...tenant, contextId },
+    user: {
+      sub: claims.sub,
+      ...(claims.name !== undefined ? { name: claims.name } : {}),
+      ...(claims.email !== undefined ? { email: claims.email } : {}),
+      ...(locale !== undefined ? { locale } : {}),
+      ltiRoles: roles,
+      role: primaryRole(roles),
+    },
+    loginState,
+  };
+}
+
+async function verifySignature(
+  idToken: string,
+  platform: PlatformRegistration,
+  platformKeys: PlatformJwksCache,
+): Promise<Record<string, unknown>> {
+  let header: ProtectedHeaderParameters;
+  try {
+    header = decodeProtectedHeader(idToken);
+  } catch (cause) {
+    throw new MalformedTokenError("The launch token from your LMS is not a readable JWT.", { cause });
+  }
+  // Security Framework §5.4: RS256. Never `none`, never HS* (a public key used as an HMAC secret).
+  if (header.alg !== "RS256") {
+    throw new UnsupportedAlgorithmError(
+      `The launch token is signed with ${String(header.alg)}; this tool accepts RS256 only. Ask your LMS administrator.`,
+      { context: { alg: header.alg, issuer: platform.issuer } },
+    );
+  }
+  if (!header.kid) {
+    throw new MissingKidError(
+      "The launch token does not say which key signed it (no kid), so it cannot be checked.",
+      { context: { issuer: platform.issuer } },
+    );
+  }
+  const jwk = await platformKeys.keyFor(platform.jwksUrl, header.kid);
+  if (!jwk) {
+    throw new UnknownKidError(
+      "The launch token was signed with a key your LMS does not publish. Ask your LMS administrator to check the tool's key settings.",
+      { context: { issuer: platform.issuer, kid: header.kid, jwksUrl: platform.jwksUrl } },
+    );
+  }
+  let payloadBytes: Uint8Array;
+  try {
+    const key = await importJWK({ ...jwk, alg: "RS256" }, "RS256");
+    ({ payload: payloadBytes } = await compactVerify(idToken, key, { algorithms: ["RS256"] }));
+  } catch (cause) {
+    throw new InvalidSignatureError("The launch token's signature is not valid.", {
+      cause,
+      context: { issuer: platform.issuer, kid: header.kid },
+    });
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(new TextDecoder().decode(payloadBytes));
+  } catch (cause) {
+    throw new MalformedTokenError("The launch token's claims are not valid JSON.", { cause });
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    throw new MalformedTokenError("The launch token's claims are not a JSON object.");
+  }
+  return payload as Record<string, unknown>;
+}
+
+function checkRegisteredClaims(
+  payload: Record<string, unknown>,
+  platform: PlatformRegistration,
+  now: number,
+  skew: number,
+  maxAge: number,
+): void {
+  if (payload.iss !== platform.issuer) {
+    throw new IssuerMismatchError(
+      "The launch token names a different LMS than the one that started the login.",
+      {
+        context: { expected: platform.issuer, got: payload.iss },
+      },
+    );
+  }
+  const aud = payload.aud;
+  const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+  if (!audiences.includes(platform.clientId)) {
+    throw new AudienceMismatchError("The launch token was meant for another tool.", {
+      context: { clientId: platform.clientId, aud },
+    });
+  }
+  // OIDC Core §3.1.3.7 (6, 7): several audiences require azp; when present it must be us.
+  if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== platform.clientId) {
+    throw new AuthorizedPartyMismatchError("The launch token was issued to another tool (azp).", {
+      context: { clientId: platform.clientId, azp: payload.azp, aud },
+    });
+  }
+  if (typeof payload.exp !== "number" || payload.exp + skew <= now) {
+    throw new TokenExpiredError(
+      "The launch took too long and its token expired. Please launch the tool again from your course.",
+      { context: { exp: payload.exp, now } },
+    );
+  }
+  if (typeof payload.iat !== "number" || payload.iat > now + skew || payload.iat < now - maxAge) {
+    throw new InvalidIssuedAtError(
+      "The launch token's issue time is not plausible. Check that your LMS server's clock is correct.",
+      { context: { iat: payload.iat, now } },
+    );
+  }
+}
+
+export function isResourceLinkLaunch(claims: LaunchClaims): claims is ResourceLinkClaims {
+  return claims[CLAIM.messageType] === "LtiResourceLinkRequest";
+}
+
+function parseLtiClaims(payload: Record<string, unknown>): LaunchClaims {
+  const version = payload[CLAIM.version];
+  if (version !== LTI_VERSION) {
+    throw new UnsupportedVersionError(
+      `Your LMS sent an LTI version the tool does not support (${version === undefined ? "none" : String(version)}); it needs LTI ${LTI_VERSION}.`,
+      { context: { version } },
+    );
+  }
+  const messageType = payload[CLAIM.messageType];
+  if (typeof messageType !== "string" || !(MESSAGE_TYPES as readonly string[]).includes(messageType)) {
+    throw new UnknownMessageTypeError(
+      `Your LMS sent a kind of launch this tool does not handle (${messageType === undefined ? "no message type" : String(messageType)}).`,
+      { context: { messageType } },
+    );
+  }
+  const parsed = CLAIM_SCHEMAS[messageType as MessageType].safeParse(payload);
+  if (!parsed.success) {
+    const issues = issuesFromZod(parsed.error);
+    throw new InvalidClaimsError(
+      `Your LMS's launch is missing information the tool needs: ${issues.map((i) => claimLabel(i.path)).join(", ")}.`,
+      issues,
+      { context: { messageType } },
+    );
+  }
+  return parsed.data;
+}
+
+/** `https://purl.imsglobal.org/spec/lti/claim/resource_link.id` → `resource_link.id`. */
+function claimLabel(path: string): string {
+  return path.replace(/^https:\/\/purl\.imsglobal\.org\/spec\/[^/]+\/claim\//, "");
+}

@@ -1,0 +1,154 @@
+import { issuesFromZod } from "../domain/errors.js";
+import { LoginInitiationSchema } from "./claims.js";
+import { randomToken, sha256b64url } from "./crypto.js";
+import {
+  AmbiguousClientError,
+  InvalidLoginRequestError,
+  UnregisteredDeploymentError,
+  UnregisteredPlatformError,
+} from "./errors.js";
+import type {
+  BrowserBinding,
+  LoginState,
+  LoginStateStore,
+  PlatformRegistration,
+  RegistrationStore,
+} from "./ports.js";
+
+export interface LoginDeps {
+  registrations: RegistrationStore;
+  states: LoginStateStore;
+  /** Our registered redirect URI (the launch endpoint). */
+  redirectUri: string;
+  now?: () => Date;
+  /** Seconds a login may take before its state is refused (the user's trip to the LMS and back). */
+  stateTtlSeconds?: number;
+}
+
+export interface LoginResult {
+  /** Where to send the browser: the platform's OIDC auth endpoint with every parameter. */
+  authRedirectUrl: string;
+  state: string;
+  /** The secret the browser keeps (cookie or platform storage); only its hash is stored. */
+  browserSecret: string;
+  binding: BrowserBinding;
+  /** Platform Storage target frame (`lti_storage_target`) when the platform supports it. */
+  storageTarget?: string;
+  /** Origin of the platform's auth URL: the postMessage target origin for Platform Storage. */
+  platformOrigin: string;
+  stateTtlSeconds: number;
+  platform: PlatformRegistration;
+}
+
+/**
+ * OIDC third-party login initiation (LTI Core §5.1.1, Security Framework §5.1.1). Works the
+ * same for GET and POST: the caller passes the query or form fields.
+ */
+export async function initiateLogin(params: Record<string, string>, deps: LoginDeps): Promise<LoginResult> {
+  const parsed = LoginInitiationSchema.safeParse(params);
+  if (!parsed.success) {
+    throw new InvalidLoginRequestError(
+      "Your LMS started the launch without the information the tool needs (issuer, login hint and target link). Ask your LMS administrator to check the tool's configuration.",
+      { context: { issues: issuesFromZod(parsed.error) } },
+    );
+  }
+  const login = parsed.data;
+  const platform = await choosePlatform(login.iss, login.client_id, deps.registrations);
+  if (login.lti_deployment_id) {
+    const deployment = await deps.registrations.getDeployment(
+      platform.issuer,
+      platform.clientId,
+      login.lti_deployment_id,
+    );
+    if (!deployment) throw unregisteredDeployment(platform, login.lti_deployment_id);
+  }
+
+  const now = deps.now?.() ?? new Date();
+  const ttl = deps.stateTtlSeconds ?? 600;
+  const state = randomToken();
+  const nonce = randomToken();
+  const browserSecret = randomToken();
+  const binding: BrowserBinding = login.lti_storage_target ? "platform-storage" : "cookie";
+  const loginParams = Object.fromEntries(
+    Object.entries(login).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
+  const record: LoginState = {
+    state,
+    nonce,
+    issuer: platform.issuer,
+    clientId: platform.clientId,
+    ...(login.lti_deployment_id ? { deploymentId: login.lti_deployment_id } : {}),
+    targetLinkUri: login.target_link_uri,
+    bindingHash: sha256b64url(browserSecret),
+    binding,
+    loginParams,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + ttl,
+  };
+  await deps.states.saveState(record);
+
+  // Authentication request, Security Framework §5.1.1.2.
+  const auth = new URL(platform.authUrl);
+  const query: Record<string, string> = {
+    scope: "openid",
+    response_type: "id_token",
+    response_mode: "form_post",
+    prompt: "none",
+    client_id: platform.clientId,
+    redirect_uri: deps.redirectUri,
+    login_hint: login.login_hint,
+    state,
+    nonce,
+    ...(login.lti_message_hint !== undefined ? { lti_message_hint: login.lti_message_hint } : {}),
+  };
+  for (const [k, v] of Object.entries(query)) auth.searchParams.set(k, v);
+
+  return {
+    authRedirectUrl: auth.toString(),
+    state,
+    browserSecret,
+    binding,
+    ...(login.lti_storage_target ? { storageTarget: login.lti_storage_target } : {}),
+    platformOrigin: auth.origin,
+    stateTtlSeconds: ttl,
+    platform,
+  };
+}
+
+async function choosePlatform(
+  issuer: string,
+  clientId: string | undefined,
+  registrations: RegistrationStore,
+): Promise<PlatformRegistration> {
+  if (clientId) {
+    const platform = await registrations.getPlatform(issuer, clientId);
+    if (platform) return platform;
+    throw new UnregisteredPlatformError(
+      `The LMS at ${issuer} launched with client id ${clientId}, which is not registered with this tool. Ask your LMS administrator to register the tool (or check its client id).`,
+      { context: { issuer, clientId } },
+    );
+  }
+  const platforms = await registrations.platformsByIssuer(issuer);
+  const [only, ...others] = platforms;
+  if (!only) {
+    throw new UnregisteredPlatformError(
+      `The LMS at ${issuer} is not registered with this tool. Ask your LMS administrator to register it.`,
+      { context: { issuer } },
+    );
+  }
+  if (others.length > 0) {
+    // client_id is optional in the login request; with several registrations we cannot guess.
+    throw new AmbiguousClientError(
+      `The LMS at ${issuer} has ${platforms.length} registrations with this tool and did not say which one this launch is for. Ask your LMS administrator to send the client id with the login request, or to remove the unused registration.`,
+      { context: { issuer, clientIds: platforms.map((p) => p.clientId) } },
+    );
+  }
+  return only;
+}
+
+export function unregisteredDeployment(platform: PlatformRegistration, deploymentId: string) {
+  return new UnregisteredDeploymentError(
+    `This course's LMS sent deployment ${deploymentId}, which is not registered for ${platform.issuer} (client id ${platform.clientId}). Ask your LMS administrator to register it.`,
+    { context: { issuer: platform.issuer, clientId: platform.clientId, deploymentId } },
+  );
+}

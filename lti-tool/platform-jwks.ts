@@ -1,0 +1,101 @@
+import type { JSONWebKeySet, JWK } from "jose";
+import { z } from "zod";
+import { PlatformJwksUnavailableError } from "./errors.js";
+
+const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+
+export interface PlatformJwksOptions {
+  fetch?: typeof fetch;
+  /** How long a fetched JWKS is trusted before a normal refresh. */
+  ttlMs?: number;
+  /** After a re-fetch caused by an unknown kid, ignore further unknown kids for this long (DoS guard). */
+  unknownKidCooldownMs?: number;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  jwks: JSONWebKeySet;
+  fetchedAt: number;
+  refetchedForUnknownKidAt?: number;
+}
+
+/**
+ * Platform public keys, cached per JWKS URL. A kid we do not know causes exactly one
+ * re-fetch (the platform rotated its key, lti.md), never one per launch.
+ */
+export class PlatformJwksCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<CacheEntry>>();
+  private readonly fetchImpl: typeof fetch;
+  private readonly ttlMs: number;
+  private readonly cooldownMs: number;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+
+  constructor(options: PlatformJwksOptions = {}) {
+    this.fetchImpl = options.fetch ?? fetch;
+    this.ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.cooldownMs = options.unknownKidCooldownMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The key with this kid, or undefined when the platform does not publish it even after a re-fetch. */
+  async keyFor(jwksUrl: string, kid: string): Promise<JWK | undefined> {
+    let entry = this.entries.get(jwksUrl);
+    if (!entry || this.now() - entry.fetchedAt > this.ttlMs) entry = await this.load(jwksUrl);
+    const found = findKey(entry.jwks, kid);
+    if (found) return found;
+    const last = entry.refetchedForUnknownKidAt;
+    if (last !== undefined && this.now() - last < this.cooldownMs) return undefined;
+    entry = await this.load(jwksUrl);
+    entry.refetchedForUnknownKidAt = this.now();
+    return findKey(entry.jwks, kid);
+  }
+
+  private load(jwksUrl: string): Promise<CacheEntry> {
+    const pending = this.inflight.get(jwksUrl);
+    if (pending) return pending;
+    const promise = this.fetchJwks(jwksUrl).finally(() => this.inflight.delete(jwksUrl));
+    this.inflight.set(jwksUrl, promise);
+    return promise;
+  }
+
+  private async fetchJwks(jwksUrl: string): Promise<CacheEntry> {
+    let body: unknown;
+    try {
+      const response = await this.fetchImpl(jwksUrl, {
+        headers: { accept: "application/json" },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      body = await response.json();
+    } catch (cause) {
+      throw new PlatformJwksUnavailableError(
+        "The tool could not fetch your LMS's public keys to check the launch. Try again in a minute; if it persists, tell your LMS administrator.",
+        { cause, context: { jwksUrl } },
+      );
+    }
+    const parsed = JwksSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new PlatformJwksUnavailableError(
+        "Your LMS published its public keys in a form the tool cannot read.",
+        {
+          context: { jwksUrl },
+        },
+      );
+    }
+    const entry: CacheEntry = { jwks: { keys: parsed.data.keys as JWK[] }, fetchedAt: this.now() };
+    const previous = this.entries.get(jwksUrl);
+    if (previous?.refetchedForUnknownKidAt !== undefined) {
+      entry.refetchedForUnknownKidAt = previous.refetchedForUnknownKidAt;
+    }
+    this.entries.set(jwksUrl, entry);
+    return entry;
+  }
+}
+
+function findKey(jwks: JSONWebKeySet, kid: string): JWK | undefined {
+  return jwks.keys.find((k) => k.kid === kid && (k.use === undefined || k.use === "sig"));
+}

@@ -1,0 +1,109 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import type { CourseRef } from "../domain/tenancy.js";
+import { InvalidSessionError } from "./errors.js";
+import type { ToolRole } from "./roles.js";
+
+/**
+ * After a launch the session travels as a short-lived signed token in links, forms and fetch
+ * headers, never as a third-party cookie (lti.md, "Cookies and iframes"). HS256 with a tool
+ * secret: only this tool issues and reads it.
+ */
+export const SessionSchema = z.object({
+  iss: z.string(),
+  cid: z.string(),
+  dep: z.string(),
+  ctx: z.string(),
+  sub: z.string(),
+  role: z.enum(["candidate", "tutor", "administrator"]),
+  name: z.string().optional(),
+  loc: z.string().optional(),
+  /** The course title, shown in the page header. */
+  ctt: z.string().optional(),
+  /** The activity the launch targets (deep-linked activity id, or "home"). */
+  act: z.string().optional(),
+  /** Resource link id of the launch. */
+  rl: z.string().optional(),
+});
+export type SessionClaims = z.infer<typeof SessionSchema>;
+
+export interface Session {
+  course: CourseRef;
+  userId: string;
+  role: ToolRole;
+  name?: string;
+  locale?: string;
+  courseTitle?: string;
+  activity?: string;
+  resourceLinkId?: string;
+}
+
+const ISSUER = "hlta-tool";
+const AUDIENCE = "hlta-session";
+
+export class SessionTokens {
+  constructor(
+    private readonly secret: Uint8Array,
+    private readonly ttlSeconds = 60 * 60,
+  ) {}
+
+  async issue(session: Session, now = new Date()): Promise<string> {
+    const claims: SessionClaims = {
+      iss: session.course.issuer,
+      cid: session.course.clientId,
+      dep: session.course.deploymentId,
+      ctx: session.course.contextId,
+      sub: session.userId,
+      role: session.role,
+      ...(session.name ? { name: session.name } : {}),
+      ...(session.locale ? { loc: session.locale } : {}),
+      ...(session.courseTitle ? { ctt: session.courseTitle } : {}),
+      ...(session.activity ? { act: session.activity } : {}),
+      ...(session.resourceLinkId ? { rl: session.resourceLinkId } : {}),
+    };
+    const iat = Math.floor(now.getTime() / 1000);
+    // The LMS issuer lives in `iss` of our claims set; the JWT's own issuer is the tool.
+    const { iss, ...rest } = claims;
+    return new SignJWT({ ...rest, lti_iss: iss })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.ttlSeconds)
+      .sign(this.secret);
+  }
+
+  async verify(token: string | undefined, now = new Date()): Promise<Session> {
+    if (!token) throw new InvalidSessionError("Please open the tool from your course in the LMS.");
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.secret, {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        currentDate: now,
+      }));
+    } catch (cause) {
+      const expired = cause instanceof joseErrors.JWTExpired;
+      throw new InvalidSessionError(
+        expired
+          ? "Your session has timed out. Please open the tool again from your course in the LMS; nothing you saved is lost."
+          : "Your session could not be verified. Please open the tool again from your course in the LMS.",
+        { cause },
+      );
+    }
+    const parsed = SessionSchema.safeParse({ ...payload, iss: payload.lti_iss });
+    if (!parsed.success) throw new InvalidSessionError("Your session is not valid. Please launch again.");
+    const c = parsed.data;
+    return {
+      course: { issuer: c.iss, clientId: c.cid, deploymentId: c.dep, contextId: c.ctx },
+      userId: c.sub,
+      role: c.role,
+      ...(c.name ? { name: c.name } : {}),
+      ...(c.loc ? { locale: c.loc } : {}),
+      ...(c.ctt ? { courseTitle: c.ctt } : {}),
+      ...(c.act ? { activity: c.act } : {}),
+      ...(c.rl ? { resourceLinkId: c.rl } : {}),
+    };
+  }
+}

@@ -1,0 +1,338 @@
+import { createHmac } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { CLAIM } from "../../../lti-tool/claims.js";
+import {
+  AudienceMismatchError,
+  AuthorizedPartyMismatchError,
+  InvalidClaimsError,
+  InvalidIssuedAtError,
+  InvalidSignatureError,
+  IssuerMismatchError,
+  MalformedTokenError,
+  MissingKidError,
+  NonceMismatchError,
+  NonceReplayedError,
+  StateNotBoundError,
+  StateReplayedError,
+  TokenExpiredError,
+  UnknownKidError,
+  UnknownMessageTypeError,
+  UnknownStateError,
+  UnregisteredDeploymentError,
+  UnsupportedAlgorithmError,
+  UnsupportedVersionError,
+} from "../../../lti-tool/errors.js";
+import { validateLaunch } from "../../../lti-tool/launch.js";
+import {
+  ISSUER,
+  newSigningKey,
+  sign,
+  testPlatform,
+  unsignedJwt,
+  validClaims,
+} from "../../support/test-platform.js";
+
+type Platform = Awaited<ReturnType<typeof testPlatform>>;
+
+/** Log in, then launch with claims changed by `edit` and signed as `signWith` decides. */
+async function launchWith(
+  p: Platform,
+  edit: (claims: Record<string, unknown>) => void = () => {},
+  signWith?: (claims: Record<string, unknown>) => Promise<string> | string,
+) {
+  const login = await p.login();
+  const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+  const claims = validClaims(nonce);
+  edit(claims);
+  const idToken = signWith ? await signWith(claims) : await sign(claims, p.signingKey);
+  return validateLaunch({ idToken, state: login.state, browserSecret: login.browserSecret }, p.deps());
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the launch to be refused, but it was accepted");
+}
+
+describe("launch validation: a valid launch", () => {
+  it("accepts a resource link launch and maps the tenant, course and role", async () => {
+    const p = await testPlatform();
+    const launch = await launchWith(p);
+    expect(launch.messageType).toBe("LtiResourceLinkRequest");
+    expect(launch.tenant).toEqual({ issuer: ISSUER, clientId: "client-abc", deploymentId: "1" });
+    expect(launch.course.contextId).toBe("course-1");
+    expect(launch.user).toMatchObject({ sub: "user-1", role: "candidate", locale: "en" });
+  });
+
+  it("accepts several audiences when azp names this tool", async () => {
+    const p = await testPlatform();
+    const launch = await launchWith(p, (c) => {
+      c.aud = ["other-tool", "client-abc"];
+      c.azp = "client-abc";
+    });
+    expect(launch.user.sub).toBe("user-1");
+  });
+
+  it("accepts a launch with an empty roles list and gives no role", async () => {
+    const p = await testPlatform();
+    const launch = await launchWith(p, (c) => {
+      c[CLAIM.roles] = [];
+    });
+    expect(launch.user.role).toBeUndefined();
+  });
+
+  it("fetches the platform JWKS once for many launches", async () => {
+    const p = await testPlatform();
+    await launchWith(p);
+    await launchWith(p);
+    await launchWith(p);
+    expect(p.jwksFetches).toBe(1);
+  });
+});
+
+describe("launch validation: the certification's known-bad payloads", () => {
+  it("refuses a token with no kid", async () => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, undefined, async (claims) => {
+        const { SignJWT } = await import("jose");
+        return new SignJWT(claims).setProtectedHeader({ alg: "RS256" }).sign(p.signingKey.privateKey);
+      }),
+    );
+    expect(error).toBeInstanceOf(MissingKidError);
+  });
+
+  it("refuses a token whose kid the platform does not publish, after one re-fetch", async () => {
+    const p = await testPlatform();
+    const stranger = await newSigningKey("not-published");
+    const error = await rejection(launchWith(p, undefined, (c) => sign(c, stranger)));
+    expect(error).toBeInstanceOf(UnknownKidError);
+    expect(p.jwksFetches).toBe(2);
+  });
+
+  it("refuses a token signed by another key under a published kid", async () => {
+    const p = await testPlatform();
+    const impostor = await newSigningKey(p.signingKey.kid);
+    const error = await rejection(launchWith(p, undefined, (c) => sign(c, impostor)));
+    expect(error).toBeInstanceOf(InvalidSignatureError);
+  });
+
+  it.each([
+    ["a wrong LTI version", "1.1.0"],
+    ["a missing LTI version", undefined],
+  ])("refuses %s", async (_label, version) => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, (c) => {
+        if (version === undefined) delete c[CLAIM.version];
+        else c[CLAIM.version] = version;
+      }),
+    );
+    expect(error).toBeInstanceOf(UnsupportedVersionError);
+  });
+
+  it("refuses an invalid message (not a JWT)", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, undefined, () => "this.is-not.a-jwt"));
+    expect(error).toBeInstanceOf(MalformedTokenError);
+  });
+
+  it("refuses a token whose payload is not a JSON object", async () => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, undefined, async () => {
+        const { CompactSign } = await import("jose");
+        return new CompactSign(new TextEncoder().encode("[1,2,3]"))
+          .setProtectedHeader({ alg: "RS256", kid: p.signingKey.kid })
+          .sign(p.signingKey.privateKey);
+      }),
+    );
+    expect(error).toBeInstanceOf(MalformedTokenError);
+  });
+
+  it("refuses a missing message_type", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => delete c[CLAIM.messageType]));
+    expect(error).toBeInstanceOf(UnknownMessageTypeError);
+  });
+
+  it("refuses an unknown message_type", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c[CLAIM.messageType] = "LtiSomethingElse")));
+    expect(error).toBeInstanceOf(UnknownMessageTypeError);
+  });
+
+  it.each([
+    ["roles", (c: Record<string, unknown>) => delete c[CLAIM.roles], CLAIM.roles],
+    ["deployment_id", (c: Record<string, unknown>) => delete c[CLAIM.deploymentId], CLAIM.deploymentId],
+    [
+      "resource_link.id",
+      (c: Record<string, unknown>) => (c[CLAIM.resourceLink] = { title: "no id" }),
+      `${CLAIM.resourceLink}.id`,
+    ],
+    ["sub", (c: Record<string, unknown>) => delete c.sub, "sub"],
+    ["target_link_uri", (c: Record<string, unknown>) => delete c[CLAIM.targetLinkUri], CLAIM.targetLinkUri],
+  ])("refuses a launch missing %s and names the claim", async (_label, edit, path) => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, edit));
+    expect(error).toBeInstanceOf(InvalidClaimsError);
+    expect((error as InvalidClaimsError).issues.map((i) => i.path)).toContain(path);
+  });
+
+  it("refuses an expired token", async () => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, (c) => {
+        c.iat = Math.floor(Date.now() / 1000) - 300;
+        c.exp = Math.floor(Date.now() / 1000) - 120;
+      }),
+    );
+    expect(error).toBeInstanceOf(TokenExpiredError);
+  });
+
+  it("refuses a token issued in the future", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c.iat = Math.floor(Date.now() / 1000) + 3600)));
+    expect(error).toBeInstanceOf(InvalidIssuedAtError);
+  });
+
+  it("refuses a token without exp", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => delete c.exp));
+    expect(error).toBeInstanceOf(TokenExpiredError);
+  });
+});
+
+describe("launch validation: state, nonce and binding", () => {
+  it("refuses a replayed state", async () => {
+    const p = await testPlatform();
+    const login = await p.login();
+    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const idToken = await sign(validClaims(nonce), p.signingKey);
+    const input = { idToken, state: login.state, browserSecret: login.browserSecret };
+    await validateLaunch(input, p.deps());
+    expect(await rejection(validateLaunch(input, p.deps()))).toBeInstanceOf(StateReplayedError);
+  });
+
+  it("refuses a state that was never issued", async () => {
+    const p = await testPlatform();
+    const idToken = await sign(validClaims("n"), p.signingKey);
+    const error = await rejection(
+      validateLaunch({ idToken, state: "made-up", browserSecret: "x" }, p.deps()),
+    );
+    expect(error).toBeInstanceOf(UnknownStateError);
+  });
+
+  it("refuses a launch from a browser without the login's cookie", async () => {
+    const p = await testPlatform();
+    const login = await p.login();
+    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const idToken = await sign(validClaims(nonce), p.signingKey);
+    const error = await rejection(
+      validateLaunch({ idToken, state: login.state, browserSecret: undefined }, p.deps()),
+    );
+    expect(error).toBeInstanceOf(StateNotBoundError);
+    const wrong = await rejection(
+      validateLaunch({ idToken, state: login.state, browserSecret: "other" }, p.deps()),
+    );
+    expect(wrong).toBeInstanceOf(StateNotBoundError);
+  });
+
+  it("refuses a nonce not issued for this state", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c.nonce = "a-nonce-from-another-login")));
+    expect(error).toBeInstanceOf(NonceMismatchError);
+  });
+
+  it("refuses a replayed nonce", async () => {
+    const p = await testPlatform();
+    const login = await p.login();
+    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    await p.states.useNonce(ISSUER, nonce);
+    const idToken = await sign(validClaims(nonce), p.signingKey);
+    const error = await rejection(
+      validateLaunch({ idToken, state: login.state, browserSecret: login.browserSecret }, p.deps()),
+    );
+    expect(error).toBeInstanceOf(NonceReplayedError);
+  });
+});
+
+describe("launch validation: algorithms, issuer and audience", () => {
+  it("refuses alg none", async () => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, undefined, (c) => unsignedJwt({ alg: "none", kid: p.signingKey.kid }, c)),
+    );
+    expect(error).toBeInstanceOf(UnsupportedAlgorithmError);
+  });
+
+  it("refuses HS256 signed with the platform's public key", async () => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, undefined, (c) => {
+        const header = { alg: "HS256", kid: p.signingKey.kid };
+        const unsigned = unsignedJwt(header, c).slice(0, -1);
+        const secret = JSON.stringify(p.signingKey.publicJwk);
+        const mac = createHmac("sha256", secret).update(unsigned).digest("base64url");
+        return `${unsigned}.${mac}`;
+      }),
+    );
+    expect(error).toBeInstanceOf(UnsupportedAlgorithmError);
+  });
+
+  it("refuses a wrong aud", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c.aud = "another-tool")));
+    expect(error).toBeInstanceOf(AudienceMismatchError);
+  });
+
+  it("refuses several audiences without a matching azp", async () => {
+    const p = await testPlatform();
+    const missing = await rejection(launchWith(p, (c) => (c.aud = ["client-abc", "another-tool"])));
+    expect(missing).toBeInstanceOf(AuthorizedPartyMismatchError);
+    const wrong = await rejection(
+      launchWith(p, (c) => {
+        c.aud = ["client-abc", "another-tool"];
+        c.azp = "another-tool";
+      }),
+    );
+    expect(wrong).toBeInstanceOf(AuthorizedPartyMismatchError);
+  });
+
+  it("refuses a token from another issuer", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c.iss = "https://evil.test")));
+    expect(error).toBeInstanceOf(IssuerMismatchError);
+  });
+
+  it("refuses an unregistered deployment", async () => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c[CLAIM.deploymentId] = "3")));
+    expect(error).toBeInstanceOf(UnregisteredDeploymentError);
+    expect((error as UnregisteredDeploymentError).userMessage).toContain("deployment 3");
+  });
+});
+
+describe("launch validation: platform key rotation", () => {
+  it("accepts a token signed with a new kid after exactly one JWKS re-fetch", async () => {
+    const p = await testPlatform();
+    await launchWith(p); // caches the JWKS with the first key
+    const rotated = await newSigningKey("platform-key-2");
+    p.publish([rotated]);
+    const launch = await launchWith(p, undefined, (c) => sign(c, rotated));
+    expect(launch.user.sub).toBe("user-1");
+    expect(p.jwksFetches).toBe(2);
+  });
+
+  it("does not re-fetch again for another unknown kid within the cooldown", async () => {
+    const p = await testPlatform();
+    const strangerA = await newSigningKey("stranger-a");
+    const strangerB = await newSigningKey("stranger-b");
+    await rejection(launchWith(p, undefined, (c) => sign(c, strangerA)));
+    await rejection(launchWith(p, undefined, (c) => sign(c, strangerB)));
+    expect(p.jwksFetches).toBe(2);
+  });
+});
