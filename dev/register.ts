@@ -1,0 +1,103 @@
+/**
+ * Register an LMS (platform) with the tool by hand:
+ *   npm run register -- --issuer https://moodle.school.org --client-id abc123 \
+ *     --auth-url https://moodle.school.org/mod/lti/auth.php \
+ *     --token-url https://moodle.school.org/mod/lti/token.php \
+ *     --jwks-url https://moodle.school.org/mod/lti/certs.php --deployment 1
+ * Writes to the local tool's DynamoDB (started by `npm start`), or to a deployed table with
+ * --table NAME and AWS credentials in the environment.
+ */
+import { parseArgs } from "node:util";
+import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
+import { ValidationError } from "../domain/errors.js";
+import { registerPlatform } from "../lti-tool/registration.js";
+import { readRuntimeFile } from "./runtime-file.js";
+
+const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--table NAME]`;
+
+async function main(): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse());
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const local = values.table ? undefined : readRuntimeFile();
+  if (!values.table && !local) {
+    console.error(
+      "The local tool is not running: start it with `npm start` first, or pass --table NAME for a deployed table.",
+    );
+    return 1;
+  }
+  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
+  const store = new DynamoRegistrationStore(doc, values.table ?? local?.tableName ?? "");
+  try {
+    const platform = await registerPlatform(
+      {
+        issuer: values.issuer,
+        clientId: values["client-id"],
+        authUrl: values["auth-url"],
+        tokenUrl: values["token-url"],
+        jwksUrl: values["jwks-url"],
+        deploymentIds: values.deployment ?? [],
+        ...(values.name ? { name: values.name } : {}),
+        ...(values["auth-server"] ? { authServer: values["auth-server"] } : {}),
+      },
+      store,
+    );
+    console.log(
+      `Registered ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${(values.deployment ?? []).join(", ")}.`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      console.error(`Not registered: ${error.userMessage}`);
+      for (const issue of error.issues) console.error(`  --${flagOf(issue.path)}: ${issue.message}`);
+      console.error(HELP);
+      return 2;
+    }
+    console.error(`Not registered: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+function parse() {
+  return parseArgs({
+    options: {
+      issuer: { type: "string" },
+      "client-id": { type: "string" },
+      "auth-url": { type: "string" },
+      "token-url": { type: "string" },
+      "jwks-url": { type: "string" },
+      "auth-server": { type: "string" },
+      deployment: { type: "string", multiple: true },
+      name: { type: "string" },
+      table: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+}
+
+function flagOf(path: string): string {
+  const map: Record<string, string> = {
+    clientId: "client-id",
+    authUrl: "auth-url",
+    tokenUrl: "token-url",
+    jwksUrl: "jwks-url",
+    authServer: "auth-server",
+    deploymentIds: "deployment",
+  };
+  const head = path.split(".")[0] ?? path;
+  return map[head] ?? head;
+}
+
+process.exitCode = await main();

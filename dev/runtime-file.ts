@@ -1,0 +1,38 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */
+export const DATA_DIR = process.env.HLTA_DATA_DIR ?? join(process.cwd(), ".data");
+const RUNTIME_FILE = join(DATA_DIR, "runtime.json");
+
+const RuntimeSchema = z.object({
+  pid: z.number(),
+  dynamoEndpoint: z.string(),
+  s3Endpoint: z.string(),
+  tableName: z.string(),
+  bucketName: z.string(),
+  toolUrl: z.string(),
+});
+export type RuntimeInfo = z.infer<typeof RuntimeSchema>;
+
+export function writeRuntimeFile(info: RuntimeInfo): void {
+  writeFileSync(RUNTIME_FILE, JSON.stringify(info, null, 2));
+}
+
+export function removeRuntimeFile(): void {
+  rmSync(RUNTIME_FILE, { force: true });
+}
+
+/** The running local tool, or undefined when it is not running (stale files are ignored). */
+export function readRuntimeFile(): RuntimeInfo | undefined {
+  if (!existsSync(RUNTIME_FILE)) return undefined;
+  const parsed = RuntimeSchema.safeParse(JSON.parse(readFileSync(RUNTIME_FILE, "utf8")));
+  if (!parsed.success) return undefined;
+  try {
+    process.kill(parsed.data.pid, 0);
+  } catch {
+    return undefined;
+  }
+  return parsed.data;
+}

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
+import { DynamoLoginStateStore } from "../../../adapters/dynamo/login-states.js";
+import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
+import { DynamoToolKeyStore } from "../../../adapters/dynamo/tool-keys.js";
+import { S3EvidenceObjects } from "../../../adapters/s3/evidence-objects.js";
+import { ValidationError } from "../../../domain/errors.js";
+import { enrolmentRegistration } from "../../../domain/ids.js";
+import type { CourseRef } from "../../../domain/tenancy.js";
+import {
+  NonceReplayedError,
+  StateNotBoundError,
+  StateReplayedError,
+  UnknownStateError,
+} from "../../../lti-tool/errors.js";
+import type { LoginState } from "../../../lti-tool/ports.js";
+import { registerPlatform } from "../../../lti-tool/registration.js";
+import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
+import { localAwsForTests } from "../../support/local-aws.js";
+
+let aws: Awaited<ReturnType<typeof localAwsForTests>>;
+beforeAll(async () => {
+  aws = await localAwsForTests();
+});
+afterAll(async () => {
+  await aws?.stop();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+function loginState(state: string, overrides: Partial<LoginState> = {}): LoginState {
+  return {
+    state,
+    nonce: `nonce-${state}`,
+    issuer: "https://moodle.test",
+    clientId: "c1",
+    targetLinkUri: "https://tool.test/app",
+    bindingHash: "hash-of-secret",
+    binding: "cookie",
+    loginParams: { iss: "https://moodle.test", login_hint: "u1" },
+    createdAt: new Date().toISOString(),
+    expiresAt: now() + 600,
+    ...overrides,
+  };
+}
+
+describe("login state and nonce on DynamoDB Local", () => {
+  it("consumes a state once, then refuses the replay", async () => {
+    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
+    await store.saveState(loginState("s-once"));
+    const got = await store.consumeState("s-once", "hash-of-secret", now());
+    expect(got.nonce).toBe("nonce-s-once");
+    await expect(store.consumeState("s-once", "hash-of-secret", now())).rejects.toBeInstanceOf(
+      StateReplayedError,
+    );
+  });
+
+  it("lets exactly one of many concurrent launches with the same state through", async () => {
+    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
+    await store.saveState(loginState("s-race"));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => store.consumeState("s-race", "hash-of-secret", now())),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("refuses an unknown, an expired and a wrongly bound state with distinct errors", async () => {
+    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
+    await expect(store.consumeState("never-issued", "x", now())).rejects.toBeInstanceOf(UnknownStateError);
+    await store.saveState(loginState("s-expired", { expiresAt: now() - 1 }));
+    await expect(store.consumeState("s-expired", "hash-of-secret", now())).rejects.toBeInstanceOf(
+      UnknownStateError,
+    );
+    expect(await store.peekState("s-expired")).toBeUndefined();
+    await store.saveState(loginState("s-bound"));
+    await expect(store.consumeState("s-bound", "other", now())).rejects.toBeInstanceOf(StateNotBoundError);
+    // The failed attempt did not consume it: the right browser still can.
+    await expect(store.consumeState("s-bound", "hash-of-secret", now())).resolves.toMatchObject({
+      state: "s-bound",
+    });
+  });
+
+  it("accepts a nonce once", async () => {
+    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
+    await store.useNonce("https://moodle.test", "n-1", now() + 60);
+    await expect(store.useNonce("https://moodle.test", "n-1", now() + 60)).rejects.toBeInstanceOf(
+      NonceReplayedError,
+    );
+    await store.useNonce("https://other.test", "n-1", now() + 60);
+  });
+});
+
+describe("platform registrations on DynamoDB Local", () => {
+  const input = {
+    issuer: "https://canvas.instructure.com",
+    clientId: "10000000000001",
+    authUrl: "https://sso.canvaslms.com/api/lti/authorize_redirect",
+    tokenUrl: "https://sso.canvaslms.com/login/oauth2/token",
+    jwksUrl: "https://sso.canvaslms.com/api/lti/security/jwks",
+    deploymentIds: ["1:abc"],
+  };
+
+  it("registers a platform with deployments, lists it and tells client ids apart", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    await registerPlatform(input, store);
+    await registerPlatform({ ...input, clientId: "10000000000002", deploymentIds: ["2:def"] }, store);
+    expect((await store.platformsByIssuer(input.issuer)).map((p) => p.clientId).sort()).toEqual([
+      "10000000000001",
+      "10000000000002",
+    ]);
+    expect(await store.getDeployment(input.issuer, "10000000000001", "1:abc")).toBeDefined();
+    expect(await store.getDeployment(input.issuer, "10000000000001", "2:def")).toBeUndefined();
+    await store.recordLaunch(input.issuer, "10000000000001", "1:abc", "2026-11-23T10:00:00.000Z");
+    const listed = (await store.listPlatforms()).find((r) => r.platform.clientId === "10000000000001");
+    expect(listed?.platform.lastLaunchAt).toBe("2026-11-23T10:00:00.000Z");
+    expect(listed?.deployments.map((d) => d.deploymentId)).toEqual(["1:abc"]);
+  });
+
+  it("refuses an invalid registration with every issue named", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    const error = await registerPlatform(
+      { ...input, authUrl: "ftp://x", jwksUrl: "http://evil.example/jwks", deploymentIds: [] },
+      store,
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual([
+      "authUrl",
+      "deploymentIds",
+      "jwksUrl",
+    ]);
+  });
+});
+
+describe("enrolments are scoped to tenant and course", () => {
+  it("records launches per course and never shows one tenant's people to another", async () => {
+    const store = new DynamoEnrolmentStore(aws.doc, aws.tableName);
+    const courseA: CourseRef = {
+      issuer: "https://a.test",
+      clientId: "c",
+      deploymentId: "1",
+      contextId: "course-1",
+    };
+    const courseB: CourseRef = { ...courseA, deploymentId: "2" };
+    const at = "2026-11-23T09:00:00.000Z";
+    for (const [course, user] of [
+      [courseA, "u1"],
+      [courseA, "u2"],
+      [courseB, "u3"],
+    ] as const) {
+      await store.recordLaunch({
+        course,
+        userId: user,
+        role: "candidate",
+        ltiRoles: [],
+        registration: enrolmentRegistration(course, user),
+        firstLaunchAt: at,
+        lastLaunchAt: at,
+      });
+    }
+    // A second launch keeps the first launch date and the registration.
+    await store.recordLaunch({
+      course: courseA,
+      userId: "u1",
+      role: "candidate",
+      ltiRoles: [],
+      name: "Una",
+      registration: "00000000-0000-5000-8000-000000000000",
+      firstLaunchAt: "2026-11-24T09:00:00.000Z",
+      lastLaunchAt: "2026-11-24T09:00:00.000Z",
+    });
+    const a = await store.listCourse(courseA);
+    expect(a.map((e) => e.userId).sort()).toEqual(["u1", "u2"]);
+    const u1 = a.find((e) => e.userId === "u1");
+    expect(u1).toMatchObject({ name: "Una", firstLaunchAt: at, lastLaunchAt: "2026-11-24T09:00:00.000Z" });
+    expect(u1?.registration).toBe(enrolmentRegistration(courseA, "u1"));
+    expect((await store.listCourse(courseB)).map((e) => e.userId)).toEqual(["u3"]);
+  });
+});
+
+describe("tool keys in the table", () => {
+  it("creates one key and one session secret however many cold starts race", async () => {
+    const store = new DynamoToolKeyStore(aws.doc, aws.tableName);
+    const secrets = await Promise.all(
+      Array.from({ length: 5 }, () => store.getOrCreateSecret("race", () => randomSecret())),
+    );
+    expect(new Set(secrets.map((s) => Buffer.from(s).toString("hex"))).size).toBe(1);
+    const signer = new StoredKeySigner(store);
+    const key = await signer.ensureKey();
+    expect((await new StoredKeySigner(store).ensureKey()).kid).toBe(key.kid);
+    const { current } = await signer.rotate();
+    expect((await signer.jwks()).keys.map((k) => k.kid).sort()).toEqual([key.kid, current.kid].sort());
+  });
+});
+
+describe("evidence objects on s3rver", () => {
+  it("stores and reads back an object under the tenant's and course's prefix only", async () => {
+    const objects = new S3EvidenceObjects(aws.s3, aws.bucketName);
+    const course: CourseRef = { issuer: "https://a.test", clientId: "c", deploymentId: "1", contextId: "k" };
+    const other: CourseRef = { ...course, issuer: "https://b.test" };
+    const key = await objects.put(course, "u1", "lesson plan.pdf", "PDF-BYTES", "application/pdf");
+    expect(key).not.toContain("u1");
+    expect(Buffer.from(await objects.get(course, "u1", "lesson plan.pdf")).toString()).toBe("PDF-BYTES");
+    expect(await objects.list(course, "u1")).toEqual(["lesson plan.pdf"]);
+    expect(await objects.list(other, "u1")).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import type { Enrolment } from "../../domain/enrolment.js";
+import { enrolmentRegistration } from "../../domain/ids.js";
+import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
+import type { CourseRef } from "../../domain/tenancy.js";
+import { courseScopeKey } from "../../domain/tenancy.js";
+import { createApp } from "../../functions/web/app.js";
+import type { AppDeps, CohortReader, LaunchRecorder } from "../../functions/web/deps.js";
+import { silentLogger } from "../../functions/web/log.js";
+import type { ValidatedLaunch } from "../../lti-tool/launch.js";
+import { SessionTokens } from "../../lti-tool/session.js";
+import { StoredKeySigner } from "../../lti-tool/tool-keys.js";
+import { MemoryToolKeyStore } from "./memory-stores.js";
+import type { testPlatform } from "./test-platform.js";
+
+export class MemoryEnrolments implements LaunchRecorder, CohortReader {
+  byCourse = new Map<string, Map<string, Enrolment>>();
+  async recordLaunch(launch: ValidatedLaunch, at: Date): Promise<Enrolment> {
+    const scope = courseScopeKey(launch.course);
+    const course = this.byCourse.get(scope) ?? new Map<string, Enrolment>();
+    this.byCourse.set(scope, course);
+    const previous = course.get(launch.user.sub);
+    const enrolment: Enrolment = {
+      course: launch.course,
+      userId: launch.user.sub,
+      role: launch.user.role ?? "candidate",
+      ltiRoles: launch.user.ltiRoles,
+      ...(launch.user.name ? { name: launch.user.name } : {}),
+      registration: enrolmentRegistration(launch.course, launch.user.sub),
+      firstLaunchAt: previous?.firstLaunchAt ?? at.toISOString(),
+      lastLaunchAt: at.toISOString(),
+    };
+    course.set(launch.user.sub, enrolment);
+    return enrolment;
+  }
+  async listCourse(course: CourseRef): Promise<Enrolment[]> {
+    return [...(this.byCourse.get(courseScopeKey(course))?.values() ?? [])];
+  }
+}
+
+/** The real app over in-memory ports, for tests through `app.request()`. */
+export async function memoryApp(
+  platform: Awaited<ReturnType<typeof testPlatform>>,
+  overrides: Partial<AppDeps> = {},
+) {
+  const enrolments = new MemoryEnrolments();
+  const keyStore = new MemoryToolKeyStore();
+  const signer = new StoredKeySigner(keyStore);
+  await signer.ensureKey();
+  const deps: AppDeps = {
+    config: { toolName: "HLTA preparation", mode: "local", publicUrl: "https://tool.test" },
+    registrations: platform.registrations,
+    states: platform.states,
+    platformKeys: platform.platformKeys,
+    signer,
+    sessions: new SessionTokens(new Uint8Array(32).fill(7)),
+    launches: enrolments,
+    cohort: enrolments,
+    framework: DEFAULT_FRAMEWORK,
+    log: silentLogger,
+    ...overrides,
+  };
+  return { app: createApp(deps), deps, enrolments, keyStore, signer };
+}

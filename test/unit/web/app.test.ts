@@ -1,0 +1,228 @@
+import { describe, expect, it } from "vitest";
+import { CLAIM } from "../../../lti-tool/claims.js";
+import { memoryApp } from "../../support/memory-app.js";
+import { CLIENT_ID, ISSUER, sign, testPlatform, validClaims } from "../../support/test-platform.js";
+
+const form = (fields: Record<string, string>) => ({
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(fields).toString(),
+});
+
+const loginFields = {
+  iss: ISSUER,
+  login_hint: "user-1",
+  target_link_uri: "https://tool.test/app",
+  lti_message_hint: "hint-1",
+  client_id: CLIENT_ID,
+  lti_deployment_id: "1",
+};
+
+/** Drive login → launch through the app as a browser would, returning the launch response. */
+async function launch(
+  edit: (c: Record<string, unknown>) => void = () => {},
+  opts: { dropCookie?: boolean } = {},
+) {
+  const p = await testPlatform();
+  const { app, enrolments } = await memoryApp(p);
+  const login = await app.request("/lti/login", form(loginFields));
+  const auth = new URL(login.headers.get("location") ?? "");
+  const setCookie = login.headers.get("set-cookie") ?? "";
+  const cookie = setCookie.split(";")[0] ?? "";
+  const claims = validClaims(auth.searchParams.get("nonce") ?? "");
+  edit(claims);
+  const idToken = await sign(claims, p.signingKey);
+  const response = await app.request("/lti/launch", {
+    ...form({ id_token: idToken, state: auth.searchParams.get("state") ?? "" }),
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...(opts.dropCookie ? {} : { cookie }),
+    },
+  });
+  return { app, response, login, auth, setCookie, enrolments };
+}
+
+describe("login initiation", () => {
+  it("redirects a POSTed login to the platform with every OIDC parameter (Security Framework §5.1.1.2)", async () => {
+    const { login, auth, setCookie } = await launch();
+    expect(login.status).toBe(302);
+    expect(`${auth.origin}${auth.pathname}`).toBe(`${ISSUER}/mod/lti/auth.php`);
+    const q = Object.fromEntries(auth.searchParams);
+    expect(q).toMatchObject({
+      scope: "openid",
+      response_type: "id_token",
+      response_mode: "form_post",
+      prompt: "none",
+      client_id: CLIENT_ID,
+      redirect_uri: "https://tool.test/lti/launch",
+      login_hint: "user-1",
+      lti_message_hint: "hint-1",
+    });
+    expect(q.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.state).not.toBe(q.nonce);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/Secure/i);
+    expect(setCookie).toMatch(/SameSite=None/i);
+    expect(setCookie).toMatch(/Partitioned/i);
+  });
+
+  it("accepts a GET login the same way", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request(`/lti/login?${new URLSearchParams(loginFields)}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toContain("/mod/lti/auth.php?");
+  });
+
+  it("answers an unregistered issuer with a plain-words HTML page and a reference, not a 500", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request(
+      "/lti/login",
+      form({ ...loginFields, iss: "https://unknown.test", client_id: "x" }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const html = await res.text();
+    expect(html).toContain("https://unknown.test");
+    expect(html).toMatch(/Reference: <code>[0-9a-f]{8}<\/code>/);
+  });
+
+  it("refuses a login missing required parameters with 400", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request("/lti/login", form({ iss: ISSUER }));
+    expect(res.status).toBe(400);
+  });
+
+  it("names an unregistered deployment already at login", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request("/lti/login", form({ ...loginFields, lti_deployment_id: "3" }));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("deployment 3, which is not registered for");
+  });
+});
+
+describe("launch to the first page", () => {
+  it("takes a candidate to the 33 standards, each not started", async () => {
+    const { app, response, enrolments } = await launch();
+    expect(response.status).toBe(303);
+    const location = response.headers.get("location") ?? "";
+    expect(location).toMatch(/^\/app\?s=/);
+    expect(response.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    const page = await app.request(location);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Your HLTA preparation");
+    expect(html.match(/data-standard="/g)).toHaveLength(33);
+    expect(html.match(/data-status="not_started"/g)).toHaveLength(33);
+    for (const group of [
+      "Professional attributes",
+      "Knowledge and understanding",
+      "Monitoring and assessment",
+    ]) {
+      expect(html).toContain(group);
+    }
+    expect(html).toContain("not a qualification");
+    expect((await [...enrolments.byCourse.values()][0]?.get("user-1"))?.role).toBe("candidate");
+  });
+
+  it("takes a tutor to the cohort page listing candidates who launched", async () => {
+    const { app, response } = await launch((c) => {
+      c.sub = "tutor-1";
+      c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"];
+    });
+    const page = await app.request(response.headers.get("location") ?? "");
+    const html = await page.text();
+    expect(html).toContain("Your HLTA cohort");
+  });
+
+  it("offers a new window when the frame's browser dropped the state cookie", async () => {
+    const { response } = await launch(undefined, { dropCookie: true });
+    expect(response.status).toBe(401);
+    const html = await response.text();
+    expect(html).toContain("Open in a new window");
+    expect(html).toMatch(/href="https:\/\/tool\.test\/lti\/login\?[^"]*login_hint=user-1/);
+    expect(html).toContain('target="_blank"');
+  });
+
+  it("shows a launch failure as an HTML page with a reference", async () => {
+    const { response } = await launch((c) => (c[CLAIM.deploymentId] = "3"));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("deployment 3");
+  });
+
+  it("answers a launch without a form body with 400, not 500", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request("/lti/launch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("sessions and API errors", () => {
+  it("answers /app without a session in problem+json for JSON clients", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request("/app", { headers: { accept: "application/json" } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const body = await res.json();
+    expect(body).toMatchObject({ status: 401, type: "https://hlta.tool/problems/session.invalid" });
+    expect(body.reference).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it("refuses a tampered session token", async () => {
+    const { app, response } = await launch();
+    const location = response.headers.get("location") ?? "";
+    const res = await app.request(`${location.slice(0, -3)}abc`);
+    expect(res.status).toBe(401);
+  });
+
+  it("accepts the session as a Bearer header", async () => {
+    const { app, response } = await launch();
+    const token = decodeURIComponent((response.headers.get("location") ?? "").split("s=")[1] ?? "");
+    const res = await app.request("/app", { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+  });
+
+  it("answers unknown paths with 404 problem+json", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request("/nope", { headers: { accept: "application/json" } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
+
+describe("tool keys", () => {
+  it("publishes the public key with a stable kid and no private members", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const first = await (await app.request("/.well-known/jwks.json")).json();
+    const second = await (await app.request("/.well-known/jwks.json")).json();
+    expect(first.keys).toHaveLength(1);
+    expect(first.keys[0].kid).toBe(second.keys[0].kid);
+    expect(first.keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig" });
+    for (const member of ["d", "p", "q", "dp", "dq", "qi"]) expect(first.keys[0]).not.toHaveProperty(member);
+  });
+
+  it("publishes two keys during rotation and signs with the new one", async () => {
+    const p = await testPlatform();
+    const { signer } = await memoryApp(p);
+    const before = await signer.jwks();
+    const { current } = await signer.rotate();
+    const after = await signer.jwks();
+    expect(after.keys.map((k) => k.kid).sort()).toEqual([before.keys[0]?.kid, current.kid].sort());
+    const jwt = await signer.sign({ hello: "world" });
+    expect(JSON.parse(Buffer.from(jwt.split(".")[0] ?? "", "base64url").toString()).kid).toBe(current.kid);
+    await signer.rotate();
+    expect((await signer.jwks()).keys.map((k) => k.kid)).not.toContain(before.keys[0]?.kid);
+  });
+});
