@@ -1,0 +1,138 @@
+/**
+ * `npm start`: the tool on its embedded local default, no AWS account needed.
+ * Starts DynamoDB Local and s3rver (data kept in .data/), the tool on 127.0.0.1, and the
+ * development LTI platform on localhost (a different site, as a real LMS is), registers the
+ * platform with the tool the way an administrator would, and prints what an LMS admin needs.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
+import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
+import { jsonLogger } from "../functions/web/log.js";
+import { registerPlatform } from "../lti-tool/registration.js";
+import { JavaMissingError, startLocalAws } from "./local-services.js";
+import { startDevPlatform } from "./platform/index.js";
+import { DATA_DIR, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
+import { startToolServer } from "./tool-server.js";
+
+const port = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`${name} must be a port number (0-65535), not "${raw}".`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const TOOL_PORT = port("PORT", 8787);
+const PLATFORM_PORT = port("PLATFORM_PORT", 8790);
+
+async function main() {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    removeRuntimeFile();
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log("\nStopping…");
+      void stopAll().then(() => process.exit(0));
+    });
+  }
+
+  try {
+    step("Starting DynamoDB Local and the local S3 (s3rver)…");
+    const aws = await startLocalAws({ dataDir: DATA_DIR, persistDynamo: true });
+    stops.push(aws.stop);
+
+    step("Starting the tool…");
+    const tool = await startToolServer({
+      dynamoEndpoint: aws.dynamoEndpoint,
+      s3Endpoint: aws.s3Endpoint,
+      tableName: aws.tableName,
+      bucketName: aws.bucketName,
+      port: TOOL_PORT,
+      host: "127.0.0.1",
+      keyStore: new FileToolKeyStore(join(DATA_DIR, "keys", "tool-keys.json")),
+      log: jsonLogger((line) => process.stderr.write(`${line}\n`)),
+    });
+    stops.push(tool.stop);
+
+    step("Starting the development LMS platform…");
+    const platform = await startDevPlatform({
+      port: PLATFORM_PORT,
+      host: "localhost",
+      clientId: "hlta-dev-tool",
+      deploymentId: "1",
+      name: "Development LMS (Moodle-like)",
+      tool: {
+        name: "HLTA preparation",
+        loginInitiationUrl: `${tool.url}/lti/login`,
+        targetLinkUri: `${tool.url}/app`,
+        redirectUris: [`${tool.url}/lti/launch`],
+        jwksUrl: `${tool.url}/.well-known/jwks.json`,
+      },
+    });
+    stops.push(platform.stop);
+
+    // Registered exactly as an administrator would with `npm run register`.
+    const { doc, client } = createDynamoClients({ endpoint: aws.dynamoEndpoint });
+    const { deploymentIds, ...reg } = platform.platform.registration();
+    await registerPlatform(
+      { ...reg, deploymentIds: [...deploymentIds] },
+      new DynamoRegistrationStore(doc, aws.tableName),
+    );
+    client.destroy();
+
+    writeRuntimeFile({
+      pid: process.pid,
+      dynamoEndpoint: aws.dynamoEndpoint,
+      s3Endpoint: aws.s3Endpoint,
+      tableName: aws.tableName,
+      bucketName: aws.bucketName,
+      toolUrl: tool.url,
+    });
+
+    console.log(`
+HLTA preparation tool is running (local mode: DynamoDB Local + s3rver, data in ${DATA_DIR}).
+
+For an LMS administrator (LTI 1.3):
+  Login initiation URL   ${tool.url}/lti/login
+  Redirect (launch) URL  ${tool.url}/lti/launch
+  Target link URI        ${tool.url}/app
+  Public keyset (JWKS)   ${tool.url}/.well-known/jwks.json
+  Dynamic registration   ${tool.url}/lti/register   (not yet: LTI Advantage issue)
+  Canvas JSON config     ${tool.url}/lti/canvas.json   (not yet: LTI Advantage issue)
+
+Try it without an LMS:
+  ${platform.url}/   development platform: click "Launch as candidate"
+
+Register a real LMS by hand:  npm run register -- --help
+Stop with Ctrl+C.`);
+  } catch (error) {
+    await stopAll();
+    if (error instanceof JavaMissingError) {
+      console.error(`\n${error.message}`);
+    } else {
+      console.error(`\nThe tool could not start: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+        console.error(
+          "A port is in use: set PORT (tool, default 8787) or PLATFORM_PORT (default 8790) to free ones.",
+        );
+      }
+    }
+    process.exit(1);
+  }
+}
+
+function step(message: string) {
+  console.log(message);
+}
+
+await main();
