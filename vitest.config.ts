@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 // browser: headless Debian chromium driven by playwright-core.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.{ts,tsx}"], environment: "node" } },
       {
