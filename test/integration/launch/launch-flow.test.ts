@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
+import { launch } from "../../../dev/platform/driver.js";
+import { type RunningDevPlatform, startDevPlatform } from "../../../dev/platform/index.js";
+import { type RunningToolServer, startToolServer } from "../../../dev/tool-server.js";
+import { silentLogger } from "../../../functions/web/log.js";
+import { registerPlatform } from "../../../lti-tool/registration.js";
+import { localAwsForTests } from "../../support/local-aws.js";
+
+let aws: Awaited<ReturnType<typeof localAwsForTests>>;
+let tool: RunningToolServer;
+let platform: RunningDevPlatform;
+
+async function newPlatform(deploymentId = "1", register = true): Promise<RunningDevPlatform> {
+  const p = await startDevPlatform({
+    host: "localhost",
+    deploymentId,
+    tool: {
+      loginInitiationUrl: `${tool.url}/lti/login`,
+      targetLinkUri: `${tool.url}/app`,
+      redirectUris: [`${tool.url}/lti/launch`],
+      jwksUrl: `${tool.url}/.well-known/jwks.json`,
+    },
+  });
+  if (register) {
+    const { deploymentIds, ...reg } = p.platform.registration();
+    await registerPlatform({ ...reg, deploymentIds: [...deploymentIds] }, new DynamoRegistrationStore(aws.doc, aws.tableName));
+  }
+  return p;
+}
+
+beforeAll(async () => {
+  aws = await localAwsForTests();
+  tool = await startToolServer({
+    dynamoEndpoint: aws.dynamoEndpoint,
+    s3Endpoint: aws.s3Endpoint,
+    tableName: aws.tableName,
+    bucketName: aws.bucketName,
+    log: silentLogger,
+  });
+  platform = await newPlatform();
+});
+afterAll(async () => {
+  await platform?.stop();
+  await tool?.stop();
+  await aws?.stop();
+});
+
+async function firstPage(location: string | null) {
+  expect(location).toMatch(/^\/app\?s=/);
+  const res = await fetch(new URL(location ?? "", tool.url));
+  return { status: res.status, html: await res.text() };
+}
+
+describe("a launch from the development platform over real HTTP", () => {
+  it("takes a candidate from the LMS to the standards page", async () => {
+    const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate" });
+    expect(result.status).toBe(303);
+    const page = await firstPage(result.headers.get("location"));
+    expect(page.status).toBe(200);
+    expect(page.html).toContain("Your HLTA preparation");
+    expect(page.html.match(/data-status="not_started"/g)).toHaveLength(33);
+  });
+
+  it("keeps the Welsh locale of the launch for the page language", async () => {
+    const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate-cy" });
+    const page = await firstPage(result.headers.get("location"));
+    expect(page.html).toContain('<html lang="cy">');
+  });
+
+  it("shows a tutor the cohort with the candidates who launched", async () => {
+    await launch({ platformUrl: platform.url, course: "2", user: "candidate" });
+    const result = await launch({ platformUrl: platform.url, course: "2", user: "tutor" });
+    const page = await firstPage(result.headers.get("location"));
+    expect(page.html).toContain("Your HLTA cohort");
+    expect(page.html).toMatch(/<td>[^<]+<\/td>/);
+    expect(page.html).not.toContain("No candidates have opened the tool");
+  });
+
+  it("offers a new window when the browser refuses the state cookie", async () => {
+    const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate", dropCookies: ["launch"] });
+    expect(result.status).toBe(401);
+    expect(result.html).toContain("Open in a new window");
+  });
+
+  it("refuses the same id_token posted twice", async () => {
+    const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate", capture: true });
+    expect(result.status).toBe(303);
+    const post = result.exchanges.find((e) => e.step === "launch");
+    expect(post).toBeDefined();
+    const replay = await fetch(post?.request.url ?? "", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: post?.request.headers.cookie ?? "" },
+      body: post?.request.body ?? "",
+      redirect: "manual",
+    });
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain("already been used");
+  });
+
+  it("accepts launches after the platform rotates its key", async () => {
+    await launch({ platformUrl: platform.url, course: "2", user: "candidate" });
+    await platform.platform.rotateKey();
+    const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate" });
+    expect(result.status).toBe(303);
+  });
+
+  it("names an unregistered deployment in plain words", async () => {
+    const other = await newPlatform("7", false);
+    try {
+      const { deploymentIds: _d, ...reg } = other.platform.registration();
+      await registerPlatform({ ...reg, deploymentIds: ["1"] }, new DynamoRegistrationStore(aws.doc, aws.tableName));
+      const result = await launch({ platformUrl: other.url, course: "2", user: "candidate" }).catch((e) => e);
+      const html: string = result.html;
+      expect(html).toContain("deployment 7, which is not registered");
+    } finally {
+      await other.stop();
+    }
+  });
+});
