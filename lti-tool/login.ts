@@ -72,21 +72,6 @@ export async function initiateLogin(params: Record<string, string>, deps: LoginD
   const loginParams = Object.fromEntries(
     Object.entries(login).filter((e): e is [string, string] => typeof e[1] === "string"),
   );
-  const record: LoginState = {
-    state,
-    nonce,
-    issuer: platform.issuer,
-    clientId: platform.clientId,
-    ...(login.lti_deployment_id ? { deploymentId: login.lti_deployment_id } : {}),
-    targetLinkUri: login.target_link_uri,
-    bindingHash: sha256b64url(browserSecret),
-    binding,
-    loginParams,
-    createdAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + ttl,
-  };
-  await deps.states.saveState(record);
-
   // Authentication request, Security Framework §5.1.1.2.
   const auth = new URL(platform.authUrl);
   const query: Record<string, string> = {
@@ -103,6 +88,21 @@ export async function initiateLogin(params: Record<string, string>, deps: LoginD
   };
   for (const [k, v] of Object.entries(query)) auth.searchParams.set(k, v);
 
+  const record: LoginState = {
+    state,
+    nonce,
+    issuer: platform.issuer,
+    clientId: platform.clientId,
+    ...(login.lti_deployment_id ? { deploymentId: login.lti_deployment_id } : {}),
+    targetLinkUri: login.target_link_uri,
+    bindingHash: sha256b64url(browserSecret),
+    authRedirectUrl: auth.toString(),
+    binding,
+    loginParams,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + ttl,
+  };
+  await deps.states.saveState(record);
   return {
     authRedirectUrl: auth.toString(),
     state,

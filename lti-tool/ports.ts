@@ -53,6 +53,8 @@ export interface LoginState {
   /** sha256 (base64url) of the browser secret held in the cookie or in platform storage. */
   bindingHash: string;
   binding: BrowserBinding;
+  /** Where the login continues at the platform (OIDC auth request), once the binding is confirmed. */
+  authRedirectUrl: string;
   /** The original login request, to re-initiate in a new window when the frame has no cookies. */
   loginParams: Record<string, string>;
   createdAt: string;

@@ -18,6 +18,7 @@ const LoginStateItemSchema = z.object({
   deploymentId: z.string().optional(),
   targetLinkUri: z.string(),
   bindingHash: z.string(),
+  authRedirectUrl: z.string(),
   binding: z.enum(["cookie", "platform-storage"]),
   loginParams: z.record(z.string(), z.string()),
   createdAt: z.string(),

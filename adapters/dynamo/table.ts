@@ -38,6 +38,25 @@ export const keys = {
   // Course-scoped records: pk = courseScopeKey(course) from domain/tenancy.ts.
   enrolment: (scope: string, userId: string) => ({ pk: scope, sk: `ENROLMENT#${userId}` }),
   enrolments: (scope: string) => ({ pk: scope, skPrefix: "ENROLMENT#" }),
+
+  // --- xAPI outbox and LRS routing (issue 4) ---------------------------------------------
+  // One outbox item per (statement, LRS route). The pk MUST start with `OUTBOX#`: the
+  // DynamoDB Streams filter of the forwarder Lambda selects items by that prefix.
+  outboxItem: (statementId: string, routeId: string) => ({
+    pk: `OUTBOX#${statementId}`,
+    sk: `ROUTE#${routeId}`,
+  }),
+  // gsi1: a route's entries by status; pending sorted by next attempt, others by when.
+  outboxByStatus: (routeId: string, status: "pending" | "delivered" | "parked") => ({
+    gsi1pk: `OUTBOX#${routeId}#${status}`,
+  }),
+  // LRS routes (endpoint + sealed credentials), listed on gsi1 by scope.
+  lrsRoute: (routeId: string) => ({ pk: `LRSROUTE#${routeId}`, sk: "ROUTE" }),
+  lrsRouteListing: { gsi1pk: "LRSROUTES" },
+  // Per-tenant xAPI settings (actor identifier type); sk PLATFORM or DEPLOYMENT#<id>.
+  xapiSettings: (issuer: string, clientId: string) => ({
+    pk: `XAPISETTINGS#${encodeURIComponent(issuer)}#${encodeURIComponent(clientId)}`,
+  }),
 } as const;
 
 export function isExpired(

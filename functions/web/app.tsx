@@ -3,7 +3,12 @@ import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { AppError, NotFoundError, NotImplementedYetError, ValidationError } from "../../domain/errors.js";
 import { LaunchFormSchema } from "../../lti-tool/claims.js";
-import { InvalidLaunchRequestError, PlatformReturnedError } from "../../lti-tool/errors.js";
+import { sha256b64url } from "../../lti-tool/crypto.js";
+import {
+  InvalidLaunchRequestError,
+  PlatformReturnedError,
+  UnknownStateError,
+} from "../../lti-tool/errors.js";
 import { validateLaunch } from "../../lti-tool/launch.js";
 import { initiateLogin } from "../../lti-tool/login.js";
 import type { Session } from "../../lti-tool/session.js";
@@ -70,7 +75,34 @@ export function createApp(deps: AppDeps) {
       clientId: result.platform.clientId,
       binding: result.binding,
     });
-    return c.redirect(result.authRedirectUrl, 302);
+    // Check the cookie stuck before spending the platform's (possibly single-use) lti_message_hint.
+    return c.redirect(`${base(c)}/lti/login/check?state=${encodeURIComponent(result.state)}`, 302);
+  });
+
+  // Cookie check: the browser came back with the state cookie, so the launch can be bound to it.
+  // Without it (third-party cookies blocked, no partitioned cookies), open the tool top-level,
+  // where the cookie is first-party: the platform has not seen this login yet, so nothing is spent.
+  app.get("/lti/login/check", async (c) => {
+    const state = c.req.query("state") ?? "";
+    const pending = state ? await deps.states.peekState(state) : undefined;
+    if (!pending) {
+      throw new UnknownStateError(
+        "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
+      );
+    }
+    const secret = getCookie(c, stateCookieName(state));
+    if (secret && sha256b64url(secret) === pending.bindingHash)
+      return c.redirect(pending.authRedirectUrl, 302);
+    const relaunch = `${urls(c).login}?${new URLSearchParams(pending.loginParams).toString()}`;
+    deps.log.warn("lti.login.cookie_blocked", { issuer: pending.issuer, reference: c.get("reference") });
+    return c.html(
+      <ErrorPage
+        title="Open the tool in a new window"
+        message="Your browser blocks the cookie the tool needs to confirm a launch inside your course page. Opening it in a new window works in every browser, and nothing is lost."
+        reference={c.get("reference")}
+        action={{ label: "Open in a new window", href: relaunch, newWindow: true }}
+      />,
+    );
   });
 
   app.post("/lti/launch", async (c) => {
@@ -89,23 +121,6 @@ export function createApp(deps: AppDeps) {
     const { id_token: idToken, state } = parsed.data;
     const cookieName = stateCookieName(state);
     const browserSecret = getCookie(c, cookieName);
-    if (!browserSecret) {
-      // No cookie came back: the browser blocks third-party cookies in this frame. Offer a new window.
-      const pending = await deps.states.peekState(state);
-      if (pending) {
-        const relaunch = `${urls(c).login}?${new URLSearchParams(pending.loginParams).toString()}`;
-        deps.log.warn("lti.launch.cookie_missing", { issuer: pending.issuer, reference: c.get("reference") });
-        return c.html(
-          <ErrorPage
-            title="Open the tool in a new window"
-            message="Your browser blocked the cookie the tool needs to confirm this launch inside your course page. Opening it in a new window works in every browser, and nothing is lost."
-            reference={c.get("reference")}
-            action={{ label: "Open in a new window", href: relaunch, newWindow: true }}
-          />,
-          401,
-        );
-      }
-    }
     const at = now();
     const launch = await validateLaunch(
       { idToken, state, browserSecret },

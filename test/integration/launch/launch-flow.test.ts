@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
-import { launch } from "../../../dev/platform/driver.js";
+import { LaunchFlowError, launch } from "../../../dev/platform/driver.js";
 import { type RunningDevPlatform, startDevPlatform } from "../../../dev/platform/index.js";
 import { type RunningToolServer, startToolServer } from "../../../dev/tool-server.js";
 import { silentLogger } from "../../../functions/web/log.js";
@@ -24,7 +24,10 @@ async function newPlatform(deploymentId = "1", register = true): Promise<Running
   });
   if (register) {
     const { deploymentIds, ...reg } = p.platform.registration();
-    await registerPlatform({ ...reg, deploymentIds: [...deploymentIds] }, new DynamoRegistrationStore(aws.doc, aws.tableName));
+    await registerPlatform(
+      { ...reg, deploymentIds: [...deploymentIds] },
+      new DynamoRegistrationStore(aws.doc, aws.tableName),
+    );
   }
   return p;
 }
@@ -77,10 +80,43 @@ describe("a launch from the development platform over real HTTP", () => {
     expect(page.html).not.toContain("No candidates have opened the tool");
   });
 
-  it("offers a new window when the browser refuses the state cookie", async () => {
-    const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate", dropCookies: ["launch"] });
+  it("offers a new window when the frame refuses the cookie, and that window's launch succeeds", async () => {
+    const blocked = await launch({
+      platformUrl: platform.url,
+      course: "2",
+      user: "candidate",
+      thirdPartyCookies: "block",
+    }).catch((e) => e);
+    expect(blocked).toBeInstanceOf(LaunchFlowError);
+    const html: string = blocked.html;
+    expect(html).toContain("Open in a new window");
+    const href = html.match(/href="([^"]+)"[^>]*target="_blank"/)?.[1]?.replaceAll("&amp;", "&") ?? "";
+    expect(href.startsWith(`${tool.url}/lti/login?`)).toBe(true);
+
+    // The new window is top-level: the tool's cookie is first-party there.
+    let res = await fetch(href, { redirect: "manual" });
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    res = await fetch(res.headers.get("location") ?? "", { redirect: "manual", headers: { cookie } });
+    const auth = await fetch(res.headers.get("location") ?? "", { redirect: "manual" });
+    const form = await auth.text();
+    const field = (name: string) => form.match(new RegExp(`name="${name}" value="([^"]+)"`))?.[1] ?? "";
+    const final = await fetch(`${tool.url}/lti/launch`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ id_token: field("id_token"), state: field("state") }),
+    });
+    expect(final.status).toBe(303);
+  });
+
+  it("refuses a launch whose browser lost the cookie after the check", async () => {
+    const result = await launch({
+      platformUrl: platform.url,
+      course: "2",
+      user: "candidate",
+      dropCookies: ["launch"],
+    });
     expect(result.status).toBe(401);
-    expect(result.html).toContain("Open in a new window");
   });
 
   it("refuses the same id_token posted twice", async () => {
@@ -90,7 +126,10 @@ describe("a launch from the development platform over real HTTP", () => {
     expect(post).toBeDefined();
     const replay = await fetch(post?.request.url ?? "", {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: post?.request.headers.cookie ?? "" },
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: post?.request.headers.cookie ?? "",
+      },
       body: post?.request.body ?? "",
       redirect: "manual",
     });
@@ -109,7 +148,10 @@ describe("a launch from the development platform over real HTTP", () => {
     const other = await newPlatform("7", false);
     try {
       const { deploymentIds: _d, ...reg } = other.platform.registration();
-      await registerPlatform({ ...reg, deploymentIds: ["1"] }, new DynamoRegistrationStore(aws.doc, aws.tableName));
+      await registerPlatform(
+        { ...reg, deploymentIds: ["1"] },
+        new DynamoRegistrationStore(aws.doc, aws.tableName),
+      );
       const result = await launch({ platformUrl: other.url, course: "2", user: "candidate" }).catch((e) => e);
       const html: string = result.html;
       expect(html).toContain("deployment 7, which is not registered");

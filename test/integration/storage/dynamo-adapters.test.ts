@@ -35,6 +35,7 @@ function loginState(state: string, overrides: Partial<LoginState> = {}): LoginSt
     clientId: "c1",
     targetLinkUri: "https://tool.test/app",
     bindingHash: "hash-of-secret",
+    authRedirectUrl: "https://moodle.test/mod/lti/auth.php?state=x",
     binding: "cookie",
     loginParams: { iss: "https://moodle.test", login_hint: "u1" },
     createdAt: new Date().toISOString(),

@@ -26,9 +26,10 @@ async function launch(
   const p = await testPlatform();
   const { app, enrolments } = await memoryApp(p);
   const login = await app.request("/lti/login", form(loginFields));
-  const auth = new URL(login.headers.get("location") ?? "");
   const setCookie = login.headers.get("set-cookie") ?? "";
   const cookie = setCookie.split(";")[0] ?? "";
+  const check = await app.request(login.headers.get("location") ?? "", { headers: { cookie } });
+  const auth = new URL(check.headers.get("location") ?? "");
   const claims = validClaims(auth.searchParams.get("nonce") ?? "");
   edit(claims);
   const idToken = await sign(claims, p.signingKey);
@@ -39,13 +40,15 @@ async function launch(
       ...(opts.dropCookie ? {} : { cookie }),
     },
   });
-  return { app, response, login, auth, setCookie, enrolments };
+  return { app, response, login, check, auth, setCookie, enrolments };
 }
 
 describe("login initiation", () => {
-  it("redirects a POSTed login to the platform with every OIDC parameter (Security Framework §5.1.1.2)", async () => {
-    const { login, auth, setCookie } = await launch();
+  it("redirects a POSTed login, once its cookie is confirmed, to the platform with every OIDC parameter (Security Framework §5.1.1.2)", async () => {
+    const { login, check, auth, setCookie } = await launch();
     expect(login.status).toBe(302);
+    expect(login.headers.get("location")).toMatch(/^https:\/\/tool\.test\/lti\/login\/check\?state=/);
+    expect(check.status).toBe(302);
     expect(`${auth.origin}${auth.pathname}`).toBe(`${ISSUER}/mod/lti/auth.php`);
     const q = Object.fromEntries(auth.searchParams);
     expect(q).toMatchObject({
@@ -72,7 +75,9 @@ describe("login initiation", () => {
     const { app } = await memoryApp(p);
     const res = await app.request(`/lti/login?${new URLSearchParams(loginFields)}`);
     expect(res.status).toBe(302);
-    expect(res.headers.get("location")).toContain("/mod/lti/auth.php?");
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const check = await app.request(res.headers.get("location") ?? "", { headers: { cookie } });
+    expect(check.headers.get("location")).toContain("/mod/lti/auth.php?");
   });
 
   it("answers an unregistered issuer with a plain-words HTML page and a reference, not a 500", async () => {
@@ -139,13 +144,30 @@ describe("launch to the first page", () => {
     expect(html).toContain("Your HLTA cohort");
   });
 
-  it("offers a new window when the frame's browser dropped the state cookie", async () => {
+  it("offers a new window before going to the platform when the frame's browser refuses the cookie", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const login = await app.request("/lti/login", form(loginFields));
+    const check = await app.request(login.headers.get("location") ?? "");
+    expect(check.status).toBe(200);
+    const html = await check.text();
+    expect(html).toContain("Open in a new window");
+    expect(html).toMatch(/href="https:\/\/tool\.test\/lti\/login\?[^"]*login_hint=user-1[^"]*"/);
+    expect(html).toContain("lti_message_hint=hint-1");
+    expect(html).toContain('target="_blank"');
+  });
+
+  it("refuses a cookie check for a state it never issued", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const check = await app.request("/lti/login/check?state=nope");
+    expect(check.status).toBe(400);
+  });
+
+  it("refuses a launch whose browser lost the state cookie after the check", async () => {
     const { response } = await launch(undefined, { dropCookie: true });
     expect(response.status).toBe(401);
-    const html = await response.text();
-    expect(html).toContain("Open in a new window");
-    expect(html).toMatch(/href="https:\/\/tool\.test\/lti\/login\?[^"]*login_hint=user-1/);
-    expect(html).toContain('target="_blank"');
+    expect(response.headers.get("content-type")).toContain("text/html");
   });
 
   it("shows a launch failure as an HTML page with a reference", async () => {

@@ -1,0 +1,247 @@
+import { randomUUID } from "node:crypto";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import type { TenantRef } from "../../domain/tenancy.js";
+import { type ActorIdentifierType, ActorIdentifierTypeSchema } from "../../statements/builders.js";
+import { type CredentialCipher, SealedSecretSchema } from "../../statements/credential-cipher.js";
+import { InvalidLrsRouteError } from "../../statements/errors.js";
+import {
+  LrsCredentials,
+  type LrsRoute,
+  type LrsRouteInput,
+  type LrsRouteScope,
+  type LrsRouteStore,
+  type LrsRouteWithCredentials,
+  type TenantXapiTarget,
+} from "../../statements/ports.js";
+import { keys, TABLE_KEYS } from "./table.js";
+
+/**
+ * LRS routes per tenant. A route is one LRS (endpoint + Basic credentials) for a platform
+ * registration (issuer, client_id) or for one deployment; a deployment's routes replace its
+ * platform's. A tenant may send to several LRSs. Credentials are sealed with the
+ * CredentialCipher (AES-256-GCM, route id as associated data) and never stored in plain text.
+ *
+ *   route     pk LRSROUTE#<routeId>  sk ROUTE   gsi1pk LRSROUTES  gsi1sk <issuer>#<clientId>#<deployment|*>#<routeId>
+ *   settings  pk XAPISETTINGS#<issuer>#<clientId>  sk PLATFORM | DEPLOYMENT#<deploymentId>
+ *
+ * Key parts are URI-encoded so a `#` inside an issuer cannot shift the fields.
+ */
+
+const enc = encodeURIComponent;
+
+function scopeSortPrefix(scope: { issuer: string; clientId: string }): string {
+  return `${enc(scope.issuer)}#${enc(scope.clientId)}#`;
+}
+
+function routeSortKey(scope: LrsRouteScope, routeId: string): string {
+  return `${scopeSortPrefix(scope)}${scope.deploymentId === undefined ? "*" : enc(scope.deploymentId)}#${routeId}`;
+}
+
+function credentialsAad(routeId: string): string {
+  return `hlta-lrs-route:${routeId}`;
+}
+
+const RouteItemSchema = z.object({
+  routeId: z.string(),
+  issuer: z.string(),
+  clientId: z.string(),
+  deploymentId: z.string().optional(),
+  name: z.string(),
+  endpoint: z.string(),
+  enabled: z.boolean(),
+  createdAt: z.string(),
+  credentials: SealedSecretSchema,
+});
+
+const CredentialsPlainSchema = z.object({ username: z.string(), password: z.string() });
+
+const SettingsItemSchema = z.object({ actorIdentifier: ActorIdentifierTypeSchema });
+
+function toRoute(item: z.infer<typeof RouteItemSchema>): LrsRoute {
+  return {
+    routeId: item.routeId,
+    scope: {
+      issuer: item.issuer,
+      clientId: item.clientId,
+      ...(item.deploymentId === undefined ? {} : { deploymentId: item.deploymentId }),
+    },
+    name: item.name,
+    endpoint: item.endpoint,
+    enabled: item.enabled,
+    createdAt: item.createdAt,
+  };
+}
+
+export function validateRouteInput(input: LrsRouteInput): void {
+  const issues: { path: string; message: string }[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(input.endpoint);
+  } catch {
+    issues.push({ path: "endpoint", message: "must be an absolute URL" });
+  }
+  if (
+    url &&
+    url.protocol !== "https:" &&
+    !(url.protocol === "http:" && ["127.0.0.1", "localhost"].includes(url.hostname))
+  ) {
+    issues.push({ path: "endpoint", message: "must use https (plain http only on this machine)" });
+  }
+  if (input.username.length === 0) issues.push({ path: "username", message: "must not be empty" });
+  if (input.password.length === 0) issues.push({ path: "password", message: "must not be empty" });
+  if (input.name.trim().length === 0) issues.push({ path: "name", message: "must not be empty" });
+  if (issues.length > 0) throw new InvalidLrsRouteError("The LRS route is not valid.", issues);
+}
+
+export class DynamoLrsRouteStore implements LrsRouteStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly cipher: CredentialCipher,
+    private readonly options: { now?: () => Date; newId?: () => string } = {},
+  ) {}
+
+  async saveRoute(input: LrsRouteInput): Promise<LrsRoute> {
+    validateRouteInput(input);
+    const routeId = input.routeId ?? (this.options.newId ?? randomUUID)();
+    const existing = input.routeId ? await this.getRoute(input.routeId) : undefined;
+    const createdAt = existing?.createdAt ?? (this.options.now?.() ?? new Date()).toISOString();
+    const sealed = await this.cipher.encrypt(
+      JSON.stringify({ username: input.username, password: input.password }),
+      credentialsAad(routeId),
+    );
+    const route: LrsRoute = {
+      routeId,
+      scope: input.scope,
+      name: input.name.trim(),
+      endpoint: input.endpoint,
+      enabled: input.enabled ?? true,
+      createdAt,
+    };
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.lrsRoute(routeId),
+          ...keys.lrsRouteListing,
+          [TABLE_KEYS.gsi1sk]: routeSortKey(input.scope, routeId),
+          kind: "lrs-route",
+          routeId,
+          issuer: input.scope.issuer,
+          clientId: input.scope.clientId,
+          ...(input.scope.deploymentId === undefined ? {} : { deploymentId: input.scope.deploymentId }),
+          name: route.name,
+          endpoint: route.endpoint,
+          enabled: route.enabled,
+          createdAt,
+          credentials: sealed,
+        },
+      }),
+    );
+    return route;
+  }
+
+  async removeRoute(routeId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.lrsRoute(routeId) }));
+  }
+
+  private async getItem(routeId: string) {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.lrsRoute(routeId), ConsistentRead: true }),
+    );
+    return out.Item ? RouteItemSchema.parse(out.Item) : undefined;
+  }
+
+  async getRoute(routeId: string): Promise<LrsRoute | undefined> {
+    const item = await this.getItem(routeId);
+    return item ? toRoute(item) : undefined;
+  }
+
+  async getRouteWithCredentials(routeId: string): Promise<LrsRouteWithCredentials | undefined> {
+    const item = await this.getItem(routeId);
+    if (!item) return undefined;
+    const plain = CredentialsPlainSchema.parse(
+      JSON.parse(await this.cipher.decrypt(item.credentials, credentialsAad(routeId))),
+    );
+    return { ...toRoute(item), credentials: new LrsCredentials(plain.username, plain.password) };
+  }
+
+  private async queryRoutes(prefix: string | undefined): Promise<LrsRoute[]> {
+    const routes: LrsRoute[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_KEYS.gsi1,
+          KeyConditionExpression:
+            prefix === undefined ? "#gpk = :gpk" : "#gpk = :gpk AND begins_with(#gsk, :prefix)",
+          ExpressionAttributeNames: {
+            "#gpk": TABLE_KEYS.gsi1pk,
+            ...(prefix === undefined ? {} : { "#gsk": TABLE_KEYS.gsi1sk }),
+          },
+          ExpressionAttributeValues: {
+            ":gpk": keys.lrsRouteListing.gsi1pk,
+            ...(prefix === undefined ? {} : { ":prefix": prefix }),
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) routes.push(toRoute(RouteItemSchema.parse(item)));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return routes;
+  }
+
+  listRoutes(): Promise<LrsRoute[]> {
+    return this.queryRoutes(undefined);
+  }
+
+  async saveTenantSettings(
+    scope: LrsRouteScope,
+    settings: { actorIdentifier: ActorIdentifierType },
+  ): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.xapiSettings(scope.issuer, scope.clientId),
+          [TABLE_KEYS.sk]:
+            scope.deploymentId === undefined ? "PLATFORM" : `DEPLOYMENT#${enc(scope.deploymentId)}`,
+          kind: "xapi-settings",
+          actorIdentifier: settings.actorIdentifier,
+        },
+      }),
+    );
+  }
+
+  async resolveTenant(tenant: TenantRef): Promise<TenantXapiTarget> {
+    const [routes, settings] = await Promise.all([
+      this.queryRoutes(scopeSortPrefix(tenant)),
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "#pk = :pk",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+          ExpressionAttributeValues: { ":pk": keys.xapiSettings(tenant.issuer, tenant.clientId).pk },
+        }),
+      ),
+    ]);
+    const enabled = routes.filter((r) => r.enabled);
+    const ofDeployment = enabled.filter((r) => r.scope.deploymentId === tenant.deploymentId);
+    const ofPlatform = enabled.filter((r) => r.scope.deploymentId === undefined);
+    const bySk = new Map((settings.Items ?? []).map((i) => [String(i[TABLE_KEYS.sk]), i]));
+    const setting = bySk.get(`DEPLOYMENT#${enc(tenant.deploymentId)}`) ?? bySk.get("PLATFORM");
+    return {
+      actorIdentifier: setting ? SettingsItemSchema.parse(setting).actorIdentifier : "account",
+      routes: ofDeployment.length > 0 ? ofDeployment : ofPlatform,
+    };
+  }
+}

@@ -1,0 +1,401 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import type { BuiltStatement } from "../../statements/builders.js";
+import { StatementTooLargeError } from "../../statements/errors.js";
+import type {
+  LrsRoute,
+  OutboxAdminStore,
+  OutboxEntry,
+  OutboxStatus,
+  OutboxStore,
+  ParkedDetails,
+  RouteBacklog,
+} from "../../statements/ports.js";
+import { keys, TABLE_KEYS } from "./table.js";
+
+/**
+ * The durable xAPI outbox in the single table. A statement enters the outbox in the same
+ * transaction as the change that caused it (`outboxTransactItems`), so there is never a change
+ * without its statement nor a statement without its change. One item per (statement, route):
+ *
+ *   pk OUTBOX#<statementId>   sk ROUTE#<routeId>
+ *   gsi1pk OUTBOX#<routeId>#<status>   gsi1sk <nextAttemptAt | deliveredAt | parkedAt>#<statementId>
+ *
+ * `body` holds the exact JSON built at first; the forwarder sends those bytes, every time.
+ */
+
+/** A write contributed to the caller's transaction (lib-dynamodb `TransactWriteCommand` item). */
+export type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]
+>[number];
+
+export interface OutboxPut {
+  Put: { TableName: string; Item: Record<string, unknown>; ConditionExpression: string };
+}
+
+/** Keep well under DynamoDB's 400 KB item limit, leaving room for the other attributes. */
+export const MAX_STATEMENT_BYTES = 350_000;
+/** Delivered entries stay this long (audit, re-send after an LRS restore), then TTL removes them. */
+export const DEFAULT_DELIVERED_RETENTION_DAYS = 30;
+
+function backlogSortKey(at: string, statementId: string): string {
+  return `${at}#${statementId}`;
+}
+
+/**
+ * The outbox items for built statements × the tenant's LRS routes, to add to the caller's
+ * `TransactWriteCommand` beside the change that caused them. The condition makes an event
+ * recorded twice fail the whole transaction (TransactionCanceledException with reason
+ * ConditionalCheckFailed at these items' indexes): the caller treats that as "already done".
+ * No routes → no items (the tenant has no LRS). Mind the 100-items-per-transaction limit.
+ */
+export function outboxTransactItems(
+  statements: readonly Pick<BuiltStatement, "id" | "json" | "eventType">[],
+  routes: readonly Pick<LrsRoute, "routeId">[],
+  options: { tableName: string; now: Date },
+): OutboxPut[] {
+  const at = options.now.toISOString();
+  const items: OutboxPut[] = [];
+  for (const statement of statements) {
+    const size = Buffer.byteLength(statement.json, "utf8");
+    if (size > MAX_STATEMENT_BYTES) {
+      throw new StatementTooLargeError("This change produced an xAPI statement too large to record.", {
+        context: { statementId: statement.id, bytes: size },
+      });
+    }
+    for (const route of routes) {
+      items.push({
+        Put: {
+          TableName: options.tableName,
+          Item: {
+            ...keys.outboxItem(statement.id, route.routeId),
+            ...keys.outboxByStatus(route.routeId, "pending"),
+            [TABLE_KEYS.gsi1sk]: backlogSortKey(at, statement.id),
+            kind: "xapi-outbox",
+            statementId: statement.id,
+            routeId: route.routeId,
+            eventType: statement.eventType,
+            body: statement.json,
+            status: "pending",
+            attempts: 0,
+            createdAt: at,
+            nextAttemptAt: at,
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      });
+    }
+  }
+  return items;
+}
+
+const OutboxItemSchema = z.object({
+  statementId: z.string(),
+  routeId: z.string(),
+  body: z.string(),
+  status: z.enum(["pending", "delivered", "parked"]),
+  attempts: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  nextAttemptAt: z.string(),
+  eventType: z.string().optional(),
+  lastError: z.string().optional(),
+  deliveredAt: z.string().optional(),
+  parkedReason: z.string().optional(),
+  parkedAt: z.string().optional(),
+  lrsStatus: z.number().optional(),
+  lrsBody: z.string().optional(),
+});
+
+export function outboxEntryFromItem(item: Record<string, unknown>): OutboxEntry {
+  const i = OutboxItemSchema.parse(item);
+  const parked: ParkedDetails | undefined =
+    i.parkedReason !== undefined
+      ? {
+          reason: i.parkedReason,
+          parkedAt: i.parkedAt ?? i.nextAttemptAt,
+          ...(i.lrsStatus === undefined ? {} : { lrsStatus: i.lrsStatus }),
+          ...(i.lrsBody === undefined ? {} : { lrsBody: i.lrsBody }),
+        }
+      : undefined;
+  return {
+    statementId: i.statementId,
+    routeId: i.routeId,
+    body: i.body,
+    status: i.status,
+    attempts: i.attempts,
+    createdAt: i.createdAt,
+    nextAttemptAt: i.nextAttemptAt,
+    ...(i.eventType === undefined ? {} : { eventType: i.eventType }),
+    ...(i.lastError === undefined ? {} : { lastError: i.lastError }),
+    ...(i.deliveredAt === undefined ? {} : { deliveredAt: i.deliveredAt }),
+    ...(parked ? { parked } : {}),
+  };
+}
+
+export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
+  private readonly retentionSeconds: number;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: { deliveredRetentionDays?: number } = {},
+  ) {
+    this.retentionSeconds = (options.deliveredRetentionDays ?? DEFAULT_DELIVERED_RETENTION_DAYS) * 86_400;
+  }
+
+  async listDue(routeId: string, now: Date, limit: number): Promise<OutboxEntry[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_KEYS.gsi1,
+          KeyConditionExpression: "#gpk = :gpk AND #gsk <= :due",
+          ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk, "#gsk": TABLE_KEYS.gsi1sk },
+          ExpressionAttributeValues: {
+            ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk,
+            // Everything whose next attempt is at or before now ('~' sorts after any uuid).
+            ":due": `${now.toISOString()}#~`,
+          },
+          Limit: limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    // gsi1 is eventually consistent: an entry just delivered may still show as pending here.
+    // Sending it again is harmless (same id, same bytes) and markDelivered is idempotent.
+    return items.map(outboxEntryFromItem).filter((e) => e.status === "pending");
+  }
+
+  async markDelivered(entries: readonly OutboxEntry[], at: Date): Promise<void> {
+    const deliveredAt = at.toISOString();
+    const expiresAt = Math.floor(at.getTime() / 1000) + this.retentionSeconds;
+    // Delivered is final and true whatever else happened meanwhile, so an unconditional put of
+    // the whole item is safe, and BatchWrite (25 per call) keeps throughput high.
+    const puts = entries.map((e) => ({
+      PutRequest: {
+        Item: {
+          ...keys.outboxItem(e.statementId, e.routeId),
+          ...keys.outboxByStatus(e.routeId, "delivered"),
+          [TABLE_KEYS.gsi1sk]: backlogSortKey(deliveredAt, e.statementId),
+          kind: "xapi-outbox",
+          statementId: e.statementId,
+          routeId: e.routeId,
+          ...(e.eventType === undefined ? {} : { eventType: e.eventType }),
+          body: e.body,
+          status: "delivered",
+          attempts: e.attempts + 1,
+          createdAt: e.createdAt,
+          nextAttemptAt: e.nextAttemptAt,
+          deliveredAt,
+          [TABLE_KEYS.ttl]: expiresAt,
+        },
+      },
+    }));
+    const chunks: (typeof puts)[] = [];
+    for (let i = 0; i < puts.length; i += 25) chunks.push(puts.slice(i, i + 25));
+    await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)));
+  }
+
+  private async batchWrite(requests: { PutRequest: { Item: Record<string, unknown> } }[]): Promise<void> {
+    let pending = requests;
+    // Unprocessed items come back under throttling: retry them, bounded (8 tries, ≤ ~2.5 s).
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= 8) throw new Error(`DynamoDB left ${pending.length} outbox writes unprocessed`);
+      if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+      const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+      const left = out.UnprocessedItems?.[this.tableName] ?? [];
+      pending = left.flatMap((r) =>
+        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+      );
+    }
+  }
+
+  async reschedule(
+    entry: OutboxEntry,
+    next: { attempts: number; nextAttemptAt: Date; lastError: string },
+  ): Promise<void> {
+    const at = next.nextAttemptAt.toISOString();
+    await this.ignoreLostRace(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.outboxItem(entry.statementId, entry.routeId),
+        UpdateExpression: "SET attempts = :attempts, nextAttemptAt = :at, lastError = :err, #gsk = :gsk",
+        // Only if no other worker moved it on since we read it.
+        ConditionExpression: "#status = :pending AND attempts = :seen",
+        ExpressionAttributeNames: { "#status": "status", "#gsk": TABLE_KEYS.gsi1sk },
+        ExpressionAttributeValues: {
+          ":attempts": next.attempts,
+          ":at": at,
+          ":err": next.lastError,
+          ":gsk": backlogSortKey(at, entry.statementId),
+          ":pending": "pending",
+          ":seen": entry.attempts,
+        },
+      }),
+    );
+  }
+
+  async park(entry: OutboxEntry, details: ParkedDetails & { attempts: number }): Promise<void> {
+    const values: Record<string, unknown> = {
+      ":parked": "parked",
+      ":gpk": keys.outboxByStatus(entry.routeId, "parked").gsi1pk,
+      ":gsk": backlogSortKey(details.parkedAt, entry.statementId),
+      ":reason": details.reason,
+      ":parkedAt": details.parkedAt,
+      ":attempts": details.attempts,
+      ":pending": "pending",
+    };
+    const sets = [
+      "#status = :parked",
+      "#gpk = :gpk",
+      "#gsk = :gsk",
+      "parkedReason = :reason",
+      "parkedAt = :parkedAt",
+      "attempts = :attempts",
+    ];
+    const removes: string[] = [];
+    for (const [name, value] of [
+      ["lrsStatus", details.lrsStatus],
+      ["lrsBody", details.lrsBody],
+    ] as const) {
+      if (value === undefined) removes.push(name);
+      else {
+        sets.push(`${name} = :${name}`);
+        values[`:${name}`] = value;
+      }
+    }
+    await this.ignoreLostRace(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.outboxItem(entry.statementId, entry.routeId),
+        UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
+        ConditionExpression: "#status = :pending",
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#gpk": TABLE_KEYS.gsi1pk,
+          "#gsk": TABLE_KEYS.gsi1sk,
+        },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  private async ignoreLostRace(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.doc.send(command);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async count(
+    routeId: string,
+    status: OutboxStatus,
+    maxPages: number,
+  ): Promise<{ n: number; capped: boolean }> {
+    let n = 0;
+    let start: Record<string, unknown> | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_KEYS.gsi1,
+          KeyConditionExpression: "#gpk = :gpk",
+          ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk },
+          ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, status).gsi1pk },
+          Select: "COUNT",
+          ExclusiveStartKey: start,
+        }),
+      );
+      n += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+      if (!start) return { n, capped: false };
+    }
+    return { n, capped: true };
+  }
+
+  async backlog(routeId: string): Promise<RouteBacklog> {
+    const [pending, delivered, parked] = await Promise.all([
+      this.count(routeId, "pending", 20),
+      this.count(routeId, "delivered", 20),
+      this.count(routeId, "parked", 20),
+    ]);
+    return {
+      pending: pending.n,
+      delivered: delivered.n,
+      parked: parked.n,
+      capped: pending.capped || delivered.capped || parked.capped,
+    };
+  }
+
+  async listParked(routeId: string, limit: number): Promise<OutboxEntry[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: "#gpk = :gpk",
+        ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk },
+        ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, "parked").gsi1pk },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(outboxEntryFromItem).filter((e) => e.status === "parked");
+  }
+
+  async replayParked(routeId: string, statementId: string, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    return this.ignoreLostRace(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.outboxItem(statementId, routeId),
+        // Back to pending, due now, with a fresh attempt budget; the parked reason becomes the
+        // last error so the history is not lost.
+        UpdateExpression:
+          "SET #status = :pending, #gpk = :gpk, #gsk = :gsk, attempts = :zero, nextAttemptAt = :at, lastError = parkedReason, replayedAt = :at REMOVE parkedReason, parkedAt, lrsStatus, lrsBody",
+        ConditionExpression: "#status = :parked",
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#gpk": TABLE_KEYS.gsi1pk,
+          "#gsk": TABLE_KEYS.gsi1sk,
+        },
+        ExpressionAttributeValues: {
+          ":pending": "pending",
+          ":parked": "parked",
+          ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk,
+          ":gsk": backlogSortKey(at, statementId),
+          ":zero": 0,
+          ":at": at,
+        },
+      }),
+    );
+  }
+
+  async replayAllParked(routeId: string, now: Date): Promise<number> {
+    let replayed = 0;
+    // Bounded: at most 100 pages of 100 per call; the admin can press again for more.
+    for (let page = 0; page < 100; page++) {
+      const parked = await this.listParked(routeId, 100);
+      if (parked.length === 0) break;
+      const results = await Promise.all(parked.map((e) => this.replayParked(routeId, e.statementId, now)));
+      const moved = results.filter(Boolean).length;
+      replayed += moved;
+      if (moved === 0) break;
+    }
+    return replayed;
+  }
+}
