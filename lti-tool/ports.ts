@@ -96,3 +96,19 @@ export interface ToolKeyStore {
   /** A named random secret (e.g. the session HMAC key), created once on first use. */
   getOrCreateSecret(name: string, create: () => Uint8Array): Promise<Uint8Array>;
 }
+
+/** LTI Advantage endpoints a course's launches announced (AGS §3.1, NRPS §3.6.1). */
+export interface CourseServices {
+  lineItemsUrl?: string;
+  agsScopes: string[];
+  membershipsUrl?: string;
+  updatedAt: string;
+}
+
+/** A resource link placed in a course: what it opens, and its own line item if it has one. */
+export interface ResourceLinkRecord {
+  resourceLinkId: string;
+  activityId: string;
+  lineItemUrl?: string;
+  title?: string;
+}

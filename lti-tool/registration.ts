@@ -33,8 +33,12 @@ export async function registerPlatform(
   input: unknown,
   store: RegistrationStore,
   now = new Date(),
+  options: { allowNoDeployments?: boolean; productFamily?: string } = {},
 ): Promise<PlatformRegistration> {
-  const parsed = PlatformRegistrationInputSchema.safeParse(input);
+  const schema = options.allowNoDeployments
+    ? PlatformRegistrationInputSchema.extend({ deploymentIds: z.array(z.string().min(1).max(255)) })
+    : PlatformRegistrationInputSchema;
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new ValidationError("The platform registration is not valid.", issuesFromZod(parsed.error));
   }
@@ -42,6 +46,7 @@ export async function registerPlatform(
   const existing = await store.getPlatform(p.issuer, p.clientId);
   const platform: PlatformRegistration = {
     ...p,
+    ...(options.productFamily ? { productFamily: options.productFamily } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),
     ...(existing?.lastLaunchAt ? { lastLaunchAt: existing.lastLaunchAt } : {}),
   };

@@ -73,6 +73,46 @@ export class SessionTokens {
       .sign(this.secret);
   }
 
+  /** Seal any small payload for a round trip through the browser (a form field), HS256, short-lived. */
+  async seal(
+    audience: string,
+    payload: Record<string, unknown>,
+    ttlSeconds: number,
+    now = new Date(),
+  ): Promise<string> {
+    const iat = Math.floor(now.getTime() / 1000);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(ISSUER)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttlSeconds)
+      .sign(this.secret);
+  }
+
+  /** Open a sealed payload; throws InvalidSessionError when forged, expired or for another audience. */
+  async open(
+    audience: string,
+    token: string | undefined,
+    now = new Date(),
+  ): Promise<Record<string, unknown>> {
+    if (!token) throw new InvalidSessionError("Please start again from your course in the LMS.");
+    try {
+      const { payload } = await jwtVerify(token, this.secret, {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience,
+        currentDate: now,
+      });
+      return payload;
+    } catch (cause) {
+      throw new InvalidSessionError(
+        "This page has expired. Please start again from your course in the LMS.",
+        { cause },
+      );
+    }
+  }
+
   async verify(token: string | undefined, now = new Date()): Promise<Session> {
     if (!token) throw new InvalidSessionError("Please open the tool from your course in the LMS.");
     let payload: Record<string, unknown>;

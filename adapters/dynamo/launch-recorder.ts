@@ -1,22 +1,47 @@
 import type { Enrolment } from "../../domain/enrolment.js";
 import { enrolmentRegistration } from "../../domain/ids.js";
 import type { LaunchRecorder } from "../../functions/web/deps.js";
-import type { ValidatedLaunch } from "../../lti-tool/launch.js";
+import { CLAIM } from "../../lti-tool/claims.js";
+import { isResourceLinkLaunch, type ValidatedLaunch } from "../../lti-tool/launch.js";
+import type { CourseServices, ResourceLinkRecord } from "../../lti-tool/ports.js";
+import type { DynamoCourseServicesStore } from "./course-services.js";
 import type { DynamoEnrolmentStore, TransactItem } from "./enrolments.js";
 
 /** Builds the writes a launch causes beyond the enrolment itself (the xAPI outbox items). */
-export type LaunchSideEffects = (launch: ValidatedLaunch, enrolment: Enrolment) => Promise<TransactItem[]>;
+export type LaunchSideEffects = (
+  launch: ValidatedLaunch,
+  enrolment: Enrolment,
+  activityId: string,
+) => Promise<TransactItem[]>;
 
+/** The AGS and NRPS endpoints a launch announced (AGS §3.1, NRPS §3.6.1). */
+export function servicesOf(launch: ValidatedLaunch, at: Date): CourseServices | undefined {
+  const ags = launch.claims[CLAIM.ags];
+  const nrps = launch.claims[CLAIM.nrps];
+  if (!ags && !nrps) return undefined;
+  return {
+    agsScopes: ags?.scope ?? [],
+    ...(ags?.lineitems ? { lineItemsUrl: ags.lineitems } : {}),
+    ...(nrps ? { membershipsUrl: nrps.context_memberships_url } : {}),
+    updatedAt: at.toISOString(),
+  };
+}
+
+/**
+ * One transaction per launch: the enrolment, the course's service endpoints, the placed link's
+ * activity and line item, and whatever side effects add (the xAPI outbox): all or nothing.
+ */
 export class DynamoLaunchRecorder implements LaunchRecorder {
   constructor(
     private readonly enrolments: DynamoEnrolmentStore,
+    private readonly courseServices: DynamoCourseServicesStore,
     private readonly sideEffects: LaunchSideEffects = async () => [],
   ) {}
 
-  async recordLaunch(launch: ValidatedLaunch, at: Date): Promise<Enrolment> {
+  async recordLaunch(launch: ValidatedLaunch, at: Date, activityId: string): Promise<Enrolment> {
     const role = launch.user.role;
     if (!role) throw new Error("recordLaunch needs a launch with a role");
-    const context = launch.claims["https://purl.imsglobal.org/spec/lti/claim/context"];
+    const context = launch.claims[CLAIM.context];
     const enrolment: Enrolment = {
       course: launch.course,
       userId: launch.user.sub,
@@ -30,7 +55,21 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
       firstLaunchAt: at.toISOString(),
       lastLaunchAt: at.toISOString(),
     };
-    await this.enrolments.recordLaunch(enrolment, await this.sideEffects(launch, enrolment));
+    let link: ResourceLinkRecord | undefined;
+    if (isResourceLinkLaunch(launch.claims)) {
+      const rl = launch.claims[CLAIM.resourceLink];
+      const lineItem = launch.claims[CLAIM.ags]?.lineitem;
+      link = {
+        resourceLinkId: rl.id,
+        activityId,
+        ...(lineItem ? { lineItemUrl: lineItem } : {}),
+        ...(rl.title ? { title: rl.title } : {}),
+      };
+    }
+    await this.enrolments.recordLaunch(enrolment, [
+      ...this.courseServices.launchWrites(launch.course, servicesOf(launch, at), link),
+      ...(await this.sideEffects(launch, enrolment, activityId)),
+    ]);
     return enrolment;
   }
 }

@@ -1,11 +1,15 @@
 import { z } from "zod";
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
+import { DynamoCourseServicesStore } from "../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../adapters/dynamo/enrolments.js";
+import { DynamoGradeJobStore } from "../../adapters/dynamo/grade-jobs.js";
 import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../adapters/dynamo/launch-recorder.js";
 import { DynamoLoginStateStore } from "../../adapters/dynamo/login-states.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
+import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
+import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
 import { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
 import type { ToolKeyStore } from "../../lti-tool/ports.js";
 import { SessionTokens } from "../../lti-tool/session.js";
@@ -39,6 +43,7 @@ export interface BuildOptions {
   keyStore?: ToolKeyStore;
   log?: Logger;
   sideEffects?: LaunchSideEffects;
+  adminApps?: AppDeps["adminApps"];
   fetch?: typeof fetch;
 }
 
@@ -54,6 +59,12 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
   await signer.ensureKey();
   const sessionSecret = await keyStore.getOrCreateSecret("session-hmac", () => randomSecret(32));
   const enrolments = new DynamoEnrolmentStore(doc, table);
+  const courseServices = new DynamoCourseServicesStore(doc, table);
+  const grades = new DynamoGradeJobStore(doc, table);
+  const serviceClient = new PlatformServiceClient({
+    signer,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   return {
     config: {
       toolName: "HLTA preparation",
@@ -65,8 +76,26 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     platformKeys: new PlatformJwksCache(options.fetch ? { fetch: options.fetch } : {}),
     signer,
     sessions: new SessionTokens(sessionSecret),
-    launches: new DynamoLaunchRecorder(enrolments, options.sideEffects),
+    launches: new DynamoLaunchRecorder(enrolments, courseServices, options.sideEffects),
     cohort: enrolments,
+    roster: courseServices,
+    nrps: new NrpsClient(serviceClient),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    adminKey: () => keyStore.getOrCreateSecret("admin-key", () => randomSecret(24)),
+    grades: {
+      parked: () => grades.parked(),
+      replay: async (course, activityId, userId, jobId) => {
+        const job = (await grades.parked()).find(
+          (j) =>
+            j.jobId === jobId &&
+            j.activityId === activityId &&
+            j.userId === userId &&
+            j.course.contextId === course.contextId,
+        );
+        if (job) await grades.replay(job);
+      },
+    },
+    ...(options.adminApps ? { adminApps: options.adminApps } : {}),
     framework: DEFAULT_FRAMEWORK,
     log: options.log ?? jsonLogger(),
   };

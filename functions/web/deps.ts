@@ -1,29 +1,44 @@
 import type { Enrolment } from "../../domain/enrolment.js";
 import type { Framework } from "../../domain/standards/framework.js";
 import type { CourseRef } from "../../domain/tenancy.js";
+import type { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import type { ValidatedLaunch } from "../../lti-tool/launch.js";
 import type { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
 import type { LoginStateStore, RegistrationStore } from "../../lti-tool/ports.js";
 import type { SessionTokens } from "../../lti-tool/session.js";
 import type { ToolSigner } from "../../lti-tool/tool-keys.js";
 import type { Logger } from "./log.js";
+import type { RosterCache } from "./services/cohort.js";
 
 export interface AppConfig {
   /** Public base URL (https://tool.example). Unset: taken from each request (API Gateway URL). */
   publicUrl?: string;
-  /** Cookies get `Secure`: true everywhere; browsers accept Secure cookies on http://localhost and 127.0.0.1. */
   toolName: string;
-  /** "local" adds nothing to routes; it only labels logs and pages. The tool never knows which platform launches it. */
+  /** Labels logs only: the tool never knows which platform launches it. */
   mode: "local" | "aws";
 }
 
-/** What the launch causes in storage: the enrolment and its "launched" statement, together. */
+/** What the launch causes in storage: the enrolment, the course's service endpoints, the xAPI statement. */
 export interface LaunchRecorder {
-  recordLaunch(launch: ValidatedLaunch, at: Date): Promise<Enrolment>;
+  recordLaunch(launch: ValidatedLaunch, at: Date, activityId: string): Promise<Enrolment>;
 }
 
 export interface CohortReader {
   listCourse(course: CourseRef): Promise<Enrolment[]>;
+}
+
+/** A parked item an administrator can see and replay (grades here; xAPI has its own page). */
+export interface ParkedGrades {
+  parked(): Promise<
+    {
+      course: CourseRef;
+      userId: string;
+      activityId: string;
+      jobId: string;
+      lastError?: { reason: string; status?: number; body?: string };
+    }[]
+  >;
+  replay(course: CourseRef, activityId: string, userId: string, jobId: string): Promise<void>;
 }
 
 export interface AppDeps {
@@ -35,7 +50,16 @@ export interface AppDeps {
   sessions: SessionTokens;
   launches: LaunchRecorder;
   cohort: CohortReader;
+  roster: RosterCache;
+  nrps: NrpsClient;
   framework: Framework;
   log: Logger;
+  /** Outbound HTTP for dynamic registration (injectable in tests). */
+  fetch?: typeof fetch;
+  /** The tool administrator's key (admin pages); compared in constant time. */
+  adminKey(): Promise<Uint8Array>;
+  grades?: ParkedGrades;
+  /** Extra admin sub-apps mounted under /admin (xAPI delivery). */
+  adminApps?: { path: string; title: string; app: import("hono").Hono }[];
   now?: () => Date;
 }

@@ -6,7 +6,12 @@ import { courseScopeKey } from "../../domain/tenancy.js";
 import { createApp } from "../../functions/web/app.js";
 import type { AppDeps, CohortReader, LaunchRecorder } from "../../functions/web/deps.js";
 import { silentLogger } from "../../functions/web/log.js";
+import type { RosterCache } from "../../functions/web/services/cohort.js";
+import type { CourseMember } from "../../lti-tool/advantage/nrps.js";
+import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
+import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
 import type { ValidatedLaunch } from "../../lti-tool/launch.js";
+import type { CourseServices } from "../../lti-tool/ports.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 import { StoredKeySigner } from "../../lti-tool/tool-keys.js";
 import { MemoryToolKeyStore } from "./memory-stores.js";
@@ -46,6 +51,16 @@ export async function memoryApp(
   const keyStore = new MemoryToolKeyStore();
   const signer = new StoredKeySigner(keyStore);
   await signer.ensureKey();
+  const rosters = new Map<string, { fetchedAt: string; members: CourseMember[] }>();
+  const services = new Map<string, CourseServices>();
+  const roster: RosterCache = {
+    services: async (course) => services.get(courseScopeKey(course)),
+    roster: async (course) => rosters.get(courseScopeKey(course)),
+    saveRoster: async (course, r) => {
+      rosters.set(courseScopeKey(course), r);
+    },
+  };
+  const adminKey = new Uint8Array(24).fill(9);
   const deps: AppDeps = {
     config: { toolName: "HLTA preparation", mode: "local", publicUrl: "https://tool.test" },
     registrations: platform.registrations,
@@ -55,9 +70,12 @@ export async function memoryApp(
     sessions: new SessionTokens(new Uint8Array(32).fill(7)),
     launches: enrolments,
     cohort: enrolments,
+    roster,
+    nrps: new NrpsClient(new PlatformServiceClient({ signer, fetch: platform.fetch })),
+    adminKey: async () => adminKey,
     framework: DEFAULT_FRAMEWORK,
     log: silentLogger,
     ...overrides,
   };
-  return { app: createApp(deps), deps, enrolments, keyStore, signer };
+  return { app: createApp(deps), deps, enrolments, keyStore, signer, services, rosters, adminKey };
 }

@@ -86,6 +86,8 @@ export async function testPlatform() {
     deps() {
       return { registrations, states, platformKeys };
     },
+    /** The platform's HTTP as the tool sees it in unit tests (JWKS only; services answer 404). */
+    fetch: fetchJwks,
   };
 }
 

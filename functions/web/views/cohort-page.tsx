@@ -1,25 +1,30 @@
-import type { Enrolment } from "../../../domain/enrolment.js";
+import type { Cohort } from "../services/cohort.js";
 import { Layout } from "./layout.js";
 
-export function CohortPage(props: {
-  name?: string;
-  courseTitle?: string;
-  candidates: Enrolment[];
-  locale?: string;
-}) {
+export function CohortPage(props: { courseTitle?: string; cohort: Cohort; locale?: string }) {
+  const { candidates } = props.cohort;
+  const opened = candidates.filter((c) => c.firstLaunchAt).length;
   return (
     <Layout title="Your HLTA cohort" {...(props.locale ? { lang: props.locale } : {})}>
       <h1>Your HLTA cohort{props.courseTitle ? `: ${props.courseTitle}` : ""}</h1>
       <p class="lede">
-        The cohort view will show each candidate's progress against the standards, their written tasks and
-        evidence. For now it lists the candidates who have opened the tool in this course.
+        Every candidate in this course, including those who have not opened the tool yet. Progress against the
+        standards, written tasks and evidence will appear here as candidates work.
       </p>
-      {props.candidates.length === 0 ? (
-        <p class="panel">No candidates have opened the tool in this course yet.</p>
+      {props.cohort.rosterProblem ? (
+        <p class="panel error" role="status">
+          {props.cohort.rosterProblem}
+        </p>
+      ) : null}
+      {candidates.length === 0 ? (
+        <p class="panel">No candidates in this course yet.</p>
       ) : (
         <table>
           <caption class="ref">
-            {props.candidates.length} candidate{props.candidates.length === 1 ? "" : "s"}
+            {candidates.length} candidate{candidates.length === 1 ? "" : "s"}, {opened} opened the tool
+            {props.cohort.rosterFetchedAt
+              ? `; class list from the LMS at ${props.cohort.rosterFetchedAt.slice(0, 16).replace("T", " ")} UTC`
+              : ""}
           </caption>
           <thead>
             <tr>
@@ -29,11 +34,11 @@ export function CohortPage(props: {
             </tr>
           </thead>
           <tbody>
-            {props.candidates.map((c) => (
-              <tr>
+            {candidates.map((c) => (
+              <tr data-candidate={c.userId}>
                 <td>{c.name ?? c.userId}</td>
-                <td>{c.firstLaunchAt.slice(0, 10)}</td>
-                <td>{c.lastLaunchAt.slice(0, 10)}</td>
+                <td>{c.firstLaunchAt?.slice(0, 10) ?? "Not yet"}</td>
+                <td>{c.lastLaunchAt?.slice(0, 10) ?? "Not yet"}</td>
               </tr>
             ))}
           </tbody>

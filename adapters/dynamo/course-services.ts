@@ -1,0 +1,114 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
+import type { CourseMember } from "../../lti-tool/advantage/nrps.js";
+import type { CourseServices, ResourceLinkRecord } from "../../lti-tool/ports.js";
+import type { TransactItem } from "./enrolments.js";
+import { keys } from "./table.js";
+
+const ServicesSchema = z.object({
+  lineItemsUrl: z.string().optional(),
+  agsScopes: z.array(z.string()),
+  membershipsUrl: z.string().optional(),
+  updatedAt: z.string(),
+});
+const LinkSchema = z.object({
+  resourceLinkId: z.string(),
+  activityId: z.string(),
+  lineItemUrl: z.string().optional(),
+  title: z.string().optional(),
+});
+const RosterSchema = z.object({
+  fetchedAt: z.string(),
+  members: z.array(
+    z.object({
+      userId: z.string(),
+      name: z.string().optional(),
+      email: z.string().optional(),
+      status: z.enum(["Active", "Inactive", "Deleted"]),
+      ltiRoles: z.array(z.string()),
+      role: z.enum(["candidate", "tutor", "administrator"]).optional(),
+    }),
+  ),
+});
+
+export interface CachedRoster {
+  fetchedAt: string;
+  members: CourseMember[];
+}
+
+/** Course-level LTI Advantage state: service endpoints, placed links, the NRPS roster cache. */
+export class DynamoCourseServicesStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Writes a launch adds to its transaction: the course's endpoints and the link's activity. */
+  launchWrites(
+    course: CourseRef,
+    services: CourseServices | undefined,
+    link: ResourceLinkRecord | undefined,
+  ): TransactItem[] {
+    const scope = courseScopeKey(course);
+    const out: TransactItem[] = [];
+    if (services) {
+      out.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.courseServices(scope), kind: "course-services", ...services },
+        },
+      });
+    }
+    if (link) {
+      out.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.resourceLink(scope, link.resourceLinkId), kind: "resource-link", ...link },
+        },
+      });
+    }
+    return out;
+  }
+
+  async services(course: CourseRef): Promise<CourseServices | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.courseServices(courseScopeKey(course)) }),
+    );
+    return out.Item ? ServicesSchema.parse(out.Item) : undefined;
+  }
+
+  async link(course: CourseRef, resourceLinkId: string): Promise<ResourceLinkRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.resourceLink(courseScopeKey(course), resourceLinkId),
+      }),
+    );
+    return out.Item ? LinkSchema.parse(out.Item) : undefined;
+  }
+
+  async roster(course: CourseRef): Promise<CachedRoster | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.roster(courseScopeKey(course)) }),
+    );
+    if (!out.Item) return undefined;
+    const parsed = RosterSchema.parse(out.Item);
+    return { fetchedAt: parsed.fetchedAt, members: parsed.members.map((m) => ({ ...m, role: m.role })) };
+  }
+
+  /** One item per course: fine to a few thousand members (400 KB item limit); larger courses need paging items. */
+  async saveRoster(course: CourseRef, roster: CachedRoster): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.roster(courseScopeKey(course)),
+          kind: "roster",
+          fetchedAt: roster.fetchedAt,
+          members: roster.members,
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,156 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { courseScopeKey } from "../../domain/tenancy.js";
+import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js";
+import type { TransactItem } from "./enrolments.js";
+import { keys, TABLE_KEYS } from "./table.js";
+
+const GradeJobSchema = z.object({
+  course: z.object({
+    issuer: z.string(),
+    clientId: z.string(),
+    deploymentId: z.string(),
+    contextId: z.string(),
+  }),
+  userId: z.string(),
+  activityId: z.string(),
+  jobId: z.string(),
+  scoreGiven: z.number().optional(),
+  scoreMaximum: z.number(),
+  activityProgress: z.enum(["Initialized", "Started", "InProgress", "Submitted", "Completed"]),
+  gradingProgress: z.enum(["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]),
+  timestamp: z.string(),
+  label: z.string(),
+  resourceLinkId: z.string().optional(),
+  attempts: z.number(),
+  nextAttemptAt: z.string(),
+  status: z.enum(["pending", "delivered", "parked"]),
+  lastError: z
+    .object({ status: z.number().optional(), body: z.string().optional(), reason: z.string() })
+    .optional(),
+});
+
+const NAMES = { "#st": "status", "#g": TABLE_KEYS.gsi1pk, "#s": TABLE_KEYS.gsi1sk };
+
+/**
+ * Grade jobs live in their course's partition; gsi1 lists the pending ones by due time and the
+ * parked ones for the admin. Every state change is conditional on the job's `jobId`, so a
+ * newer completion that replaced a job mid-delivery is never marked delivered by mistake.
+ */
+export class DynamoGradeJobStore implements GradeJobStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The Put a completion adds to its own transaction. */
+  enqueueWrite(job: GradeJob): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.gradeJob(courseScopeKey(job.course), job.activityId, job.userId),
+          kind: "grade-job",
+          ...job,
+          ...keys.gradeQueue("pending"),
+          [TABLE_KEYS.gsi1sk]: `${job.nextAttemptAt}#${job.jobId}`,
+        },
+      },
+    };
+  }
+
+  async due(now: Date, limit: number): Promise<GradeJob[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: "#g = :g AND #s <= :now",
+        ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk, "#s": TABLE_KEYS.gsi1sk },
+        ExpressionAttributeValues: {
+          ":g": keys.gradeQueue("pending").gsi1pk,
+          ":now": `${now.toISOString()}#~`,
+        },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => GradeJobSchema.parse(i));
+  }
+
+  async parked(limit = 100): Promise<GradeJob[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: "#g = :g",
+        ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
+        ExpressionAttributeValues: { ":g": keys.gradeQueue("parked").gsi1pk },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => GradeJobSchema.parse(i));
+  }
+
+  async markDelivered(job: GradeJob, at: Date): Promise<void> {
+    await this.update(job, "SET #st = :st, deliveredAt = :at REMOVE #g, #s", {
+      ":st": "delivered",
+      ":at": at.toISOString(),
+    });
+  }
+
+  async reschedule(
+    job: GradeJob,
+    nextAttemptAt: Date,
+    error: NonNullable<GradeJob["lastError"]>,
+  ): Promise<void> {
+    const next = nextAttemptAt.toISOString();
+    await this.update(job, "SET attempts = attempts + :one, nextAttemptAt = :n, lastError = :e, #s = :gs", {
+      ":one": 1,
+      ":n": next,
+      ":e": error,
+      ":gs": `${next}#${job.jobId}`,
+    });
+  }
+
+  async park(job: GradeJob, error: NonNullable<GradeJob["lastError"]>): Promise<void> {
+    await this.update(job, "SET #st = :st, lastError = :e, #g = :g, #s = :gs", {
+      ":st": "parked",
+      ":e": error,
+      ":g": keys.gradeQueue("parked").gsi1pk,
+      ":gs": `${new Date().toISOString()}#${job.jobId}`,
+    });
+  }
+
+  /** Put a parked job back in the queue, due now. */
+  async replay(job: GradeJob, now = new Date()): Promise<void> {
+    await this.update(job, "SET #st = :st, attempts = :zero, nextAttemptAt = :n, #g = :g, #s = :gs", {
+      ":st": "pending",
+      ":zero": 0,
+      ":n": now.toISOString(),
+      ":g": keys.gradeQueue("pending").gsi1pk,
+      ":gs": `${now.toISOString()}#${job.jobId}`,
+    });
+  }
+
+  private async update(job: GradeJob, expression: string, values: Record<string, unknown>): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.gradeJob(courseScopeKey(job.course), job.activityId, job.userId),
+          UpdateExpression: expression,
+          ConditionExpression: "jobId = :job",
+          // Only the names the expression uses: DynamoDB refuses unused ones.
+          ExpressionAttributeNames: Object.fromEntries(
+            Object.entries(NAMES).filter(([placeholder]) => new RegExp(`${placeholder}\\b`).test(expression)),
+          ),
+          ExpressionAttributeValues: { ...values, ":job": job.jobId },
+        }),
+      );
+    } catch (error) {
+      // A newer completion replaced this job: it will be delivered in its own right.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+  }
+}

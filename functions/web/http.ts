@@ -1,0 +1,57 @@
+import type { Context } from "hono";
+import { ValidationError } from "../../domain/errors.js";
+import type { Session } from "../../lti-tool/session.js";
+import type { AppDeps } from "./deps.js";
+
+export type Env = { Variables: { session: Session; reference: string } };
+
+export function baseUrl(c: Context, deps: AppDeps): string {
+  return deps.config.publicUrl ?? new URL(c.req.url).origin;
+}
+
+export function toolUrls(c: Context, deps: AppDeps) {
+  const b = baseUrl(c, deps);
+  return {
+    base: b,
+    login: `${b}/lti/login`,
+    loginCheck: `${b}/lti/login/check`,
+    launch: `${b}/lti/launch`,
+    jwks: `${b}/.well-known/jwks.json`,
+    registration: `${b}/lti/register`,
+    canvasConfig: `${b}/lti/canvas.json`,
+    targetLinkUri: `${b}/app`,
+    deepLinking: `${b}/lti/deep-link`,
+    deepLinkRespond: `${b}/lti/deep-link/respond`,
+    activity: (id: string) => `${b}/app/activity/${encodeURIComponent(id)}`,
+  };
+}
+
+/** The state cookie: one per login, so several launches can run at once in one browser. */
+export const stateCookieName = (state: string) => `hlta_lti_${state.slice(0, 16)}`;
+
+/** Platform Storage key for a login's browser secret. */
+export const storageKey = (state: string) => `hlta_state_${state.slice(0, 32)}`;
+
+export async function formFields(c: Context): Promise<Record<string, string | string[]>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data")) {
+    throw new ValidationError("Expected a form post (application/x-www-form-urlencoded).");
+  }
+  const body = await c.req.parseBody({ all: true });
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === "string") out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.filter((x): x is string => typeof x === "string");
+  }
+  return out;
+}
+
+/** Form fields with single values only (a repeated field keeps its first value). */
+export async function singleFormFields(c: Context): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(await formFields(c))) {
+    const value = Array.isArray(v) ? v[0] : v;
+    if (value !== undefined) out[k] = value;
+  }
+  return out;
+}

@@ -1,0 +1,279 @@
+import { Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { ACTIVITIES, findActivity } from "../../../domain/activities.js";
+import { ForbiddenError, ValidationError } from "../../../domain/errors.js";
+import { CLAIM, type DeepLinkingClaims, LaunchFormSchema } from "../../../lti-tool/claims.js";
+import { sha256b64url } from "../../../lti-tool/crypto.js";
+import {
+  buildDeepLinkingResponse,
+  type DeepLinkingContext,
+  deepLinkingContext,
+  type ResourceLinkItem,
+} from "../../../lti-tool/deep-linking.js";
+import {
+  InvalidLaunchRequestError,
+  PlatformReturnedError,
+  UnknownStateError,
+} from "../../../lti-tool/errors.js";
+import { isResourceLinkLaunch, type ValidatedLaunch, validateLaunch } from "../../../lti-tool/launch.js";
+import { initiateLogin } from "../../../lti-tool/login.js";
+import type { AppDeps } from "../deps.js";
+import { type Env, singleFormFields, stateCookieName, storageKey, toolUrls } from "../http.js";
+import { ErrorPage } from "../views/error-page.js";
+import { ActivityPickerPage, AutoPostPage, GetDataPage, PutDataPage } from "../views/lti-pages.js";
+
+const DL_AUDIENCE = "hlta-deep-linking";
+
+/** Which activity a resource link launch opens: the deep-linked custom parameter, else its target URL. */
+export function launchActivity(launch: ValidatedLaunch): string {
+  const custom = launch.claims[CLAIM.custom]?.activity;
+  if (typeof custom === "string" && findActivity(custom)) return custom;
+  const path = new URL(launch.claims[CLAIM.targetLinkUri]).pathname;
+  const m = path.match(/\/app\/activity\/([^/]+)$/);
+  const fromPath = m?.[1] ? decodeURIComponent(m[1]) : undefined;
+  return fromPath && findActivity(fromPath) ? fromPath : "home";
+}
+
+export function ltiRoutes(deps: AppDeps) {
+  const app = new Hono<Env>();
+  const now = () => deps.now?.() ?? new Date();
+
+  app.get("/.well-known/jwks.json", async (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.json(await deps.signer.jwks());
+  });
+
+  // OIDC login initiation: GET or POST (Moodle POSTs from the browser).
+  app.on(["GET", "POST"], "/lti/login", async (c) => {
+    const params = c.req.method === "POST" ? await singleFormFields(c) : c.req.query();
+    const urls = toolUrls(c, deps);
+    const result = await initiateLogin(params, {
+      registrations: deps.registrations,
+      states: deps.states,
+      redirectUri: urls.launch,
+      now,
+    });
+    // The partitioned cookie binds the login to this browser wherever cookies work (CHIPS).
+    setCookie(c, stateCookieName(result.state), result.browserSecret, {
+      path: "/lti",
+      httpOnly: true,
+      secure: true,
+      sameSite: "None",
+      partitioned: true,
+      maxAge: result.stateTtlSeconds,
+    });
+    deps.log.info("lti.login", {
+      issuer: result.platform.issuer,
+      clientId: result.platform.clientId,
+      binding: result.binding,
+    });
+    const checkUrl = `${urls.loginCheck}?state=${encodeURIComponent(result.state)}`;
+    if (result.binding === "platform-storage" && result.storageTarget) {
+      // The platform offers storage: put the secret there too, so blocked cookies do not matter.
+      return c.html(
+        <PutDataPage
+          storageTarget={result.storageTarget}
+          platformOrigin={result.platformOrigin}
+          key={storageKey(result.state)}
+          value={result.browserSecret}
+          authUrl={result.authRedirectUrl}
+          fallbackUrl={checkUrl}
+        />,
+      );
+    }
+    // Check the cookie stuck before spending the platform's (possibly single-use) lti_message_hint.
+    return c.redirect(checkUrl, 302);
+  });
+
+  // Cookie check: the browser came back with the state cookie, so the launch can be bound to it.
+  // Without it (third-party cookies blocked, no partitioned cookies), open the tool top-level,
+  // where the cookie is first-party: the platform has not seen this login yet, so nothing is spent.
+  app.get("/lti/login/check", async (c) => {
+    const state = c.req.query("state") ?? "";
+    const pending = state ? await deps.states.peekState(state) : undefined;
+    if (!pending) {
+      throw new UnknownStateError(
+        "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
+      );
+    }
+    const secret = getCookie(c, stateCookieName(state));
+    if (secret && sha256b64url(secret) === pending.bindingHash)
+      return c.redirect(pending.authRedirectUrl, 302);
+    const relaunch = `${toolUrls(c, deps).login}?${new URLSearchParams(pending.loginParams).toString()}`;
+    deps.log.warn("lti.login.cookie_blocked", { issuer: pending.issuer, reference: c.get("reference") });
+    return c.html(
+      <ErrorPage
+        title="Open the tool in a new window"
+        message="Your browser blocks the cookie the tool needs to confirm a launch inside your course page. Opening it in a new window works in every browser, and nothing is lost."
+        reference={c.get("reference")}
+        action={{ label: "Open in a new window", href: relaunch, newWindow: true }}
+      />,
+    );
+  });
+
+  app.post("/lti/launch", async (c) => {
+    const fields = await singleFormFields(c);
+    const parsed = LaunchFormSchema.safeParse(fields);
+    if (!parsed.success) {
+      throw new InvalidLaunchRequestError(
+        "The LMS sent the launch without its token. Please launch the tool again from your course.",
+      );
+    }
+    if ("error" in parsed.data) {
+      throw new PlatformReturnedError(
+        `Your LMS refused the launch (${parsed.data.error}${parsed.data.error_description ? `: ${parsed.data.error_description}` : ""}).`,
+        { context: { error: parsed.data.error } },
+      );
+    }
+    const { id_token: idToken, state } = parsed.data;
+    const cookieName = stateCookieName(state);
+    const browserSecret = getCookie(c, cookieName) ?? fields.lti_storage_secret;
+    if (!browserSecret) {
+      const pending = await deps.states.peekState(state);
+      const target = pending?.loginParams.lti_storage_target;
+      if (pending?.binding === "platform-storage" && target) {
+        // No cookie came back: read the secret from the platform's storage, then post again.
+        return c.html(
+          <GetDataPage
+            storageTarget={target}
+            platformOrigin={new URL(pending.authRedirectUrl).origin}
+            key={storageKey(state)}
+            action={toolUrls(c, deps).launch}
+            idToken={idToken}
+            state={state}
+          />,
+        );
+      }
+    }
+    const at = now();
+    const launch = await validateLaunch(
+      { idToken, state, browserSecret },
+      {
+        registrations: deps.registrations,
+        states: deps.states,
+        platformKeys: deps.platformKeys,
+        now: () => at,
+      },
+    );
+    deleteCookie(c, cookieName, { path: "/lti", secure: true, sameSite: "None", partitioned: true });
+    const role = launch.user.role;
+    if (!role) {
+      return c.html(
+        <ErrorPage
+          title="No role in this course"
+          message="Your LMS did not say whether you are a candidate or a tutor in this course, so the tool cannot show you anything yet. Ask your course administrator to check your enrolment."
+          reference={c.get("reference")}
+        />,
+        403,
+      );
+    }
+    if (!isResourceLinkLaunch(launch.claims)) return deepLinkingPicker(c, launch, launch.claims, at);
+
+    const activity = launchActivity(launch);
+    await Promise.all([
+      deps.launches.recordLaunch(launch, at, activity),
+      deps.registrations.recordLaunch(
+        launch.tenant.issuer,
+        launch.tenant.clientId,
+        launch.tenant.deploymentId,
+        at.toISOString(),
+      ),
+    ]);
+    const context = launch.claims[CLAIM.context];
+    const token = await deps.sessions.issue(
+      {
+        course: launch.course,
+        userId: launch.user.sub,
+        role,
+        activity,
+        resourceLinkId: launch.claims[CLAIM.resourceLink].id,
+        ...(launch.user.name ? { name: launch.user.name } : {}),
+        ...(launch.user.locale ? { locale: launch.user.locale } : {}),
+        ...(context?.title ? { courseTitle: context.title } : {}),
+      },
+      at,
+    );
+    deps.log.info("lti.launch", {
+      issuer: launch.tenant.issuer,
+      deploymentId: launch.tenant.deploymentId,
+      role,
+      activity,
+      reference: c.get("reference"),
+    });
+    // Post/redirect/get: a reload of the first page must not replay the launch.
+    return c.redirect(`/app?s=${encodeURIComponent(token)}`, 303);
+  });
+
+  async function deepLinkingPicker(
+    c: import("hono").Context<Env>,
+    launch: ValidatedLaunch,
+    claims: DeepLinkingClaims,
+    at: Date,
+  ) {
+    if (launch.user.role === "candidate") {
+      throw new ForbiddenError("Only tutors and administrators can add HLTA activities to a course.");
+    }
+    const ctx = deepLinkingContext(claims, launch.platform.clientId);
+    const sealed = await deps.sessions.seal(DL_AUDIENCE, { ctx }, 30 * 60, at);
+    deps.log.info("lti.deep_linking", { issuer: ctx.issuer, deploymentId: ctx.deploymentId });
+    return c.html(
+      <ActivityPickerPage
+        activities={ACTIVITIES}
+        sealed={sealed}
+        action={toolUrls(c, deps).deepLinkRespond}
+        multiple={ctx.acceptMultiple}
+        {...(launch.user.locale ? { locale: launch.user.locale } : {})}
+      />,
+    );
+  }
+
+  // The tutor's choice goes back to the LMS as a signed LtiDeepLinkingResponse, auto-posted.
+  app.post("/lti/deep-link/respond", async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const dl = typeof form.dl === "string" ? form.dl : undefined;
+    const opened = await deps.sessions.open(DL_AUDIENCE, dl, now());
+    const ctx = opened.ctx as DeepLinkingContext;
+    const chosen = ([] as unknown[])
+      .concat(form.activity ?? [])
+      .filter((v): v is string => typeof v === "string");
+    const activities = chosen.map((id) => findActivity(id));
+    if (chosen.length === 0 || activities.some((a) => !a)) {
+      throw new ValidationError("Choose at least one of the listed activities.");
+    }
+    const urls = toolUrls(c, deps);
+    const items: ResourceLinkItem[] = activities.flatMap((a) =>
+      a
+        ? [
+            {
+              type: "ltiResourceLink" as const,
+              title: a.title.en,
+              text: a.description.en,
+              url: urls.activity(a.id),
+              custom: { activity: a.id },
+              ...(a.grading
+                ? {
+                    lineItem: {
+                      scoreMaximum: a.grading.scoreMaximum,
+                      label: a.grading.label,
+                      resourceId: a.id,
+                      tag: "hlta",
+                    },
+                  }
+                : {}),
+            },
+          ]
+        : [],
+    );
+    const jwt = await buildDeepLinkingResponse(ctx, items, deps.signer, now());
+    return c.html(
+      <AutoPostPage
+        title="Adding to your course…"
+        action={ctx.returnUrl}
+        fields={{ JWT: jwt }}
+        message="Adding the activities to your course…"
+      />,
+    );
+  });
+
+  return app;
+}

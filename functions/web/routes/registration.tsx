@@ -1,0 +1,93 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { ValidationError } from "../../../domain/errors.js";
+import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
+import { registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
+import { registerPlatform } from "../../../lti-tool/registration.js";
+import type { AppDeps } from "../deps.js";
+import { type Env, singleFormFields, toolUrls } from "../http.js";
+import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-pages.js";
+
+const RegistrationParamsSchema = z.object({
+  openid_configuration: z.string().url(),
+  registration_token: z.string().min(1).optional(),
+});
+
+/** Dynamic Registration 1.0 (the page the LMS opens) and the Canvas JSON configuration URL. */
+export function registrationRoutes(deps: AppDeps) {
+  const app = new Hono<Env>();
+
+  app.get("/lti/canvas.json", (c) => {
+    const urls = toolUrls(c, deps);
+    c.header("Cache-Control", "public, max-age=300");
+    return c.json(canvasConfiguration(urls, deps.config.toolName));
+  });
+
+  // The LMS opens this page (in a dialog or new window); the administrator confirms.
+  app.get("/lti/register", (c) => {
+    const parsed = RegistrationParamsSchema.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new ValidationError(
+        "Open this page from your LMS's \"register a tool by URL\" screen: it needs the LMS's configuration address (openid_configuration).",
+      );
+    }
+    const fields: Record<string, string> = { openid_configuration: parsed.data.openid_configuration };
+    if (parsed.data.registration_token) fields.registration_token = parsed.data.registration_token;
+    return c.html(
+      <RegistrationConfirmPage
+        action={toolUrls(c, deps).registration}
+        fields={fields}
+        platformHost={new URL(parsed.data.openid_configuration).host}
+      />,
+    );
+  });
+
+  app.post("/lti/register", async (c) => {
+    const parsed = RegistrationParamsSchema.safeParse(await singleFormFields(c));
+    if (!parsed.success)
+      throw new ValidationError("The registration request is incomplete. Start it again from your LMS.");
+    const urls = toolUrls(c, deps);
+    const result = await registerWithPlatform(
+      {
+        openidConfiguration: parsed.data.openid_configuration,
+        ...(parsed.data.registration_token ? { registrationToken: parsed.data.registration_token } : {}),
+      },
+      urls,
+      deps.config.toolName,
+      deps.fetch,
+    );
+    const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
+    // Canvas assigns deployments when the tool is installed in an account or course, not here.
+    const deploymentIds = result.deploymentId ? [result.deploymentId] : [];
+    await registerPlatform(
+      {
+        issuer: result.config.issuer,
+        clientId: result.clientId,
+        authUrl: result.config.authorization_endpoint,
+        tokenUrl: result.config.token_endpoint,
+        jwksUrl: result.config.jwks_uri,
+        ...(result.config.authorization_server ? { authServer: result.config.authorization_server } : {}),
+        name: `${platformConfig.product_family_code} at ${new URL(result.config.issuer).host}`,
+        deploymentIds,
+      },
+      deps.registrations,
+      undefined,
+      { allowNoDeployments: true, productFamily: platformConfig.product_family_code },
+    );
+    deps.log.info("lti.dynamic_registration", {
+      issuer: result.config.issuer,
+      clientId: result.clientId,
+      product: platformConfig.product_family_code,
+    });
+    return c.html(
+      <RegistrationDonePage
+        issuer={result.config.issuer}
+        clientId={result.clientId}
+        {...(result.deploymentId ? { deploymentId: result.deploymentId } : {})}
+        pending={platformConfig.product_family_code === "moodle"}
+      />,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,226 @@
+import { raw } from "hono/html";
+import type { Activity } from "../../../domain/activities.js";
+import { localised } from "../../../domain/standards/framework.js";
+import { Layout } from "./layout.js";
+
+/** JSON for an inline script: `<` escaped so no value can close the script element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+/** An auto-submitting form (deep-linking return, Platform Storage continue), with a button if scripts are off. */
+export function AutoPostPage(props: {
+  title: string;
+  action: string;
+  fields: Record<string, string>;
+  message: string;
+}) {
+  return (
+    <Layout title={props.title}>
+      <form id="autopost" method="post" action={props.action}>
+        {Object.entries(props.fields).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <p>{props.message}</p>
+        <noscript>
+          <button class="button" type="submit">
+            Continue
+          </button>
+        </noscript>
+      </form>
+      <script>{raw('document.getElementById("autopost").submit();')}</script>
+    </Layout>
+  );
+}
+
+/**
+ * Platform Storage, login side (LTI client-side postMessage + Platform Storage drafts): put the
+ * browser secret into the platform's storage, then continue to the platform's auth endpoint.
+ * If the platform does not answer in time, fall back to the cookie check.
+ */
+export function PutDataPage(props: {
+  storageTarget: string;
+  platformOrigin: string;
+  key: string;
+  value: string;
+  authUrl: string;
+  fallbackUrl: string;
+}) {
+  const config = scriptJson(props);
+  return (
+    <Layout title="Opening the tool…">
+      <p>Opening the tool…</p>
+      <script>
+        {raw(`(function(){var c=${config};var done=false;var id="put-"+Math.random().toString(36).slice(2);
+function go(u){if(done)return;done=true;window.location.replace(u);}
+var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
+window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
+if(d.subject==="lti.put_data.response"&&d.message_id===id){go(d.error?c.fallbackUrl:c.authUrl);}});
+try{t.postMessage({subject:"lti.put_data",message_id:id,key:c.key,value:c.value},c.platformOrigin);}catch(e){go(c.fallbackUrl);}
+setTimeout(function(){go(c.fallbackUrl);},3000);})();`)}
+      </script>
+    </Layout>
+  );
+}
+
+/** Platform Storage, launch side: read the secret back and post it with the id_token. */
+export function GetDataPage(props: {
+  storageTarget: string;
+  platformOrigin: string;
+  key: string;
+  action: string;
+  idToken: string;
+  state: string;
+}) {
+  const config = scriptJson({
+    storageTarget: props.storageTarget,
+    platformOrigin: props.platformOrigin,
+    key: props.key,
+  });
+  return (
+    <Layout title="Opening the tool…">
+      <form id="continue" method="post" action={props.action}>
+        <input type="hidden" name="id_token" value={props.idToken} />
+        <input type="hidden" name="state" value={props.state} />
+        <input type="hidden" name="lti_storage_secret" value="" />
+      </form>
+      <p id="status">Opening the tool…</p>
+      <script>
+        {raw(`(function(){var c=${config};var f=document.getElementById("continue");var done=false;
+var id="get-"+Math.random().toString(36).slice(2);
+function fail(){if(done)return;done=true;document.getElementById("status").textContent="Your LMS did not confirm this launch. Please launch the tool again from your course.";}
+var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
+window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
+if(d.subject==="lti.get_data.response"&&d.message_id===id&&!done){if(d.error||typeof d.value!=="string"){fail();return;}
+done=true;f.elements.lti_storage_secret.value=d.value;f.submit();}});
+try{t.postMessage({subject:"lti.get_data",message_id:id,key:c.key},c.platformOrigin);}catch(e){fail();}
+setTimeout(fail,3000);})();`)}
+      </script>
+    </Layout>
+  );
+}
+
+export function ActivityPickerPage(props: {
+  activities: readonly Activity[];
+  sealed: string;
+  action: string;
+  multiple: boolean;
+  locale?: string;
+}) {
+  const type = props.multiple ? "checkbox" : "radio";
+  return (
+    <Layout title="Add an HLTA activity" {...(props.locale ? { lang: props.locale } : {})}>
+      <h1>Add an HLTA activity to your course</h1>
+      <p class="lede">
+        Choose what to place in the course. Graded activities add a column to the LMS gradebook: only
+        completion and scores go there, never candidates' writing or evidence.
+      </p>
+      <form method="post" action={props.action}>
+        <input type="hidden" name="dl" value={props.sealed} />
+        <fieldset>
+          <legend>Activities</legend>
+          {props.activities.map((a, i) => (
+            <p>
+              <input
+                type={type}
+                id={`a-${a.id}`}
+                name="activity"
+                value={a.id}
+                {...(i === 0 && !props.multiple ? { required: true } : {})}
+              />{" "}
+              <label for={`a-${a.id}`}>
+                <strong>{localised(a.title, props.locale)}</strong>
+                {a.grading ? " (graded)" : ""}: {localised(a.description, props.locale)}
+              </label>
+            </p>
+          ))}
+        </fieldset>
+        <p>
+          <button class="button" type="submit">
+            Add to course
+          </button>
+        </p>
+      </form>
+    </Layout>
+  );
+}
+
+export function ActivityPage(props: { activity: Activity; locale?: string }) {
+  return (
+    <Layout
+      title={localised(props.activity.title, props.locale)}
+      {...(props.locale ? { lang: props.locale } : {})}
+    >
+      <h1>{localised(props.activity.title, props.locale)}</h1>
+      <p class="lede">{localised(props.activity.description, props.locale)}</p>
+      <p class="panel">This activity's content is being prepared and will appear here.</p>
+    </Layout>
+  );
+}
+
+export function RegistrationConfirmPage(props: {
+  action: string;
+  fields: Record<string, string>;
+  platformHost: string;
+}) {
+  return (
+    <Layout title="Register HLTA preparation">
+      <h1>Register HLTA preparation with your LMS</h1>
+      <p>
+        Your LMS at <strong>{props.platformHost}</strong> asked to register this tool. Registering lets
+        teachers add HLTA activities to courses; the tool will read names, roles and course memberships, and
+        send completion and scores to the gradebook.
+      </p>
+      <form method="post" action={props.action}>
+        {Object.entries(props.fields).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <button class="button" type="submit">
+          Register the tool
+        </button>
+      </form>
+    </Layout>
+  );
+}
+
+/** After dynamic registration: tell the admin what happens next, then close with org.imsglobal.lti.close. */
+export function RegistrationDonePage(props: {
+  issuer: string;
+  clientId: string;
+  deploymentId?: string;
+  pending: boolean;
+}) {
+  return (
+    <Layout title="HLTA preparation registered">
+      <h1>HLTA preparation is registered</h1>
+      <p>
+        Registered with <strong>{props.issuer}</strong> (client id <code>{props.clientId}</code>
+        {props.deploymentId ? (
+          <>
+            , deployment <code>{props.deploymentId}</code>
+          </>
+        ) : null}
+        ).
+      </p>
+      {props.pending ? (
+        <p class="panel" id="pending">
+          Moodle holds a newly registered tool as <strong>Pending</strong>. Activate it in{" "}
+          <em>Site administration → Plugins → Activity modules → External tool → Manage tools</em> before
+          teachers can use it.
+        </p>
+      ) : null}
+      <p>
+        <button class="button" type="button" id="finish">
+          Finish
+        </button>
+      </p>
+      <script>
+        {raw(`(function(){function close(){var w=window.opener||window.parent;if(w&&w!==window){w.postMessage({subject:"org.imsglobal.lti.close"},"*");}}
+document.getElementById("finish").addEventListener("click",close);})();`)}
+      </script>
+    </Layout>
+  );
+}

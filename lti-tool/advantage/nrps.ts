@@ -1,0 +1,96 @@
+import { z } from "zod";
+import type { PlatformRegistration } from "../ports.js";
+import { primaryRole, type ToolRole } from "../roles.js";
+import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } from "./service-client.js";
+
+export const MEMBERSHIP_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
+
+const MemberSchema = z.object({
+  user_id: z.string().min(1),
+  status: z.enum(["Active", "Inactive", "Deleted"]).optional(),
+  name: z.string().optional(),
+  given_name: z.string().optional(),
+  family_name: z.string().optional(),
+  email: z.string().optional(),
+  // Moodle sends short names here ("Learner") but full URIs in the id_token (lti.md).
+  roles: z.array(z.string()),
+});
+const ContainerSchema = z.object({
+  id: z.string().optional(),
+  context: z
+    .object({ id: z.string(), label: z.string().optional(), title: z.string().optional() })
+    .optional(),
+  members: z.array(MemberSchema),
+});
+
+export interface CourseMember {
+  userId: string;
+  name?: string;
+  email?: string;
+  status: "Active" | "Inactive" | "Deleted";
+  ltiRoles: string[];
+  role: ToolRole | undefined;
+}
+
+/** NRPS 2.0 context memberships, every page (`Link: rel="next"`), bounded. */
+export class NrpsClient {
+  constructor(
+    private readonly client: PlatformServiceClient,
+    private readonly maxPages = 200,
+  ) {}
+
+  async members(platform: PlatformRegistration, membershipsUrl: string): Promise<CourseMember[]> {
+    const out: CourseMember[] = [];
+    let url: string | undefined = membershipsUrl;
+    for (let page = 0; url && page < this.maxPages; page++) {
+      const res = await this.client.call(platform, [SCOPES.memberships], url, {
+        headers: { accept: MEMBERSHIP_MEDIA },
+      });
+      const text = await res.text();
+      if (!res.ok) {
+        throw new PlatformServiceError(
+          `The LMS would not list the course members (HTTP ${res.status}).`,
+          res.status,
+          res.status === 429 || res.status >= 500,
+          text.slice(0, 2000),
+        );
+      }
+      const parsed = ContainerSchema.safeParse(safeJson(text));
+      if (!parsed.success) {
+        throw new PlatformServiceError(
+          "The LMS listed the course members in a form the tool cannot read.",
+          res.status,
+          false,
+          text.slice(0, 2000),
+        );
+      }
+      for (const m of parsed.data.members) {
+        out.push({
+          userId: m.user_id,
+          ...(m.name
+            ? { name: m.name }
+            : m.given_name || m.family_name
+              ? { name: [m.given_name, m.family_name].filter(Boolean).join(" ") }
+              : {}),
+          ...(m.email ? { email: m.email } : {}),
+          status: m.status ?? "Active",
+          ltiRoles: m.roles,
+          role: primaryRole(m.roles),
+        });
+      }
+      url = nextLink(res.headers.get("link"), url);
+    }
+    return out;
+  }
+}
+
+/** The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL. */
+export function nextLink(header: string | null, base: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(",")) {
+    const m = part.match(/<([^>]+)>\s*;(.*)/);
+    if (m?.[1] && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2] ?? ""))
+      return new URL(m[1], base).toString();
+  }
+  return undefined;
+}

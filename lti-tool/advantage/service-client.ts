@@ -1,0 +1,203 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { AppError, UpstreamError } from "../../domain/errors.js";
+import { randomToken } from "../crypto.js";
+import type { PlatformRegistration } from "../ports.js";
+import type { ToolSigner } from "../tool-keys.js";
+
+export const SCOPES = {
+  lineItem: "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+  lineItemReadOnly: "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+  score: "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+  resultReadOnly: "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+  memberships: "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+} as const;
+
+/** The platform refused or failed a service call; `retryable` tells a queue whether to try again. */
+export class PlatformServiceError extends UpstreamError {
+  override readonly code: string = "lti.service_failed";
+  constructor(
+    userMessage: string,
+    readonly httpStatus: number | undefined,
+    readonly retryable: boolean,
+    readonly body: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(userMessage, options);
+  }
+}
+
+export class AccessTokenError extends PlatformServiceError {
+  override readonly code = "lti.access_token_refused";
+}
+
+const TokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().refine((t) => t.toLowerCase() === "bearer", "token_type must be Bearer"),
+  expires_in: z.number().positive().optional(),
+  scope: z.string().optional(),
+});
+
+export interface ServiceClientOptions {
+  signer: ToolSigner;
+  fetch?: typeof fetch;
+  now?: () => number;
+  timeoutMs?: number;
+  /** Attempts per call on 429/5xx/timeouts (the first included). */
+  maxAttempts?: number;
+  /** Base of the exponential backoff; full jitter. */
+  backoffMs?: number;
+  userAgent?: string;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Calls to a platform's LTI Advantage services (AGS, NRPS): OAuth 2 client-credentials with a
+ * signed JWT assertion (Security Framework §4.1), access tokens cached per platform and scope
+ * set until shortly before they expire, retries with backoff on 429/5xx.
+ */
+export class PlatformServiceClient {
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly pending = new Map<string, Promise<CachedToken>>();
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly userAgent: string;
+
+  constructor(private readonly options: ServiceClientOptions) {
+    this.fetchImpl = options.fetch ?? fetch;
+    this.now = options.now ?? Date.now;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.backoffMs = options.backoffMs ?? 250;
+    this.userAgent = options.userAgent ?? "HLTA-preparation-LTI-tool/0.1";
+  }
+
+  async accessToken(platform: PlatformRegistration, scopes: readonly string[]): Promise<string> {
+    const scope = [...new Set(scopes)].sort().join(" ");
+    const key = `${platform.issuer}\n${platform.clientId}\n${scope}`;
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt > this.now()) return cached.token;
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.requestToken(platform, scope).finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    const fresh = await pending;
+    this.tokens.set(key, fresh);
+    return fresh.token;
+  }
+
+  private async requestToken(platform: PlatformRegistration, scope: string): Promise<CachedToken> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const assertion = await this.options.signer.sign({
+      iss: platform.clientId,
+      sub: platform.clientId,
+      aud: platform.authServer ?? platform.tokenUrl,
+      iat: nowSeconds,
+      exp: nowSeconds + 300,
+      jti: randomToken(16),
+    });
+    const body = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+      scope,
+    });
+    const response = await this.send(platform.tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body,
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new AccessTokenError(
+        `The LMS refused the tool access to its services (HTTP ${response.status}). Check that the tool's services are enabled in the LMS.`,
+        response.status,
+        response.status >= 500 || response.status === 429,
+        text.slice(0, 2000),
+        { context: { issuer: platform.issuer, scope } },
+      );
+    }
+    const parsed = TokenResponseSchema.safeParse(safeJson(text));
+    if (!parsed.success) {
+      throw new AccessTokenError(
+        "The LMS answered the token request in a form the tool cannot read.",
+        response.status,
+        false,
+        text.slice(0, 2000),
+      );
+    }
+    // Refresh a minute early so a token never expires mid-call.
+    const lifetimeMs = (parsed.data.expires_in ?? 3600) * 1000;
+    return {
+      token: parsed.data.access_token,
+      expiresAt: this.now() + Math.max(lifetimeMs - 60_000, lifetimeMs / 2),
+    };
+  }
+
+  /** An authorised service call, retried on 429/5xx/timeouts; returns the final response. */
+  async call(
+    platform: PlatformRegistration,
+    scopes: readonly string[],
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<Response> {
+    const token = await this.accessToken(platform, scopes);
+    return this.send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+  }
+
+  private async send(url: string, init: RequestInit): Promise<Response> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      let response: Response | undefined;
+      try {
+        response = await this.fetchImpl(url, {
+          ...init,
+          headers: { "user-agent": this.userAgent, ...(init.headers as Record<string, string>) },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        lastError = error;
+      }
+      if (response && response.status !== 429 && response.status < 500) return response;
+      if (attempt === this.maxAttempts) {
+        if (response) return response;
+        break;
+      }
+      await response?.body?.cancel();
+      await sleep(this.delay(attempt, response?.headers.get("retry-after")));
+    }
+    throw new PlatformServiceError(
+      "The LMS could not be reached. The tool will try again later; nothing is lost.",
+      undefined,
+      true,
+      "",
+      { cause: lastError, context: { url } },
+    );
+  }
+
+  private delay(attempt: number, retryAfter: string | null | undefined): number {
+    const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, 30_000);
+    return Math.random() * this.backoffMs * 2 ** (attempt - 1);
+  }
+}
+
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

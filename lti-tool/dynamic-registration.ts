@@ -1,0 +1,212 @@
+import { z } from "zod";
+import { AppError } from "../domain/errors.js";
+import { SCOPES, safeJson } from "./advantage/service-client.js";
+import { MESSAGE_TYPES } from "./claims.js";
+
+/** Dynamic Registration 1.0 failures: each says what the administrator can do. */
+export class RegistrationError extends AppError {
+  readonly status: number = 400;
+  readonly code: string = "lti.registration_failed";
+  readonly title = "The tool could not be registered";
+}
+export class RegistrationConfigUnreachableError extends RegistrationError {
+  override readonly status = 502;
+  override readonly code = "lti.registration_config_unreachable";
+}
+export class RegistrationRefusedError extends RegistrationError {
+  override readonly status = 502;
+  override readonly code = "lti.registration_refused";
+}
+
+const PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration";
+export const TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration";
+
+/** The platform's OpenID configuration (Dynamic Registration §3.4). */
+export const OpenIdConfigurationSchema = z.object({
+  issuer: z.string().url(),
+  authorization_endpoint: z.string().url(),
+  token_endpoint: z.string().url(),
+  jwks_uri: z.string().url(),
+  registration_endpoint: z.string().url(),
+  authorization_server: z.string().optional(),
+  scopes_supported: z.array(z.string()).optional(),
+  token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  id_token_signing_alg_values_supported: z.array(z.string()).optional(),
+  [PLATFORM_CONFIG]: z.object({
+    product_family_code: z.string(),
+    version: z.string().optional(),
+    messages_supported: z
+      .array(z.object({ type: z.string(), placements: z.array(z.string()).optional() }))
+      .optional(),
+    variables: z.array(z.string()).optional(),
+  }),
+});
+export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationSchema>;
+
+const RegistrationResponseSchema = z.object({
+  client_id: z.string().min(1),
+  [TOOL_CONFIG]: z
+    .object({ deployment_id: z.string().min(1).optional() })
+    .passthrough()
+    .optional(),
+});
+
+export interface ToolUrls {
+  base: string;
+  login: string;
+  launch: string;
+  jwks: string;
+  targetLinkUri: string;
+  deepLinking: string;
+  logo?: string;
+}
+
+/** The client registration the tool sends (Dynamic Registration §3.5 with the LTI tool-configuration claim). */
+export function clientRegistration(urls: ToolUrls, config: OpenIdConfiguration, toolName: string) {
+  const offered = new Set(config.scopes_supported ?? Object.values(SCOPES));
+  const wanted = [
+    SCOPES.lineItem,
+    SCOPES.lineItemReadOnly,
+    SCOPES.score,
+    SCOPES.resultReadOnly,
+    SCOPES.memberships,
+  ];
+  const supported = new Set(config[PLATFORM_CONFIG].messages_supported?.map((m) => m.type) ?? MESSAGE_TYPES);
+  return {
+    application_type: "web",
+    response_types: ["id_token"],
+    grant_types: ["implicit", "client_credentials"],
+    initiate_login_uri: urls.login,
+    redirect_uris: [urls.launch],
+    client_name: toolName,
+    jwks_uri: urls.jwks,
+    ...(urls.logo ? { logo_uri: urls.logo } : {}),
+    token_endpoint_auth_method: "private_key_jwt",
+    scope: wanted.filter((s) => offered.has(s)).join(" "),
+    [TOOL_CONFIG]: {
+      // Moodle requires the domain to equal host[:port] of target_link_uri (lti.md).
+      domain: new URL(urls.targetLinkUri).host,
+      description:
+        "Prepare for Higher Level Teaching Assistant (HLTA) status: standards, written tasks and evidence.",
+      target_link_uri: urls.targetLinkUri,
+      claims: ["iss", "sub", "name", "given_name", "family_name", "email", "locale"],
+      messages: [
+        {
+          type: "LtiResourceLinkRequest",
+          target_link_uri: urls.targetLinkUri,
+          label: toolName,
+          placements: ["CourseNavigation"],
+        },
+        ...(supported.has("LtiDeepLinkingRequest")
+          ? [
+              {
+                type: "LtiDeepLinkingRequest",
+                target_link_uri: urls.deepLinking,
+                label: "Add an HLTA activity",
+                placements: ["ContentArea"],
+              },
+            ]
+          : []),
+      ],
+    },
+  };
+}
+
+export interface DynamicRegistrationResult {
+  config: OpenIdConfiguration;
+  clientId: string;
+  deploymentId: string | undefined;
+  registrationBody: ReturnType<typeof clientRegistration>;
+}
+
+/**
+ * The tool's half of Dynamic Registration: read the platform's configuration (with the
+ * registration token if given), check its issuer, send our client registration.
+ */
+export async function registerWithPlatform(
+  params: { openidConfiguration: string; registrationToken?: string },
+  urls: ToolUrls,
+  toolName: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<DynamicRegistrationResult> {
+  let configUrl: URL;
+  try {
+    configUrl = new URL(params.openidConfiguration);
+  } catch {
+    throw new RegistrationError(
+      "The LMS opened the registration page without a valid configuration address (openid_configuration).",
+    );
+  }
+  const auth: Record<string, string> = params.registrationToken
+    ? { authorization: `Bearer ${params.registrationToken}` }
+    : {};
+  let configText: string;
+  try {
+    const res = await fetchImpl(configUrl, {
+      headers: { accept: "application/json", ...auth },
+      signal: AbortSignal.timeout(10_000),
+    });
+    configText = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  } catch (cause) {
+    throw new RegistrationConfigUnreachableError(
+      `The tool could not read your LMS's configuration at ${configUrl.origin}. Check that the LMS can be reached from the internet, then start the registration again.`,
+      { cause, context: { configUrl: configUrl.toString() } },
+    );
+  }
+  const parsed = OpenIdConfigurationSchema.safeParse(safeJson(configText));
+  if (!parsed.success) {
+    throw new RegistrationError(
+      "Your LMS's configuration is missing information the tool needs (issuer, endpoints or LTI platform configuration).",
+      { context: { issues: parsed.error.issues.slice(0, 10) } },
+    );
+  }
+  const config = parsed.data;
+  // Dynamic Registration §3.5.1: the issuer must be on the configuration URL's host.
+  if (new URL(config.issuer).host !== configUrl.host) {
+    throw new RegistrationError(
+      `Your LMS's configuration names issuer ${config.issuer}, which is not the site it came from (${configUrl.host}). The registration was stopped for safety.`,
+    );
+  }
+  const body = clientRegistration(urls, config, toolName);
+  let res: Response;
+  try {
+    res = await fetchImpl(config.registration_endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", ...auth },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (cause) {
+    throw new RegistrationConfigUnreachableError(
+      "The tool could not reach your LMS's registration endpoint.",
+      { cause },
+    );
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    const error = safeJson(text) as { error_description?: unknown; error?: unknown } | undefined;
+    const why =
+      typeof error?.error_description === "string"
+        ? error.error_description
+        : typeof error?.error === "string"
+          ? error.error
+          : `HTTP ${res.status}`;
+    throw new RegistrationRefusedError(`Your LMS refused the registration: ${why}.`, {
+      context: { status: res.status, body: text.slice(0, 2000) },
+    });
+  }
+  const registered = RegistrationResponseSchema.safeParse(safeJson(text));
+  if (!registered.success) {
+    throw new RegistrationRefusedError(
+      "Your LMS accepted the registration but its answer has no client id.",
+      { context: { body: text.slice(0, 2000) } },
+    );
+  }
+  return {
+    config,
+    clientId: registered.data.client_id,
+    deploymentId: registered.data[TOOL_CONFIG]?.deployment_id,
+    registrationBody: body,
+  };
+}
