@@ -38,6 +38,19 @@ export const keys = {
   // Course-scoped records: pk = courseScopeKey(course) from domain/tenancy.ts.
   enrolment: (scope: string, userId: string) => ({ pk: scope, sk: `ENROLMENT#${userId}` }),
   enrolments: (scope: string) => ({ pk: scope, skPrefix: "ENROLMENT#" }),
+  // LTI Advantage endpoints of the course (AGS line items, NRPS memberships), from the last launch.
+  courseServices: (scope: string) => ({ pk: scope, sk: "SERVICES" }),
+  // A placed resource link: which activity it opens and its AGS line item.
+  resourceLink: (scope: string, resourceLinkId: string) => ({ pk: scope, sk: `LINK#${resourceLinkId}` }),
+  // The NRPS roster, cached with the time it was fetched.
+  roster: (scope: string) => ({ pk: scope, sk: "ROSTER" }),
+  // A score waiting to reach the LMS gradebook; the latest completion of an activity wins.
+  gradeJob: (scope: string, activityId: string, userId: string) => ({
+    pk: scope,
+    sk: `GRADE#${activityId}#${userId}`,
+  }),
+  // gsi1: grade jobs by status; pending sorted by next attempt.
+  gradeQueue: (status: "pending" | "parked") => ({ gsi1pk: `GRADES#${status}` }),
 
   // --- xAPI outbox and LRS routing (issue 4) ---------------------------------------------
   // One outbox item per (statement, LRS route). The pk MUST start with `OUTBOX#`: the
