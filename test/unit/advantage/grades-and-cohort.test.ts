@@ -1,0 +1,249 @@
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../../functions/web/log.js";
+import { loadCohort } from "../../../functions/web/services/cohort.js";
+import type { AgsClient } from "../../../lti-tool/advantage/ags.js";
+import { deliverDueGrades, type GradeJob, type GradeJobStore } from "../../../lti-tool/advantage/grades.js";
+import { type CourseMember, NrpsClient } from "../../../lti-tool/advantage/nrps.js";
+import { PlatformServiceClient, PlatformServiceError } from "../../../lti-tool/advantage/service-client.js";
+import type { PlatformRegistration } from "../../../lti-tool/ports.js";
+import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
+import { MemoryToolKeyStore } from "../../support/memory-stores.js";
+
+const course = { issuer: "https://moodle.test", clientId: "c", deploymentId: "1", contextId: "course-2" };
+const platform: PlatformRegistration = {
+  issuer: course.issuer,
+  clientId: "c",
+  authUrl: "https://moodle.test/auth",
+  tokenUrl: "https://moodle.test/token",
+  jwksUrl: "https://moodle.test/jwks",
+  createdAt: "2026-01-01T00:00:00.000Z",
+};
+
+class MemoryJobs implements GradeJobStore {
+  jobs: GradeJob[] = [];
+  async due(now: Date) {
+    return this.jobs.filter((j) => j.status === "pending" && j.nextAttemptAt <= now.toISOString());
+  }
+  async markDelivered(job: GradeJob) {
+    this.find(job).status = "delivered";
+  }
+  async reschedule(job: GradeJob, next: Date, error: NonNullable<GradeJob["lastError"]>) {
+    Object.assign(this.find(job), {
+      attempts: job.attempts + 1,
+      nextAttemptAt: next.toISOString(),
+      lastError: error,
+    });
+  }
+  async park(job: GradeJob, error: NonNullable<GradeJob["lastError"]>) {
+    Object.assign(this.find(job), { status: "parked", lastError: error });
+  }
+  private find(job: GradeJob): GradeJob {
+    const found = this.jobs.find((j) => j.jobId === job.jobId);
+    if (!found) throw new Error("no job");
+    return found;
+  }
+}
+
+function job(overrides: Partial<GradeJob> = {}): GradeJob {
+  return {
+    course,
+    userId: "u1",
+    activityId: "module-standards",
+    jobId: "job-1",
+    scoreGiven: 8,
+    scoreMaximum: 10,
+    activityProgress: "Completed",
+    gradingProgress: "FullyGraded",
+    timestamp: "2026-11-23T10:00:00.000Z",
+    label: "Standards",
+    attempts: 0,
+    nextAttemptAt: "2026-11-23T10:00:00.000Z",
+    status: "pending",
+    ...overrides,
+  };
+}
+
+function fakeAgs(outcomes: (Error | undefined)[]) {
+  const posted: unknown[] = [];
+  const ags = {
+    findOrCreateLineItem: async () => ({
+      id: "https://moodle.test/li/1?type_id=1",
+      scoreMaximum: 10,
+      label: "Standards",
+    }),
+    postScore: async (_p: PlatformRegistration, _url: string, score: unknown) => {
+      const outcome = outcomes.shift();
+      if (outcome) throw outcome;
+      posted.push(score);
+    },
+  } as unknown as AgsClient;
+  return { ags, posted };
+}
+
+function deps(jobs: MemoryJobs, ags: AgsClient, now: Date) {
+  return {
+    jobs,
+    ags,
+    platform: async () => platform,
+    services: async () => ({
+      agsScopes: [],
+      lineItemsUrl: "https://moodle.test/lineitems?type_id=1",
+      updatedAt: "",
+    }),
+    link: async () => undefined,
+    now: () => now,
+    backoffMs: 1000,
+    random: () => 1,
+  };
+}
+
+describe("grade delivery", () => {
+  it("posts the score with no candidate text, only score and progress", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const { ags, posted } = fakeAgs([]);
+    const report = await deliverDueGrades(deps(jobs, ags, new Date("2026-11-23T10:00:01Z")));
+    expect(report).toEqual({ delivered: 1, retried: 0, parked: 0 });
+    expect(posted).toEqual([
+      {
+        userId: "u1",
+        scoreGiven: 8,
+        scoreMaximum: 10,
+        activityProgress: "Completed",
+        gradingProgress: "FullyGraded",
+        timestamp: "2026-11-23T10:00:00.000Z",
+      },
+    ]);
+  });
+
+  it("keeps a score the LMS could not take (503) and delivers it on a later run, never losing it", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const { ags, posted } = fakeAgs([new PlatformServiceError("down", 503, true, "")]);
+    const t0 = new Date("2026-11-23T10:00:01Z");
+    expect(await deliverDueGrades(deps(jobs, ags, t0))).toEqual({ delivered: 0, retried: 1, parked: 0 });
+    expect(jobs.jobs[0]).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      nextAttemptAt: "2026-11-23T10:00:02.000Z",
+    });
+    expect(await deliverDueGrades(deps(jobs, ags, t0))).toEqual({ delivered: 0, retried: 0, parked: 0 });
+    expect(await deliverDueGrades(deps(jobs, ags, new Date("2026-11-23T10:00:03Z")))).toEqual({
+      delivered: 1,
+      retried: 0,
+      parked: 0,
+    });
+    expect(posted).toHaveLength(1);
+  });
+
+  it("parks a score the LMS refuses outright, with its answer", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const { ags } = fakeAgs([
+      new PlatformServiceError(
+        "The LMS would not post a score (HTTP 400).",
+        400,
+        false,
+        '{"error":"bad userId"}',
+      ),
+    ]);
+    await deliverDueGrades(deps(jobs, ags, new Date("2026-11-23T10:00:01Z")));
+    expect(jobs.jobs[0]).toMatchObject({
+      status: "parked",
+      lastError: { status: 400, body: '{"error":"bad userId"}' },
+    });
+  });
+
+  it("parks when the course never offered AGS", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const { ags } = fakeAgs([]);
+    await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      services: async () => undefined,
+    });
+    expect(jobs.jobs[0]?.status).toBe("parked");
+  });
+});
+
+describe("cohort", () => {
+  it("lists every candidate from the LMS roster, marks who has not opened the tool, and keeps launched ones missing from the roster", async () => {
+    const members: CourseMember[] = [
+      { userId: "a", name: "Ann", status: "Active", ltiRoles: ["Learner"], role: "candidate" },
+      { userId: "b", name: "Ben", status: "Active", ltiRoles: ["Learner"], role: "candidate" },
+      { userId: "t", name: "Tia", status: "Active", ltiRoles: ["Instructor"], role: "tutor" },
+      { userId: "x", name: "Xan", status: "Inactive", ltiRoles: ["Learner"], role: "candidate" },
+    ];
+    const saved: unknown[] = [];
+    const nrps = { members: async () => members } as unknown as NrpsClient;
+    const cohort = await loadCohort({
+      course,
+      platform,
+      enrolments: [
+        {
+          course,
+          userId: "a",
+          role: "candidate",
+          ltiRoles: [],
+          registration: "r",
+          firstLaunchAt: "2026-11-01T00:00:00Z",
+          lastLaunchAt: "2026-11-02T00:00:00Z",
+        },
+        {
+          course,
+          userId: "z",
+          name: "Zed",
+          role: "candidate",
+          ltiRoles: [],
+          registration: "r",
+          firstLaunchAt: "2026-11-01T00:00:00Z",
+          lastLaunchAt: "2026-11-01T00:00:00Z",
+        },
+      ],
+      cache: {
+        services: async () => ({ agsScopes: [], membershipsUrl: "https://moodle.test/m", updatedAt: "" }),
+        roster: async () => undefined,
+        saveRoster: async (_c, r) => {
+          saved.push(r);
+        },
+      },
+      nrps,
+      log: silentLogger,
+    });
+    expect(cohort.candidates.map((c) => [c.userId, c.firstLaunchAt ?? null, c.inRoster])).toEqual([
+      ["a", "2026-11-01T00:00:00Z", true],
+      ["b", null, true],
+      ["z", "2026-11-01T00:00:00Z", false],
+    ]);
+    expect(saved).toHaveLength(1);
+  });
+
+  it("shows the cached roster with a note when the LMS fails", async () => {
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    const failing = new NrpsClient(
+      new PlatformServiceClient({
+        signer,
+        fetch: async () => new Response("", { status: 500 }),
+        maxAttempts: 1,
+      }),
+    );
+    const cohort = await loadCohort({
+      course,
+      platform,
+      enrolments: [],
+      cache: {
+        services: async () => ({ agsScopes: [], membershipsUrl: "https://moodle.test/m", updatedAt: "" }),
+        roster: async () => ({
+          fetchedAt: "2026-11-20T09:00:00.000Z",
+          members: [{ userId: "a", name: "Ann", status: "Active", ltiRoles: ["Learner"], role: "candidate" }],
+        }),
+        saveRoster: async () => {},
+      },
+      nrps: failing,
+      log: silentLogger,
+      now: new Date("2026-11-23T10:00:00Z"),
+    });
+    expect(cohort.candidates.map((c) => c.userId)).toEqual(["a"]);
+    expect(cohort.rosterProblem).toContain("2026-11-20 09:00");
+  });
+});

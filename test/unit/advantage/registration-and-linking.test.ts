@@ -1,0 +1,264 @@
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { SCOPES } from "../../../lti-tool/advantage/service-client.js";
+import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
+import { buildDeepLinkingResponse, type DeepLinkingContext } from "../../../lti-tool/deep-linking.js";
+import {
+  RegistrationConfigUnreachableError,
+  RegistrationError,
+  RegistrationRefusedError,
+  registerWithPlatform,
+} from "../../../lti-tool/dynamic-registration.js";
+import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
+import { MemoryToolKeyStore } from "../../support/memory-stores.js";
+
+const urls = {
+  base: "https://tool.test",
+  login: "https://tool.test/lti/login",
+  launch: "https://tool.test/lti/launch",
+  jwks: "https://tool.test/.well-known/jwks.json",
+  targetLinkUri: "https://tool.test/app",
+  deepLinking: "https://tool.test/lti/deep-link",
+};
+
+/** Canvas's documented LTI 1.3 developer key JSON fields, strict: an unknown key fails. */
+const CanvasPlacementSchema = z
+  .object({
+    placement: z.enum([
+      "account_navigation",
+      "assignment_selection",
+      "course_navigation",
+      "editor_button",
+      "homework_submission",
+      "link_selection",
+      "migration_selection",
+      "user_navigation",
+      "resource_selection",
+    ]),
+    message_type: z.enum(["LtiResourceLinkRequest", "LtiDeepLinkingRequest"]),
+    target_link_uri: z.string().url().optional(),
+    text: z.string().optional(),
+    icon_url: z.string().url().optional(),
+    enabled: z.boolean().optional(),
+    default: z.enum(["enabled", "disabled"]).optional(),
+    visibility: z.enum(["admins", "members", "public"]).optional(),
+    selection_height: z.number().optional(),
+    selection_width: z.number().optional(),
+    custom_fields: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+const CanvasConfigSchema = z
+  .object({
+    title: z.string().min(1),
+    description: z.string(),
+    oidc_initiation_url: z.string().url(),
+    target_link_uri: z.string().url(),
+    public_jwk_url: z.string().url().optional(),
+    public_jwk: z.record(z.string(), z.unknown()).optional(),
+    scopes: z.array(
+      z.enum([
+        "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+      ]),
+    ),
+    custom_fields: z.record(z.string(), z.string()).optional(),
+    extensions: z.array(
+      z
+        .object({
+          platform: z.literal("canvas.instructure.com"),
+          domain: z.string().optional(),
+          tool_id: z.string().optional(),
+          privacy_level: z.enum(["anonymous", "name_only", "email_only", "public"]),
+          settings: z
+            .object({
+              text: z.string().optional(),
+              icon_url: z.string().optional(),
+              placements: z.array(CanvasPlacementSchema).min(1),
+            })
+            .strict(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .refine((c) => c.public_jwk_url || c.public_jwk, "public_jwk_url or public_jwk is required");
+
+describe("Canvas JSON configuration", () => {
+  it("has only Canvas's documented fields, with placements that make sense for this tool", () => {
+    const config = canvasConfiguration(urls, "HLTA preparation");
+    const parsed = CanvasConfigSchema.safeParse(config);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    const placements = config.extensions[0]?.settings.placements ?? [];
+    expect(placements.map((p) => [p.placement, p.message_type])).toEqual([
+      ["course_navigation", "LtiResourceLinkRequest"],
+      ["link_selection", "LtiDeepLinkingRequest"],
+      ["assignment_selection", "LtiDeepLinkingRequest"],
+    ]);
+    expect(config.extensions[0]?.domain).toBe("tool.test");
+  });
+});
+
+describe("Deep Linking response", () => {
+  const ctx: DeepLinkingContext = {
+    issuer: "https://moodle.test",
+    clientId: "tool-1",
+    deploymentId: "1",
+    returnUrl: "https://moodle.test/mod/lti/contentitem_return.php",
+    data: "opaque-Δ-data",
+    acceptMultiple: true,
+    acceptLineItem: true,
+  };
+  const item = {
+    type: "ltiResourceLink" as const,
+    title: "Check your understanding: the standards",
+    url: "https://tool.test/app/activity/module-standards",
+    custom: { activity: "module-standards" },
+    lineItem: { scoreMaximum: 100, label: "Standards", resourceId: "module-standards", tag: "hlta" },
+  };
+
+  it("is an RS256 JWT with every claim Deep Linking 2.0 §4.5 requires, data echoed exactly", async () => {
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    const key = await signer.ensureKey();
+    const jwt = await buildDeepLinkingResponse(ctx, [item], signer, new Date("2026-11-23T10:00:00Z"));
+    expect(decodeProtectedHeader(jwt)).toEqual({ alg: "RS256", kid: key.kid });
+    const claims = decodeJwt(jwt);
+    expect(claims).toMatchObject({
+      iss: "tool-1",
+      aud: "https://moodle.test",
+      iat: 1795428000,
+      exp: 1795428300,
+      "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
+      "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+      "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "1",
+      "https://purl.imsglobal.org/spec/lti-dl/claim/data": "opaque-Δ-data",
+      "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [item],
+    });
+    expect(typeof claims.nonce).toBe("string");
+  });
+
+  it("drops line items when the platform does not accept them, and keeps one item when it accepts only one", async () => {
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    const jwt = await buildDeepLinkingResponse(
+      { ...ctx, acceptLineItem: false, acceptMultiple: false },
+      [item, { ...item, title: "2" }],
+      signer,
+    );
+    const items = decodeJwt(jwt)["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as unknown[];
+    expect(items).toHaveLength(1);
+    expect(items[0]).not.toHaveProperty("lineItem");
+  });
+});
+
+describe("Dynamic Registration, tool side", () => {
+  const config = {
+    issuer: "https://moodle.test",
+    authorization_endpoint: "https://moodle.test/mod/lti/auth.php",
+    token_endpoint: "https://moodle.test/mod/lti/token.php",
+    jwks_uri: "https://moodle.test/mod/lti/certs.php",
+    registration_endpoint: "https://moodle.test/mod/lti/openid-registration.php",
+    scopes_supported: ["openid", SCOPES.score, SCOPES.lineItem, SCOPES.memberships],
+    "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+      product_family_code: "moodle",
+      messages_supported: [{ type: "LtiResourceLinkRequest" }, { type: "LtiDeepLinkingRequest" }],
+    },
+  };
+
+  function platform(answer: (body: unknown, headers: Headers) => Response, cfg: unknown = config) {
+    const seen: { body?: unknown; headers?: Headers; configHeaders?: Headers } = {};
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.startsWith("https://moodle.test/mod/lti/openid-configuration.php")) {
+        seen.configHeaders = new Headers(init?.headers);
+        return Response.json(cfg);
+      }
+      if (url === config.registration_endpoint) {
+        seen.body = JSON.parse(String(init?.body));
+        seen.headers = new Headers(init?.headers);
+        return answer(seen.body, seen.headers);
+      }
+      return new Response("", { status: 404 });
+    };
+    return { seen, fetchImpl };
+  }
+
+  const params = {
+    openidConfiguration: "https://moodle.test/mod/lti/openid-configuration.php",
+    registrationToken: "reg-tok",
+  };
+
+  it("posts the client registration Moodle needs, with the bearer registration token", async () => {
+    const { seen, fetchImpl } = platform(() =>
+      Response.json({
+        client_id: "new-client",
+        "https://purl.imsglobal.org/spec/lti-tool-configuration": { deployment_id: "4" },
+      }),
+    );
+    const result = await registerWithPlatform(params, urls, "HLTA preparation", fetchImpl);
+    expect(result).toMatchObject({ clientId: "new-client", deploymentId: "4" });
+    expect(seen.configHeaders?.get("authorization")).toBe("Bearer reg-tok");
+    expect(seen.headers?.get("authorization")).toBe("Bearer reg-tok");
+    expect(seen.body).toEqual({
+      application_type: "web",
+      response_types: ["id_token"],
+      grant_types: ["implicit", "client_credentials"],
+      initiate_login_uri: urls.login,
+      redirect_uris: [urls.launch],
+      client_name: "HLTA preparation",
+      jwks_uri: urls.jwks,
+      token_endpoint_auth_method: "private_key_jwt",
+      scope: [SCOPES.lineItem, SCOPES.score, SCOPES.memberships].join(" "),
+      "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+        domain: "tool.test",
+        description: expect.any(String),
+        target_link_uri: urls.targetLinkUri,
+        claims: ["iss", "sub", "name", "given_name", "family_name", "email", "locale"],
+        messages: [
+          {
+            type: "LtiResourceLinkRequest",
+            target_link_uri: urls.targetLinkUri,
+            label: "HLTA preparation",
+            placements: ["CourseNavigation"],
+          },
+          {
+            type: "LtiDeepLinkingRequest",
+            target_link_uri: urls.deepLinking,
+            label: "Add an HLTA activity",
+            placements: ["ContentArea"],
+          },
+        ],
+      },
+    });
+  });
+
+  it("stops when the configuration's issuer is not the site it came from", async () => {
+    const { fetchImpl } = platform(() => Response.json({}), { ...config, issuer: "https://evil.test" });
+    await expect(registerWithPlatform(params, urls, "x", fetchImpl)).rejects.toBeInstanceOf(
+      RegistrationError,
+    );
+  });
+
+  it("reports the platform's refusal with its reason", async () => {
+    const { fetchImpl } = platform(() =>
+      Response.json(
+        { error: "invalid_client_metadata", error_description: "domain mismatch" },
+        { status: 400 },
+      ),
+    );
+    const error = await registerWithPlatform(params, urls, "x", fetchImpl).catch((e) => e);
+    expect(error).toBeInstanceOf(RegistrationRefusedError);
+    expect(error.userMessage).toContain("domain mismatch");
+  });
+
+  it("reports an unreachable configuration", async () => {
+    const fetchImpl: typeof fetch = async () => {
+      throw new TypeError("fetch failed");
+    };
+    await expect(registerWithPlatform(params, urls, "x", fetchImpl)).rejects.toBeInstanceOf(
+      RegistrationConfigUnreachableError,
+    );
+  });
+});

@@ -1,0 +1,236 @@
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import { describe, expect, it } from "vitest";
+import { AgsClient, scoresUrl } from "../../../lti-tool/advantage/ags.js";
+import { NrpsClient, nextLink } from "../../../lti-tool/advantage/nrps.js";
+import {
+  AccessTokenError,
+  PlatformServiceClient,
+  SCOPES,
+} from "../../../lti-tool/advantage/service-client.js";
+import type { PlatformRegistration } from "../../../lti-tool/ports.js";
+import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
+import { MemoryToolKeyStore } from "../../support/memory-stores.js";
+
+const platform: PlatformRegistration = {
+  issuer: "https://moodle.test",
+  clientId: "tool-1",
+  authUrl: "https://moodle.test/mod/lti/auth.php",
+  tokenUrl: "https://moodle.test/mod/lti/token.php",
+  jwksUrl: "https://moodle.test/mod/lti/certs.php",
+  createdAt: "2026-01-01T00:00:00.000Z",
+};
+
+interface Call {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A scripted platform: answers in order per URL prefix, records every request. */
+function scripted(routes: Record<string, (call: Call) => Response>) {
+  const calls: Call[] = [];
+  const fetchImpl: typeof fetch = async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const call: Call = {
+      url,
+      method: init?.method ?? "GET",
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      body:
+        typeof init?.body === "string"
+          ? init.body
+          : init?.body instanceof URLSearchParams
+            ? init.body.toString()
+            : "",
+    };
+    calls.push(call);
+    const key = Object.keys(routes).find((prefix) => url.startsWith(prefix));
+    return key ? (routes[key] as (c: Call) => Response)(call) : new Response("no route", { status: 404 });
+  };
+  return { calls, fetchImpl };
+}
+
+const tokenOk = () =>
+  Response.json({ access_token: "tok-1", token_type: "Bearer", expires_in: 3600, scope: "x" });
+
+async function client(fetchImpl: typeof fetch) {
+  const signer = new StoredKeySigner(new MemoryToolKeyStore());
+  await signer.ensureKey();
+  return { signer, client: new PlatformServiceClient({ signer, fetch: fetchImpl, backoffMs: 1 }) };
+}
+
+describe("AGS scores URL", () => {
+  it("inserts /scores into the path before Moodle's query string", () => {
+    expect(scoresUrl("https://moodle.test/mod/lti/services.php/2/lineitems/7/lineitem?type_id=1")).toBe(
+      "https://moodle.test/mod/lti/services.php/2/lineitems/7/lineitem/scores?type_id=1",
+    );
+    expect(scoresUrl("https://canvas.test/api/lti/courses/1/line_items/3")).toBe(
+      "https://canvas.test/api/lti/courses/1/line_items/3/scores",
+    );
+  });
+});
+
+describe("access tokens", () => {
+  it("requests a client-credentials token with a signed assertion (iss = sub = client_id, aud = token URL, jti)", async () => {
+    const { calls, fetchImpl } = scripted({ [platform.tokenUrl]: tokenOk });
+    const { client: c } = await client(fetchImpl);
+    expect(await c.accessToken(platform, [SCOPES.score])).toBe("tok-1");
+    const body = new URLSearchParams(calls[0]?.body);
+    expect(calls[0]?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(body.get("grant_type")).toBe("client_credentials");
+    expect(body.get("client_assertion_type")).toBe("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    expect(body.get("scope")).toBe(SCOPES.score);
+    const assertion = body.get("client_assertion") ?? "";
+    expect(decodeProtectedHeader(assertion)).toMatchObject({ alg: "RS256" });
+    const claims = decodeJwt(assertion);
+    expect(claims).toMatchObject({ iss: "tool-1", sub: "tool-1", aud: platform.tokenUrl });
+    expect(typeof claims.jti).toBe("string");
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBeLessThanOrEqual(300);
+  });
+
+  it("caches the token per scope set and asks again for another set", async () => {
+    const { calls, fetchImpl } = scripted({ [platform.tokenUrl]: tokenOk });
+    const { client: c } = await client(fetchImpl);
+    await c.accessToken(platform, [SCOPES.score, SCOPES.lineItem]);
+    await c.accessToken(platform, [SCOPES.lineItem, SCOPES.score]);
+    await c.accessToken(platform, [SCOPES.memberships]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("uses the authorization server as audience when the platform names one", async () => {
+    const { calls, fetchImpl } = scripted({ [platform.tokenUrl]: tokenOk });
+    const { client: c } = await client(fetchImpl);
+    await c.accessToken({ ...platform, authServer: "https://auth.moodle.test" }, [SCOPES.score]);
+    expect(decodeJwt(new URLSearchParams(calls[0]?.body).get("client_assertion") ?? "").aud).toBe(
+      "https://auth.moodle.test",
+    );
+  });
+
+  it("reports a refused token as a typed, non-retryable error", async () => {
+    const { fetchImpl } = scripted({
+      [platform.tokenUrl]: () => Response.json({ error: "invalid_client" }, { status: 401 }),
+    });
+    const { client: c } = await client(fetchImpl);
+    const error = await c.accessToken(platform, [SCOPES.score]).catch((e) => e);
+    expect(error).toBeInstanceOf(AccessTokenError);
+    expect(error.retryable).toBe(false);
+    expect(error.httpStatus).toBe(401);
+  });
+});
+
+describe("AGS client", () => {
+  it("finds the line item by resourceId, or creates it, then posts the exact score JSON", async () => {
+    let created = "";
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      "https://moodle.test/mod/lti/services.php/2/lineitems?": (call) => {
+        if (call.method !== "POST") {
+          return new Response("[]", {
+            headers: { "content-type": "application/vnd.ims.lis.v2.lineitemcontainer+json" },
+          });
+        }
+        created = call.body;
+        return Response.json({
+          id: "https://moodle.test/mod/lti/services.php/2/lineitems/9/lineitem?type_id=1",
+          ...JSON.parse(call.body),
+        });
+      },
+      "https://moodle.test/mod/lti/services.php/2/lineitems/9/lineitem/scores": () =>
+        new Response(null, { status: 204 }),
+    });
+    const { client: c } = await client(fetchImpl);
+    const ags = new AgsClient(c);
+    const item = await ags.findOrCreateLineItem(
+      platform,
+      "https://moodle.test/mod/lti/services.php/2/lineitems?type_id=1",
+      {
+        scoreMaximum: 100,
+        label: "Check your understanding: the standards",
+        resourceId: "module-standards",
+      },
+    );
+    expect(JSON.parse(created)).toEqual({
+      scoreMaximum: 100,
+      label: "Check your understanding: the standards",
+      resourceId: "module-standards",
+    });
+    const score = {
+      userId: "u1",
+      scoreGiven: 80,
+      scoreMaximum: 100,
+      activityProgress: "Completed" as const,
+      gradingProgress: "FullyGraded" as const,
+      timestamp: "2026-11-23T10:00:00.000Z",
+    };
+    await ags.postScore(platform, item.id, score);
+    const post = calls.find((k) => k.url.includes("/scores"));
+    expect(post?.url).toBe(
+      "https://moodle.test/mod/lti/services.php/2/lineitems/9/lineitem/scores?type_id=1",
+    );
+    expect(post?.headers["content-type"]).toBe("application/vnd.ims.lis.v1.score+json");
+    expect(post?.headers.authorization).toBe("Bearer tok-1");
+    expect(JSON.parse(post?.body ?? "")).toEqual(score);
+  });
+
+  it("retries a score on 429 and 503, honouring Retry-After, then succeeds", async () => {
+    const answers = [
+      new Response("slow down", { status: 429, headers: { "retry-after": "0" } }),
+      new Response("", { status: 503 }),
+      new Response(null, { status: 200 }),
+    ];
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      "https://lms.test/li/1/scores": () => answers.shift() ?? new Response("", { status: 500 }),
+    });
+    const { client: c } = await client(fetchImpl);
+    await new AgsClient(c).postScore(platform, "https://lms.test/li/1", {
+      userId: "u",
+      activityProgress: "Completed",
+      gradingProgress: "FullyGraded",
+      timestamp: "2026-11-23T10:00:00.000Z",
+    });
+    expect(calls.filter((k) => k.url.endsWith("/scores"))).toHaveLength(3);
+  });
+});
+
+describe("NRPS client", () => {
+  it("follows every Link rel=next page and maps short and long role names", async () => {
+    const page1 = "https://moodle.test/memberships";
+    const page2 = "https://moodle.test/memberships?page=2";
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [page2]: () =>
+        Response.json({
+          members: [
+            {
+              user_id: "t1",
+              name: "Tess Tutor",
+              roles: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+            },
+          ],
+        }),
+      [page1]: () =>
+        Response.json(
+          { members: [{ user_id: "c1", given_name: "Cara", family_name: "Candidate", roles: ["Learner"] }] },
+          { headers: { link: `<${page2}>; rel="next"` } },
+        ),
+    });
+    const { client: c } = await client(fetchImpl);
+    const members = await new NrpsClient(c).members(platform, page1);
+    expect(members.map((m) => [m.userId, m.name, m.role])).toEqual([
+      ["c1", "Cara Candidate", "candidate"],
+      ["t1", "Tess Tutor", "tutor"],
+    ]);
+    const gets = calls.filter((k) => k.url.startsWith(page1));
+    expect(
+      gets.every((k) => k.headers.accept === "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"),
+    ).toBe(true);
+  });
+
+  it("reads rel=next among several links", () => {
+    expect(
+      nextLink('<https://a.test/p1>; rel="first", <https://a.test/p3>; rel="next"', "https://a.test/"),
+    ).toBe("https://a.test/p3");
+    expect(nextLink('<https://a.test/p1>; rel="prev"', "https://a.test/")).toBeUndefined();
+  });
+});
