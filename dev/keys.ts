@@ -1,28 +1,63 @@
 /**
- * The tool's signing keys, locally:
- *   npm run keys -- rotate   publish a new key beside the current one and sign with it
- *   npm run keys -- list     show kids and dates (never the private keys)
+ * The tool's signing keys:
+ *   npm run keys -- rotate [--table NAME]   publish a new key beside the current one and sign with it
+ *   npm run keys -- list   [--table NAME]   show kids and dates (never the private keys)
+ * Without --table: the local tool's key file in .data/keys/. With --table: a deployed stack's
+ * table (AWS credentials from the environment).
  */
 import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { DynamoToolKeyStore } from "../adapters/dynamo/tool-keys.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
+import type { ToolKeyStore } from "../lti-tool/ports.js";
 import { StoredKeySigner } from "../lti-tool/tool-keys.js";
 import { DATA_DIR } from "./runtime-file.js";
 
-const store = new FileToolKeyStore(join(DATA_DIR, "keys", "tool-keys.json"));
-const command = process.argv[2] ?? "list";
-if (command === "rotate") {
-  const signer = new StoredKeySigner(store);
-  const result = await signer.rotate();
-  console.log(`New signing key ${result.current.kid}. Published: ${result.published.join(", ")}.`);
-  if (result.removed.length) console.log(`No longer published: ${result.removed.join(", ")}.`);
-  console.log("A running `npm start` picks the new key up within a minute.");
-} else if (command === "list") {
-  for (const k of await store.listKeys()) {
-    console.log(
-      `${k.kid}  created ${k.createdAt}${k.supersededAt ? `  superseded ${k.supersededAt}` : "  (signing)"}`,
-    );
+const USAGE = "Usage: npm run keys -- rotate | list [--table NAME]";
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
   }
-} else {
-  console.error("Usage: npm run keys -- rotate | list");
-  process.exitCode = 2;
+  const command = parsed.positionals[0] ?? "list";
+  const table = parsed.values.table;
+  const clients = table ? createDynamoClients() : undefined;
+  const store: ToolKeyStore =
+    table && clients
+      ? new DynamoToolKeyStore(clients.doc, table)
+      : new FileToolKeyStore(join(DATA_DIR, "keys", "tool-keys.json"));
+  try {
+    if (command === "rotate") {
+      const result = await new StoredKeySigner(store).rotate();
+      console.log(`New signing key ${result.current.kid}. Published: ${result.published.join(", ")}.`);
+      if (result.removed.length) console.log(`No longer published: ${result.removed.join(", ")}.`);
+      console.log(
+        "Running tools pick the new key up within a minute; platforms re-fetch the keyset on an unknown kid.",
+      );
+      return 0;
+    }
+    if (command === "list") {
+      for (const k of await store.listKeys()) {
+        console.log(
+          `${k.kid}  created ${k.createdAt}${k.supersededAt ? `  superseded ${k.supersededAt}` : "  (signing)"}`,
+        );
+      }
+      return 0;
+    }
+    console.error(USAGE);
+    return 2;
+  } finally {
+    clients?.client.destroy();
+  }
 }
+
+function parse() {
+  return parseArgs({ options: { table: { type: "string" } }, allowPositionals: true, strict: true });
+}
+
+process.exitCode = await main();

@@ -9,9 +9,12 @@ import { join } from "node:path";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
+import { gradeDeliveryDeps } from "../functions/grades/deps.js";
 import { jsonLogger } from "../functions/web/log.js";
+import { deliverDueGrades } from "../lti-tool/advantage/grades.js";
 import { registerPlatform } from "../lti-tool/registration.js";
 import { JavaMissingError, startLocalAws } from "./local-services.js";
+import { startLoop } from "./loop.js";
 import { startDevPlatform } from "./platform/index.js";
 import { DATA_DIR, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
 import { startToolServer } from "./tool-server.js";
@@ -63,6 +66,10 @@ async function main() {
       log: jsonLogger((line) => process.stderr.write(`${line}\n`)),
     });
     stops.push(tool.stop);
+    const { doc: gradesDoc, client: gradesClient } = createDynamoClients({ endpoint: aws.dynamoEndpoint });
+    stops.push(async () => gradesClient.destroy());
+    const grades = gradeDeliveryDeps(gradesDoc, aws.tableName, tool.deps.signer);
+    stops.push(startLoop("grades", () => deliverDueGrades(grades, 50), 2_000, tool.deps.log));
 
     step("Starting the development LMS platform…");
     const platform = await startDevPlatform({
