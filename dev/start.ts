@@ -106,20 +106,23 @@ async function main() {
       toolUrl: tool.url,
     });
 
+    const adminKey = Buffer.from(await tool.deps.adminKey()).toString("base64url");
     console.log(`
 HLTA preparation tool is running (local mode: DynamoDB Local + s3rver, data in ${DATA_DIR}).
 
 For an LMS administrator (LTI 1.3):
+  Dynamic registration   ${tool.url}/lti/register        (Moodle 4.x, Canvas: paste this one URL)
+  Canvas JSON config     ${tool.url}/lti/canvas.json
   Login initiation URL   ${tool.url}/lti/login
   Redirect (launch) URL  ${tool.url}/lti/launch
   Target link URI        ${tool.url}/app
+  Deep linking URL       ${tool.url}/lti/deep-link
   Public keyset (JWKS)   ${tool.url}/.well-known/jwks.json
-  Dynamic registration   ${tool.url}/lti/register   (not yet: LTI Advantage issue)
-  Canvas JSON config     ${tool.url}/lti/canvas.json   (not yet: LTI Advantage issue)
 
 Try it without an LMS:
   ${platform.url}/   development platform: click "Launch as candidate"
 
+Tool administration: ${tool.url}/admin   (local administrator key: ${adminKey})
 Register a real LMS by hand:  npm run register -- --help
 Stop with Ctrl+C.`);
   } catch (error) {
