@@ -10,6 +10,8 @@ import type { LaunchHint, MessageHintCodec } from "./message-hint.js";
 export interface AuthClient {
   readonly clientId: string;
   readonly redirectUris: readonly string[];
+  /** A tool still pending an administrator's approval may not launch (default true). */
+  readonly active?: boolean;
 }
 
 /** OAuth 2.0 / OIDC error codes this endpoint answers with. */
@@ -39,18 +41,26 @@ export type AuthDecision =
 
 const REQUIRED = ["scope", "response_type", "client_id", "login_hint", "nonce", "lti_message_hint"] as const;
 
+/**
+ * `clients` are the registered tools. The redirect_uri must be one the tool named by
+ * `client_id` registered; when the client_id is unknown, one any tool registered (so the
+ * `unauthorized_client` error can be posted back to it).
+ */
 export function decideAuthRequest(
   params: Readonly<Record<string, string | undefined>>,
-  client: AuthClient,
+  clients: AuthClient | readonly AuthClient[],
   hints: MessageHintCodec,
 ): AuthDecision {
+  const all: readonly AuthClient[] = "clientId" in clients ? [clients] : clients;
+  const client = all.find((c) => c.clientId === params.client_id);
+  const trusted = client ? client.redirectUris : all.flatMap((c) => c.redirectUris);
   const redirectUri = params.redirect_uri;
   // Exact match only (Security Framework §5.1.1.1; Moodle compares whole strings).
-  if (!redirectUri || !client.redirectUris.includes(redirectUri)) {
+  if (!redirectUri || !trusted.includes(redirectUri)) {
     return {
       kind: "untrusted_redirect",
       message: redirectUri
-        ? `The tool asked to return to ${redirectUri}, which is not one of its registered redirect URIs (${client.redirectUris.join(", ")}).`
+        ? `The tool asked to return to ${redirectUri}, which is not one of its registered redirect URIs (${trusted.join(", ")}).`
         : "The tool's authentication request has no redirect_uri.",
     };
   }
@@ -69,7 +79,10 @@ export function decideAuthRequest(
   if (params.response_type !== "id_token") {
     return fail("unsupported_response_type", "response_type must be id_token");
   }
-  if (params.client_id !== client.clientId) return fail("unauthorized_client", "Unknown client_id");
+  if (!client) return fail("unauthorized_client", "Unknown client_id");
+  if (client.active === false) {
+    return fail("unauthorized_client", "The tool is pending: an administrator must activate it first");
+  }
   if (params.response_mode !== "form_post") return fail("invalid_request", "response_mode must be form_post");
   // Required by the Security Framework (§5.1.1.1); Moodle itself only rejects other values.
   if (params.prompt !== "none") return fail("invalid_request", "prompt must be none");
@@ -83,6 +96,9 @@ export function decideAuthRequest(
       already_used: "was already used",
     }[opened.reason];
     return fail("invalid_request", `lti_message_hint ${why}`);
+  }
+  if (opened.hint.tool !== client.clientId) {
+    return fail("invalid_request", "lti_message_hint was issued for another tool (client_id)");
   }
   if (params.login_hint !== opened.hint.user) {
     return fail("access_denied", "login_hint does not match the user of this launch");

@@ -1,7 +1,7 @@
 /**
  * `lti_message_hint`: opaque to the tool, which must send it back unchanged to the auth
  * endpoint (LTI Core §4.1.1). Moodle keeps the launch in its PHP session and sends an id; the
- * development platform has no login session, so the hint itself names the launch (user,
+ * development platform has no login session, so the hint itself names the launch (tool, user,
  * course, link, message type, presentation), is HMAC-signed so the browser cannot change it,
  * expires, and is single-use, as Moodle's session entry is (auth.php unsets it).
  */
@@ -15,9 +15,12 @@ export type DocumentTarget = z.infer<typeof DocumentTargetSchema>;
 export const LaunchHintSchema = z.object({
   /** Single-use id. */
   jti: z.string().min(1),
+  /** The client_id of the tool launched. */
+  tool: z.string().min(1),
   user: z.string().min(1),
   course: z.string().min(1),
-  link: z.string().min(1),
+  /** The resource link; absent for a deep-linking request, which has none. */
+  link: z.string().min(1).optional(),
   messageType: z.enum([MESSAGE_TYPE.resourceLink, MESSAGE_TYPE.deepLinking]),
   target: DocumentTargetSchema,
   /** Expiry, epoch milliseconds. */

@@ -20,6 +20,11 @@ export interface PlatformUser {
   readonly idNumber: string;
   /** A Moodle site administrator may launch in any course, as Instructor plus the admin roles. */
   readonly siteAdmin: boolean;
+  /**
+   * Listed by the course's memberships (NRPS) and gradebook but given no launch button on the
+   * home page: a candidate who has never opened the tool.
+   */
+  readonly rosterOnly?: boolean;
 }
 
 export interface Course {
@@ -52,6 +57,8 @@ export interface ResourceLink {
   /** Defaults to the tool's target link URI. */
   readonly targetLinkUri?: string;
   readonly custom: Readonly<Record<string, string>>;
+  /** The client_id of the tool the link launches; the first registered tool when absent. */
+  readonly tool?: string;
 }
 
 export interface PlatformSeed {
@@ -62,6 +69,54 @@ export interface PlatformSeed {
 }
 
 const courseSection = [CONTEXT_TYPE.courseSection];
+
+/**
+ * The rest of the September cohort: 25 candidates who have never launched the tool, so the
+ * course's memberships need more than one page (NRPS `Link: rel="next"`).
+ */
+const COHORT_NAMES: readonly (readonly [string, string])[] = [
+  ["Amara", "Okafor"],
+  ["Ben", "Hughes"],
+  ["Chloe", "Davies"],
+  ["Daniel", "Evans"],
+  ["Ella", "Roberts"],
+  ["Finn", "Walsh"],
+  ["Grace", "Patel"],
+  ["Harry", "Jones"],
+  ["Isla", "Morgan"],
+  ["Jack", "Thomas"],
+  ["Keira", "Lewis"],
+  ["Liam", "Brennan"],
+  ["Maya", "Khan"],
+  ["Noah", "Williams"],
+  ["Olivia", "Price"],
+  ["Poppy", "Das"],
+  ["Quinn", "Baker"],
+  ["Rhys", "Jenkins"],
+  ["Sophie", "Clarke"],
+  ["Tomos", "Griffiths"],
+  ["Uma", "Begum"],
+  ["Victor", "Nowak"],
+  ["Willow", "Bennett"],
+  ["Yusuf", "Ali"],
+  ["Zara", "Hussain"],
+];
+
+const COHORT: readonly PlatformUser[] = COHORT_NAMES.map(([givenName, familyName], i) => {
+  const id = String(7 + i);
+  return {
+    id,
+    username: `cohort${String(i + 1).padStart(2, "0")}`,
+    persona: `cohort candidate ${i + 1}`,
+    givenName,
+    familyName,
+    email: `${givenName}.${familyName}@dev-platform.test`.toLowerCase(),
+    locale: "en",
+    idNumber: `CAND-${id.padStart(4, "0")}`,
+    siteAdmin: false,
+    rosterOnly: true,
+  };
+});
 
 export const DEFAULT_SEED: PlatformSeed = {
   courses: [
@@ -136,12 +191,14 @@ export const DEFAULT_SEED: PlatformSeed = {
       idNumber: "CAND-0006",
       siteAdmin: false,
     },
+    ...COHORT,
   ],
   enrolments: [
     { courseId: "2", userId: "3", role: "editingteacher" },
     { courseId: "2", userId: "4", role: "student" },
     { courseId: "2", userId: "5", role: "student" },
     { courseId: "2", userId: "6", role: "student" },
+    ...COHORT.map((u) => ({ courseId: "2", userId: u.id, role: "student" as const })),
     { courseId: "3", userId: "3", role: "editingteacher" },
     { courseId: "3", userId: "6", role: "student" },
   ],
@@ -151,9 +208,29 @@ export const DEFAULT_SEED: PlatformSeed = {
   ],
 };
 
-/** Lookups over a seed; a reference is an id or a human name (username, course short name). */
+/**
+ * Lookups over a seed; a reference is an id or a human name (username, course short name).
+ * Courses and people are fixed; activities grow as tools place links (deep linking).
+ */
 export class PlatformDirectory {
-  constructor(readonly seed: PlatformSeed) {}
+  private readonly allLinks: ResourceLink[];
+
+  constructor(readonly seed: PlatformSeed) {
+    this.allLinks = [...seed.links];
+  }
+
+  /** Every activity, or a course's, in the order they were added. */
+  links(courseId?: string): readonly ResourceLink[] {
+    return courseId === undefined ? [...this.allLinks] : this.allLinks.filter((l) => l.courseId === courseId);
+  }
+
+  /** Adds an activity with the next numeric id (Moodle's course module ids grow the same way). */
+  addLink(link: Omit<ResourceLink, "id">): ResourceLink {
+    const next = Math.max(0, ...this.allLinks.map((l) => Number(l.id)).filter(Number.isFinite)) + 1;
+    const added: ResourceLink = { ...link, id: String(next) };
+    this.allLinks.push(added);
+    return added;
+  }
 
   user(ref: string): PlatformUser | undefined {
     return this.seed.users.find((u) => u.id === ref) ?? this.seed.users.find((u) => u.username === ref);
@@ -165,12 +242,22 @@ export class PlatformDirectory {
 
   /** The link `ref` in the course, or the course's first link when no ref is given. */
   link(courseId: string, ref?: string): ResourceLink | undefined {
-    const inCourse = this.seed.links.filter((l) => l.courseId === courseId);
+    const inCourse = this.links(courseId);
     return ref === undefined ? inCourse[0] : inCourse.find((l) => l.id === ref);
   }
 
   linkById(id: string): ResourceLink | undefined {
-    return this.seed.links.find((l) => l.id === id);
+    return this.allLinks.find((l) => l.id === id);
+  }
+
+  /** A course's enrolments (teachers and students), in seed order: what NRPS lists. */
+  enrolments(courseId: string): { user: PlatformUser; role: CourseRole }[] {
+    const out: { user: PlatformUser; role: CourseRole }[] = [];
+    for (const e of this.seed.enrolments) {
+      const user = e.courseId === courseId ? this.user(e.userId) : undefined;
+      if (user) out.push({ user, role: e.role });
+    }
+    return out;
   }
 
   enrolment(courseId: string, userId: string): Enrolment | undefined {
@@ -179,11 +266,7 @@ export class PlatformDirectory {
 
   /** People who may launch in the course: its enrolments, then site administrators. */
   participants(courseId: string): { user: PlatformUser; role: CourseRole | "admin" }[] {
-    const out: { user: PlatformUser; role: CourseRole | "admin" }[] = [];
-    for (const e of this.seed.enrolments) {
-      const user = e.courseId === courseId ? this.user(e.userId) : undefined;
-      if (user) out.push({ user, role: e.role });
-    }
+    const out: { user: PlatformUser; role: CourseRole | "admin" }[] = this.enrolments(courseId);
     for (const user of this.seed.users) {
       if (user.siteAdmin && !out.some((p) => p.user.id === user.id)) out.push({ user, role: "admin" });
     }

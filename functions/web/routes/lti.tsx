@@ -74,7 +74,7 @@ export function ltiRoutes(deps: AppDeps) {
         <PutDataPage
           storageTarget={result.storageTarget}
           platformOrigin={result.platformOrigin}
-          key={storageKey(result.state)}
+          storageKey={storageKey(result.state)}
           value={result.browserSecret}
           authUrl={result.authRedirectUrl}
           fallbackUrl={checkUrl}
@@ -137,7 +137,7 @@ export function ltiRoutes(deps: AppDeps) {
           <GetDataPage
             storageTarget={target}
             platformOrigin={new URL(pending.authRedirectUrl).origin}
-            key={storageKey(state)}
+            storageKey={storageKey(state)}
             action={toolUrls(c, deps).launch}
             idToken={idToken}
             state={state}

@@ -44,7 +44,8 @@ export function AutoPostPage(props: {
 export function PutDataPage(props: {
   storageTarget: string;
   platformOrigin: string;
-  key: string;
+  /** Not `key`: JSX reserves that prop name and drops it. */
+  storageKey: string;
   value: string;
   authUrl: string;
   fallbackUrl: string;
@@ -59,7 +60,7 @@ function go(u){if(done)return;done=true;window.location.replace(u);}
 var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
 window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
 if(d.subject==="lti.put_data.response"&&d.message_id===id){go(d.error?c.fallbackUrl:c.authUrl);}});
-try{t.postMessage({subject:"lti.put_data",message_id:id,key:c.key,value:c.value},c.platformOrigin);}catch(e){go(c.fallbackUrl);}
+try{t.postMessage({subject:"lti.put_data",message_id:id,key:c.storageKey,value:c.value},c.platformOrigin);}catch(e){go(c.fallbackUrl);}
 setTimeout(function(){go(c.fallbackUrl);},3000);})();`)}
       </script>
     </Layout>
@@ -70,7 +71,7 @@ setTimeout(function(){go(c.fallbackUrl);},3000);})();`)}
 export function GetDataPage(props: {
   storageTarget: string;
   platformOrigin: string;
-  key: string;
+  storageKey: string;
   action: string;
   idToken: string;
   state: string;
@@ -78,7 +79,7 @@ export function GetDataPage(props: {
   const config = scriptJson({
     storageTarget: props.storageTarget,
     platformOrigin: props.platformOrigin,
-    key: props.key,
+    key: props.storageKey,
   });
   return (
     <Layout title="Opening the tool…">

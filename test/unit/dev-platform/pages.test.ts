@@ -133,9 +133,9 @@ describe("registration and endpoints", () => {
     expect(p.registration().clientId).toMatch(/^[A-Za-z0-9]{15}$/);
   });
 
-  it("answers the token endpoint with 501 JSON until the services exist", async () => {
+  it("answers an empty POST to the token endpoint with an RFC 6749 error in JSON", async () => {
     const res = await platform.app.request(`${PLATFORM_URL}/mod/lti/token.php`, { method: "POST" });
-    expect(res.status).toBe(501);
-    expect(await res.json()).toMatchObject({ error: "not_implemented" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_request" });
   });
 });

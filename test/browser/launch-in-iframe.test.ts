@@ -1,0 +1,120 @@
+import type { Frame, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
+import { type RunningDevPlatform, startDevPlatform } from "../../dev/platform/index.js";
+import { type RunningToolServer, startToolServer } from "../../dev/tool-server.js";
+import { silentLogger } from "../../functions/web/log.js";
+import { registerPlatform } from "../../lti-tool/registration.js";
+import { CHROMIUM, chromiumAvailable, launchBrowser } from "../support/browser.js";
+import { localAwsForTests } from "../support/local-aws.js";
+
+/**
+ * The LMS page (http://localhost:…) and the tool (http://127.0.0.1:…) are different sites, so
+ * inside the course page's iframe the tool is a third party, as on a real school's LMS.
+ */
+let aws: Awaited<ReturnType<typeof localAwsForTests>>;
+let tool: RunningToolServer;
+const platforms: RunningDevPlatform[] = [];
+
+async function platform(options: { platformStorage: boolean }): Promise<RunningDevPlatform> {
+  const p = await startDevPlatform({
+    host: "localhost",
+    platformStorage: options.platformStorage,
+    tool: {
+      loginInitiationUrl: `${tool.url}/lti/login`,
+      targetLinkUri: `${tool.url}/app`,
+      redirectUris: [`${tool.url}/lti/launch`],
+      jwksUrl: `${tool.url}/.well-known/jwks.json`,
+    },
+  });
+  platforms.push(p);
+  const { deploymentIds, ...reg } = p.platform.registration();
+  await registerPlatform({ ...reg, deploymentIds: [...deploymentIds] }, new DynamoRegistrationStore(aws.doc, aws.tableName));
+  return p;
+}
+
+beforeAll(async () => {
+  if (!chromiumAvailable()) {
+    throw new Error(`Browser tests need Debian's chromium at ${CHROMIUM}: sudo apt-get install -y chromium (.ci/run does this).`);
+  }
+  aws = await localAwsForTests();
+  tool = await startToolServer({
+    dynamoEndpoint: aws.dynamoEndpoint,
+    s3Endpoint: aws.s3Endpoint,
+    tableName: aws.tableName,
+    bucketName: aws.bucketName,
+    log: silentLogger,
+  });
+});
+afterAll(async () => {
+  for (const p of platforms) await p.stop();
+  await tool?.stop();
+  await aws?.stop();
+});
+
+/** The tool's frame on the course page once it shows a heading (bounded wait). */
+async function toolHeading(page: Page): Promise<{ frame: Frame; heading: string }> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (!frame.url().startsWith(tool.url)) continue;
+      const heading = await frame.locator("h1").first().textContent({ timeout: 500 }).catch(() => null);
+      if (heading) return { frame, heading };
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the tool's frame showed no heading; frames: ${page.frames().map((f) => f.url()).join(", ")}`);
+}
+
+describe("a launch inside the LMS iframe with third-party cookies blocked", () => {
+  it("succeeds through LTI Platform Storage when the LMS offers it, even with every tool cookie refused", async () => {
+    const lms = await platform({ platformStorage: true });
+    const browser = await launchBrowser({
+      blockThirdPartyCookies: true,
+      blockEmbeddedCookies: { origin: tool.url, embeddedIn: lms.url },
+    });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
+      const { heading } = await toolHeading(page);
+      expect(heading).toBe("Your HLTA preparation");
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("succeeds through the partitioned cookie where the LMS has no Platform Storage (Moodle)", async () => {
+    const lms = await platform({ platformStorage: false });
+    const browser = await launchBrowser({ blockThirdPartyCookies: true });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
+      const { heading } = await toolHeading(page);
+      expect(heading).toBe("Your HLTA preparation");
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("offers a new window when no cookie can be kept in the frame, and the launch completes there", async () => {
+    const lms = await platform({ platformStorage: false });
+    const browser = await launchBrowser({
+      blockThirdPartyCookies: true,
+      blockEmbeddedCookies: { origin: tool.url, embeddedIn: lms.url },
+    });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
+      const { frame, heading } = await toolHeading(page);
+      expect(heading).toBe("Open the tool in a new window");
+      const [popup] = await Promise.all([
+        browser.context.waitForEvent("page", { timeout: 15_000 }),
+        frame.getByRole("link", { name: "Open in a new window" }).click(),
+      ]);
+      await popup.waitForURL(`${tool.url}/app?**`, { timeout: 15_000 });
+      expect(await popup.locator("h1").first().textContent()).toBe("Your HLTA preparation");
+    } finally {
+      await browser.close();
+    }
+  });
+});
