@@ -29,13 +29,18 @@ async function platform(options: { platformStorage: boolean }): Promise<RunningD
   });
   platforms.push(p);
   const { deploymentIds, ...reg } = p.platform.registration();
-  await registerPlatform({ ...reg, deploymentIds: [...deploymentIds] }, new DynamoRegistrationStore(aws.doc, aws.tableName));
+  await registerPlatform(
+    { ...reg, deploymentIds: [...deploymentIds] },
+    new DynamoRegistrationStore(aws.doc, aws.tableName),
+  );
   return p;
 }
 
 beforeAll(async () => {
   if (!chromiumAvailable()) {
-    throw new Error(`Browser tests need Debian's chromium at ${CHROMIUM}: sudo apt-get install -y chromium (.ci/run does this).`);
+    throw new Error(
+      `Browser tests need Debian's chromium at ${CHROMIUM}: sudo apt-get install -y chromium (.ci/run does this).`,
+    );
   }
   aws = await localAwsForTests();
   tool = await startToolServer({
@@ -58,12 +63,21 @@ async function toolHeading(page: Page): Promise<{ frame: Frame; heading: string 
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
       if (!frame.url().startsWith(tool.url)) continue;
-      const heading = await frame.locator("h1").first().textContent({ timeout: 500 }).catch(() => null);
+      const heading = await frame
+        .locator("h1")
+        .first()
+        .textContent({ timeout: 500 })
+        .catch(() => null);
       if (heading) return { frame, heading };
     }
     await page.waitForTimeout(100);
   }
-  throw new Error(`the tool's frame showed no heading; frames: ${page.frames().map((f) => f.url()).join(", ")}`);
+  throw new Error(
+    `the tool's frame showed no heading; frames: ${page
+      .frames()
+      .map((f) => f.url())
+      .join(", ")}`,
+  );
 }
 
 describe("a launch inside the LMS iframe with third-party cookies blocked", () => {
