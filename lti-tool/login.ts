@@ -38,6 +38,8 @@ export interface LoginResult {
   platformOrigin: string;
   stateTtlSeconds: number;
   platform: PlatformRegistration;
+  /** The login request as received, for a relaunch in a new window. */
+  loginParams: Record<string, string>;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function initiateLogin(params: Record<string, string>, deps: LoginD
     platformOrigin: auth.origin,
     stateTtlSeconds: ttl,
     platform,
+    loginParams,
   };
 }
 

@@ -44,15 +44,29 @@ export class DynamoCourseServicesStore {
     private readonly tableName: string,
   ) {}
 
-  /** Writes a launch adds to its transaction: the course's endpoints and the link's activity. */
+  /** What this instance last wrote per item (bounded): unchanged endpoints are not rewritten on every launch. */
+  private readonly written = new Map<string, string>();
+
+  private unchanged(key: string, value: unknown): boolean {
+    return this.written.get(key) === JSON.stringify(value);
+  }
+
+  /**
+   * Writes a launch adds to its transaction: the course's endpoints and the link's activity,
+   * when they differ from what this instance last wrote (`updatedAt` aside).
+   */
   launchWrites(
     course: CourseRef,
     services: CourseServices | undefined,
     link: ResourceLinkRecord | undefined,
-  ): TransactItem[] {
+  ): { items: TransactItem[]; written(): void } {
     const scope = courseScopeKey(course);
     const out: TransactItem[] = [];
-    if (services) {
+    const memo: [string, string][] = [];
+    const servicesKey = `S\n${scope}`;
+    const servicesMemo = services ? { ...services, updatedAt: undefined } : undefined;
+    if (services && !this.unchanged(servicesKey, servicesMemo)) {
+      memo.push([servicesKey, JSON.stringify(servicesMemo)]);
       out.push({
         Put: {
           TableName: this.tableName,
@@ -60,7 +74,9 @@ export class DynamoCourseServicesStore {
         },
       });
     }
-    if (link) {
+    const linkKey = link ? `L\n${scope}\n${link.resourceLinkId}` : "";
+    if (link && !this.unchanged(linkKey, link)) {
+      memo.push([linkKey, JSON.stringify(link)]);
       out.push({
         Put: {
           TableName: this.tableName,
@@ -68,7 +84,14 @@ export class DynamoCourseServicesStore {
         },
       });
     }
-    return out;
+    return {
+      items: out,
+      // Call once the launch's transaction succeeded, so a failed write is retried next launch.
+      written: () => {
+        if (this.written.size > 10_000) this.written.clear();
+        for (const [k, v] of memo) this.written.set(k, v);
+      },
+    };
   }
 
   async services(course: CourseRef): Promise<CourseServices | undefined> {

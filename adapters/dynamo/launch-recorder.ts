@@ -66,10 +66,12 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
         ...(rl.title ? { title: rl.title } : {}),
       };
     }
+    const services = this.courseServices.launchWrites(launch.course, servicesOf(launch, at), link);
     await this.enrolments.recordLaunch(enrolment, [
-      ...this.courseServices.launchWrites(launch.course, servicesOf(launch, at), link),
+      ...services.items,
       ...(await this.sideEffects(launch, enrolment, activityId)),
     ]);
+    services.written();
     return enrolment;
   }
 }

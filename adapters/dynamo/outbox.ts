@@ -8,15 +8,19 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import type { BuiltStatement } from "../../statements/builders.js";
+import type { DomainEvent } from "../../domain/events.js";
+import { tenantId } from "../../domain/tenancy.js";
+import { type BuiltStatement, buildStatement, type StatementSettings } from "../../statements/builders.js";
 import { StatementTooLargeError } from "../../statements/errors.js";
 import type {
   LrsRoute,
+  LrsRouteStore,
   OutboxAdminStore,
   OutboxEntry,
   OutboxStatus,
   OutboxStore,
   ParkedDetails,
+  RescheduledEntry,
   RouteBacklog,
 } from "../../statements/ports.js";
 import { keys, TABLE_KEYS } from "./table.js";
@@ -178,33 +182,72 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
     return items.map(outboxEntryFromItem).filter((e) => e.status === "pending");
   }
 
+  /** The whole item of an entry in a new state (for unconditional batch puts). */
+  private itemOf(e: OutboxEntry, state: Record<string, unknown>, gsi1: { gsi1pk: string }, sortAt: string) {
+    return {
+      ...keys.outboxItem(e.statementId, e.routeId),
+      ...gsi1,
+      [TABLE_KEYS.gsi1sk]: backlogSortKey(sortAt, e.statementId),
+      kind: "xapi-outbox",
+      statementId: e.statementId,
+      routeId: e.routeId,
+      ...(e.eventType === undefined ? {} : { eventType: e.eventType }),
+      body: e.body,
+      createdAt: e.createdAt,
+      ...state,
+    };
+  }
+
   async markDelivered(entries: readonly OutboxEntry[], at: Date): Promise<void> {
     const deliveredAt = at.toISOString();
     const expiresAt = Math.floor(at.getTime() / 1000) + this.retentionSeconds;
     // Delivered is final and true whatever else happened meanwhile, so an unconditional put of
     // the whole item is safe, and BatchWrite (25 per call) keeps throughput high.
-    const puts = entries.map((e) => ({
-      PutRequest: {
-        Item: {
-          ...keys.outboxItem(e.statementId, e.routeId),
-          ...keys.outboxByStatus(e.routeId, "delivered"),
-          [TABLE_KEYS.gsi1sk]: backlogSortKey(deliveredAt, e.statementId),
-          kind: "xapi-outbox",
-          statementId: e.statementId,
-          routeId: e.routeId,
-          ...(e.eventType === undefined ? {} : { eventType: e.eventType }),
-          body: e.body,
-          status: "delivered",
-          attempts: e.attempts + 1,
-          createdAt: e.createdAt,
-          nextAttemptAt: e.nextAttemptAt,
+    await this.putAll(
+      entries.map((e) =>
+        this.itemOf(
+          e,
+          {
+            status: "delivered",
+            attempts: e.attempts + 1,
+            nextAttemptAt: e.nextAttemptAt,
+            deliveredAt,
+            [TABLE_KEYS.ttl]: expiresAt,
+          },
+          keys.outboxByStatus(e.routeId, "delivered"),
           deliveredAt,
-          [TABLE_KEYS.ttl]: expiresAt,
-        },
-      },
-    }));
-    const chunks: (typeof puts)[] = [];
-    for (let i = 0; i < puts.length; i += 25) chunks.push(puts.slice(i, i + 25));
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Failed attempts, written as whole items in batches (25 per call) rather than one
+   * conditional update each: after a transient failure a whole batch of 50 is rescheduled at
+   * once, and the batch write is what keeps an LRS outage cheap. The price: if another worker
+   * (stream and sweep at once) delivered or parked an entry meanwhile, this can set it back to
+   * pending, which costs one more send of the same bytes; the LRS treats it as the same
+   * statement, so the outcome converges.
+   */
+  async reschedule(retries: readonly RescheduledEntry[]): Promise<void> {
+    await this.putAll(
+      retries.map(({ entry, attempts, nextAttemptAt, lastError }) => {
+        const at = nextAttemptAt.toISOString();
+        return this.itemOf(
+          entry,
+          { status: "pending", attempts, nextAttemptAt: at, lastError },
+          keys.outboxByStatus(entry.routeId, "pending"),
+          at,
+        );
+      }),
+    );
+  }
+
+  private async putAll(items: Record<string, unknown>[]): Promise<void> {
+    const chunks: { PutRequest: { Item: Record<string, unknown> } }[][] = [];
+    for (let i = 0; i < items.length; i += 25) {
+      chunks.push(items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })));
+    }
     await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)));
   }
 
@@ -220,31 +263,6 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
         r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
       );
     }
-  }
-
-  async reschedule(
-    entry: OutboxEntry,
-    next: { attempts: number; nextAttemptAt: Date; lastError: string },
-  ): Promise<void> {
-    const at = next.nextAttemptAt.toISOString();
-    await this.ignoreLostRace(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.outboxItem(entry.statementId, entry.routeId),
-        UpdateExpression: "SET attempts = :attempts, nextAttemptAt = :at, lastError = :err, #gsk = :gsk",
-        // Only if no other worker moved it on since we read it.
-        ConditionExpression: "#status = :pending AND attempts = :seen",
-        ExpressionAttributeNames: { "#status": "status", "#gsk": TABLE_KEYS.gsi1sk },
-        ExpressionAttributeValues: {
-          ":attempts": next.attempts,
-          ":at": at,
-          ":err": next.lastError,
-          ":gsk": backlogSortKey(at, entry.statementId),
-          ":pending": "pending",
-          ":seen": entry.attempts,
-        },
-      }),
-    );
   }
 
   async park(entry: OutboxEntry, details: ParkedDetails & { attempts: number }): Promise<void> {
@@ -397,5 +415,47 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
       if (moved === 0) break;
     }
     return replayed;
+  }
+}
+
+/**
+ * The convenient front door for code that records a change: domain events in, transaction
+ * items out. Resolves the tenant's LRS routes and actor identifier type, builds each event's
+ * statement once, and returns the outbox Puts to add to the change's own transaction.
+ *
+ *   const xapi = new XapiOutboxWriter(routeStore, { tableName, emitter: "hlta-lti-tool/0.1.0" });
+ *   const { items } = await xapi.transactItemsFor([launchedEvent]);
+ *   await enrolments.recordLaunch(enrolment, items);
+ */
+export class XapiOutboxWriter {
+  constructor(
+    private readonly routes: Pick<LrsRouteStore, "resolveTenant">,
+    private readonly options: Omit<StatementSettings, "actorIdentifier"> & {
+      tableName: string;
+      now?: () => Date;
+    },
+  ) {}
+
+  async transactItemsFor(
+    events: readonly DomainEvent[],
+  ): Promise<{ items: OutboxPut[]; statements: BuiltStatement[]; notes: string[] }> {
+    const { tableName, now, ...settings } = this.options;
+    const at = now?.() ?? new Date();
+    const items: OutboxPut[] = [];
+    const statements: BuiltStatement[] = [];
+    const targets = new Map<string, Awaited<ReturnType<LrsRouteStore["resolveTenant"]>>>();
+    for (const event of events) {
+      const key = tenantId(event.course);
+      let target = targets.get(key);
+      if (!target) {
+        target = await this.routes.resolveTenant(event.course);
+        targets.set(key, target);
+      }
+      if (target.routes.length === 0) continue;
+      const built = buildStatement(event, { ...settings, actorIdentifier: target.actorIdentifier });
+      statements.push(built);
+      items.push(...outboxTransactItems([built], target.routes, { tableName, now: at }));
+    }
+    return { items, statements, notes: statements.flatMap((s) => s.notes) };
   }
 }

@@ -72,6 +72,7 @@ export interface StreamHandlerOptions {
 interface PendingRecord {
   entry: OutboxEntry;
   sequenceNumber: string;
+  record: DynamoDBStreamRecord;
 }
 
 export function pendingOutboxEntry(record: DynamoDBStreamRecord): OutboxEntry | undefined {
@@ -104,7 +105,11 @@ export function createStreamHandler(
       const key = `${entry.statementId}#${entry.routeId}`;
       const previous = latest.get(key);
       if (!previous || previous.entry.attempts <= entry.attempts) {
-        latest.set(key, { entry, sequenceNumber: record.dynamodb?.SequenceNumber ?? record.eventID ?? key });
+        latest.set(key, {
+          entry,
+          sequenceNumber: record.dynamodb?.SequenceNumber ?? record.eventID ?? key,
+          record,
+        });
       }
     }
     const nowMs = now().getTime();
@@ -116,7 +121,7 @@ export function createStreamHandler(
       else if (at - nowMs <= maxWaitMs) {
         due.push(pending);
         waitUntil = Math.max(waitUntil, at);
-      } else options.onSkipped?.("retry not due yet: left to the sweep", {});
+      } else options.onSkipped?.("retry not due yet: left to the sweep", pending.record);
     }
     if (waitUntil > nowMs) await sleep(waitUntil - nowMs);
     const byRoute = new Map<string, PendingRecord[]>();

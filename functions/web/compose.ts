@@ -12,6 +12,7 @@ import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
 import { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
 import type { ToolKeyStore } from "../../lti-tool/ports.js";
+import { CachedRegistrationStore } from "../../lti-tool/registration-cache.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../lti-tool/tool-keys.js";
 import type { AppDeps } from "./deps.js";
@@ -71,7 +72,7 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
       mode: config.HLTA_MODE,
       ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL.replace(/\/$/, "") } : {}),
     },
-    registrations: new DynamoRegistrationStore(doc, table),
+    registrations: new CachedRegistrationStore(new DynamoRegistrationStore(doc, table)),
     states: new DynamoLoginStateStore(doc, table),
     platformKeys: new PlatformJwksCache(options.fetch ? { fetch: options.fetch } : {}),
     signer,

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
 import { ACTIVITIES, findActivity } from "../../../domain/activities.js";
 import { ForbiddenError, ValidationError } from "../../../domain/errors.js";
 import { CLAIM, type DeepLinkingClaims, LaunchFormSchema } from "../../../lti-tool/claims.js";
@@ -23,6 +24,13 @@ import { ErrorPage } from "../views/error-page.js";
 import { ActivityPickerPage, AutoPostPage, GetDataPage, PutDataPage } from "../views/lti-pages.js";
 
 const DL_AUDIENCE = "hlta-deep-linking";
+const CHECK_AUDIENCE = "hlta-login-check";
+const CheckSchema = z.object({
+  state: z.string().min(1),
+  bindingHash: z.string().min(1),
+  authUrl: z.string().url(),
+  loginParams: z.record(z.string(), z.string()),
+});
 
 /** Which activity a resource link launch opens: the deep-linked custom parameter, else its target URL. */
 export function launchActivity(launch: ValidatedLaunch): string {
@@ -67,7 +75,19 @@ export function ltiRoutes(deps: AppDeps) {
       clientId: result.platform.clientId,
       binding: result.binding,
     });
-    const checkUrl = `${urls.loginCheck}?state=${encodeURIComponent(result.state)}`;
+    // The check carries what it needs, sealed, so it costs no read of the state.
+    const sealedCheck = await deps.sessions.seal(
+      CHECK_AUDIENCE,
+      {
+        state: result.state,
+        bindingHash: sha256b64url(result.browserSecret),
+        authUrl: result.authRedirectUrl,
+        loginParams: result.loginParams,
+      },
+      result.stateTtlSeconds,
+      now(),
+    );
+    const checkUrl = `${urls.loginCheck}?c=${encodeURIComponent(sealedCheck)}`;
     if (result.binding === "platform-storage" && result.storageTarget) {
       // The platform offers storage: put the secret there too, so blocked cookies do not matter.
       return c.html(
@@ -89,18 +109,18 @@ export function ltiRoutes(deps: AppDeps) {
   // Without it (third-party cookies blocked, no partitioned cookies), open the tool top-level,
   // where the cookie is first-party: the platform has not seen this login yet, so nothing is spent.
   app.get("/lti/login/check", async (c) => {
-    const state = c.req.query("state") ?? "";
-    const pending = state ? await deps.states.peekState(state) : undefined;
-    if (!pending) {
+    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), now()).catch(() => undefined);
+    const check = CheckSchema.safeParse(opened);
+    if (!check.success) {
       throw new UnknownStateError(
         "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
       );
     }
+    const { state, bindingHash, authUrl, loginParams } = check.data;
     const secret = getCookie(c, stateCookieName(state));
-    if (secret && sha256b64url(secret) === pending.bindingHash)
-      return c.redirect(pending.authRedirectUrl, 302);
-    const relaunch = `${toolUrls(c, deps).login}?${new URLSearchParams(pending.loginParams).toString()}`;
-    deps.log.warn("lti.login.cookie_blocked", { issuer: pending.issuer, reference: c.get("reference") });
+    if (secret && sha256b64url(secret) === bindingHash) return c.redirect(authUrl, 302);
+    const relaunch = `${toolUrls(c, deps).login}?${new URLSearchParams(loginParams).toString()}`;
+    deps.log.warn("lti.login.cookie_blocked", { issuer: loginParams.iss, reference: c.get("reference") });
     return c.html(
       <ErrorPage
         title="Open the tool in a new window"

@@ -260,9 +260,7 @@ function XapiAdminPage(props: {
                     <th>statement</th>
                     <th>why it is parked</th>
                     <th>LRS answer</th>
-                    <th>
-                      <span class="visually-hidden">action</span>
-                    </th>
+                    <th>action</th>
                   </tr>
                 </thead>
                 <tbody>

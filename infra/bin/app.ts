@@ -1,0 +1,17 @@
+import { App, Tags } from "aws-cdk-lib";
+import { infraConfigFrom, stackNameFor } from "../config.js";
+import { HltaStack } from "../stacks/hlta-stack.js";
+
+// The only place that reads the environment; everything below receives props.
+const config = infraConfigFrom(process.env);
+
+const app = new App();
+Tags.of(app).add("project", "hlta-lti-tool");
+Tags.of(app).add("stage", config.stage);
+
+// Environment-agnostic on purpose (no account/region): the stack does no context lookups, so
+// `cdk synth` works offline; `cdk deploy` takes the account and region from the AWS profile.
+new HltaStack(app, stackNameFor(config.stage), {
+  stage: config.stage,
+  description: `HLTA preparation LTI 1.3 tool (${config.stage})`,
+});

@@ -1,0 +1,24 @@
+/**
+ * Deployment configuration of the CDK app, read once in `bin/app.ts` from the environment and
+ * passed down as props: constructs never read `process.env` (conventions.md, CDK section).
+ */
+export interface InfraConfig {
+  /** Deployment stage; part of the stack name, so `dev` and `prod` can share an account. */
+  stage: string;
+}
+
+// Lower case, starts with a letter, short: it ends up in the stack name and in resource names
+// that CloudFormation derives from it.
+const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
+
+export function infraConfigFrom(env: Record<string, string | undefined>): InfraConfig {
+  const stage = env.HLTA_STAGE?.trim() || "dev";
+  if (!STAGE_PATTERN.test(stage)) {
+    throw new Error(`HLTA_STAGE must match ${STAGE_PATTERN} (got "${stage}")`);
+  }
+  return { stage };
+}
+
+export function stackNameFor(stage: string): string {
+  return `Hlta-${stage}`;
+}

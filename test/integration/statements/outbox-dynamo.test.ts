@@ -1,0 +1,303 @@
+import { randomBytes } from "node:crypto";
+import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoLrsRouteStore } from "../../../adapters/dynamo/lrs-routes.js";
+import { DynamoOutboxStore, outboxTransactItems } from "../../../adapters/dynamo/outbox.js";
+import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
+import { buildStatement } from "../../../statements/builders.js";
+import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
+import { InvalidLrsRouteError } from "../../../statements/errors.js";
+import { EVENTS, eventOfType, SETTINGS } from "../../unit/statements/fixtures.js";
+import { dynamoForTests } from "./local-dynamo.js";
+
+let db: Awaited<ReturnType<typeof dynamoForTests>>;
+let outbox: DynamoOutboxStore;
+let routes: DynamoLrsRouteStore;
+const cipher = createAesGcmCipher({ current: { kid: "test-1", key: randomBytes(32) } });
+
+beforeAll(async () => {
+  db = await dynamoForTests();
+  outbox = new DynamoOutboxStore(db.doc, db.tableName);
+  routes = new DynamoLrsRouteStore(db.doc, db.tableName, cipher);
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+/** gsi1 is eventually consistent (immediately so on DynamoDB Local, but never rely on it). */
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("the outbox in one transaction with the change that caused it", () => {
+  it("commits the change and its statements together, and a recorded event cannot be recorded twice", async () => {
+    const built = buildStatement(eventOfType("launched"), SETTINGS);
+    const now = new Date("2025-03-04T08:15:31.000Z");
+    const change = {
+      Put: { TableName: db.tableName, Item: { pk: "T#t#C#c", sk: "ENROLMENT#user-7", role: "candidate" } },
+    };
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          change,
+          ...outboxTransactItems([built], [{ routeId: "tx-route" }], { tableName: db.tableName, now }),
+        ],
+      }),
+    );
+    const stored = await db.doc.send(
+      new GetCommand({ TableName: db.tableName, Key: { pk: `OUTBOX#${built.id}`, sk: "ROUTE#tx-route" } }),
+    );
+    expect(stored.Item?.body).toBe(built.json);
+    const again = db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          change,
+          ...outboxTransactItems([built], [{ routeId: "tx-route" }], { tableName: db.tableName, now }),
+        ],
+      }),
+    );
+    await expect(again).rejects.toMatchObject({
+      name: "TransactionCanceledException",
+      CancellationReasons: [{ Code: "None" }, { Code: "ConditionalCheckFailed" }],
+    });
+  });
+});
+
+describe("the outbox store", () => {
+  const t0 = new Date("2025-03-04T09:00:00.000Z");
+  const built = EVENTS.map((e) => buildStatement(e, SETTINGS));
+
+  it("lists due entries oldest first, moves them through retry, park and replay, and counts them", async () => {
+    const route = "store-route";
+    for (const [i, s] of built.entries()) {
+      const items = outboxTransactItems([s], [{ routeId: route }], {
+        tableName: db.tableName,
+        now: new Date(t0.getTime() + i * 1000),
+      });
+      await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    }
+    const due = await outbox.listDue(route, new Date(t0.getTime() + 2_000), 100);
+    expect(due.map((e) => e.statementId)).toEqual(built.slice(0, 3).map((s) => s.id));
+    expect(due[0]?.body).toBe(built[0]?.json);
+
+    const [first, second, third] = due;
+    if (!first || !second || !third) throw new Error("fixture");
+    await outbox.markDelivered([first], t0);
+    await outbox.reschedule([
+      { entry: second, attempts: 1, nextAttemptAt: new Date(t0.getTime() + 60_000), lastError: "503" },
+    ]);
+    await outbox.park(third, {
+      reason: "the LRS rejected the statement as invalid",
+      lrsStatus: 400,
+      lrsBody: '{"error":"bad"}',
+      parkedAt: t0.toISOString(),
+      attempts: 1,
+    });
+
+    const later = await eventually(
+      () => outbox.listDue(route, new Date(t0.getTime() + 30_000), 100),
+      (list) => list.length === built.length - 3,
+    );
+    expect(later.map((e) => e.statementId)).not.toContain(second.statementId);
+    const backlog = await eventually(
+      () => outbox.backlog(route),
+      (b) => b.delivered === 1 && b.parked === 1,
+    );
+    expect(backlog).toEqual({ pending: built.length - 2, delivered: 1, parked: 1, capped: false });
+
+    const parked = await outbox.listParked(route, 10);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]?.parked).toEqual({
+      reason: "the LRS rejected the statement as invalid",
+      lrsStatus: 400,
+      lrsBody: '{"error":"bad"}',
+      parkedAt: t0.toISOString(),
+    });
+
+    expect(await outbox.replayParked(route, third.statementId, t0)).toBe(true);
+    expect(await outbox.replayParked(route, third.statementId, t0)).toBe(false);
+    const replayed = await db.doc.send(
+      new GetCommand({
+        TableName: db.tableName,
+        Key: { pk: `OUTBOX#${third.statementId}`, sk: `ROUTE#${route}` },
+      }),
+    );
+    expect(replayed.Item).toMatchObject({
+      status: "pending",
+      attempts: 0,
+      lastError: "the LRS rejected the statement as invalid",
+      gsi1pk: `OUTBOX#${route}#pending`,
+    });
+    expect(replayed.Item?.parkedReason).toBeUndefined();
+  });
+});
+
+describe("the LRS route store", () => {
+  const platform = { issuer: "https://moodle.route.example", clientId: "client-9" };
+
+  it("never stores credentials in plain text, and opens them for the forwarder", async () => {
+    const route = await routes.saveRoute({
+      scope: platform,
+      name: "Provider LRS",
+      endpoint: "https://lrs.provider.example/xapi/",
+      username: "lrs-key-123",
+      password: "very-secret-pw",
+    });
+    const raw = await db.doc.send(
+      new GetCommand({ TableName: db.tableName, Key: { pk: `LRSROUTE#${route.routeId}`, sk: "ROUTE" } }),
+    );
+    expect(JSON.stringify(raw.Item)).not.toContain("very-secret-pw");
+    expect(JSON.stringify(raw.Item)).not.toContain("lrs-key-123");
+    const opened = await routes.getRouteWithCredentials(route.routeId);
+    expect(opened?.credentials.reveal()).toEqual({ username: "lrs-key-123", password: "very-secret-pw" });
+    expect(JSON.stringify(opened)).not.toContain("very-secret-pw");
+  });
+
+  it("refuses an endpoint that is not https", async () => {
+    await expect(
+      routes.saveRoute({
+        scope: platform,
+        name: "x",
+        endpoint: "http://lrs.example/",
+        username: "a",
+        password: "b",
+      }),
+    ).rejects.toBeInstanceOf(InvalidLrsRouteError);
+  });
+
+  it("resolves a tenant: deployment routes and settings override the platform's", async () => {
+    const scope = { issuer: "https://canvas.example#odd", clientId: "c#2" };
+    const platformRoute = await routes.saveRoute({
+      scope,
+      name: "Platform LRS",
+      endpoint: "https://a.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    const second = await routes.saveRoute({
+      scope,
+      name: "Second LRS",
+      endpoint: "https://b.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    await routes.saveTenantSettings(scope, { actorIdentifier: "mbox_sha1sum" });
+    const plain = await routes.resolveTenant({ ...scope, deploymentId: "d1" });
+    expect(plain.actorIdentifier).toBe("mbox_sha1sum");
+    expect(plain.routes.map((r) => r.routeId).sort()).toEqual([platformRoute.routeId, second.routeId].sort());
+
+    const own = await routes.saveRoute({
+      scope: { ...scope, deploymentId: "d2" },
+      name: "Deployment LRS",
+      endpoint: "https://c.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    await routes.saveTenantSettings({ ...scope, deploymentId: "d2" }, { actorIdentifier: "account" });
+    const overridden = await routes.resolveTenant({ ...scope, deploymentId: "d2" });
+    expect(overridden).toEqual({ actorIdentifier: "account", routes: [own] });
+
+    await routes.saveRoute({ ...own, routeId: own.routeId, username: "u", password: "p", enabled: false });
+    const disabled = await routes.resolveTenant({ ...scope, deploymentId: "d2" });
+    expect(disabled.routes.map((r) => r.routeId).sort()).toEqual(
+      [platformRoute.routeId, second.routeId].sort(),
+    );
+  });
+
+  it("resolves a tenant without any route to no routes and the account identifier", async () => {
+    expect(
+      await routes.resolveTenant({ issuer: "https://none.example", clientId: "c", deploymentId: "d" }),
+    ).toEqual({
+      actorIdentifier: "account",
+      routes: [],
+    });
+  });
+});
+
+describe("the xAPI admin page over DynamoDB", () => {
+  it("shows a parked statement with its reason and LRS answer, and replays it from the form", async () => {
+    const route = await routes.saveRoute({
+      scope: { issuer: "https://admin.example", clientId: "c" },
+      name: "Admin test LRS",
+      endpoint: "https://lrs.admin.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    const built = buildStatement(eventOfType("standard.mastered"), SETTINGS);
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: outboxTransactItems([built], [route], { tableName: db.tableName, now: new Date() }),
+      }),
+    );
+    const [entry] = await outbox.listDue(route.routeId, new Date(), 10);
+    if (!entry) throw new Error("fixture");
+    await outbox.park(entry, {
+      reason: "the LRS holds a different statement with this id",
+      lrsStatus: 409,
+      lrsBody: '{"message":"Conflict <b>"}',
+      parkedAt: new Date().toISOString(),
+      attempts: 1,
+    });
+    const app = createXapiAdminRoutes({ outbox, routes });
+    const page = await eventually(
+      async () => (await app.request("/?s=session-token")).text(),
+      (html) => html.includes(built.id),
+    );
+    expect(page).toContain("Admin test LRS");
+    expect(page).toContain("the LRS holds a different statement with this id");
+    expect(page).toContain("HTTP 409");
+    expect(page).toContain("{&quot;message&quot;:&quot;Conflict &lt;b&gt;&quot;}");
+    expect(page).toContain('<input type="hidden" name="s" value="session-token"/>');
+
+    const form = new URLSearchParams({ s: "session-token" });
+    const res = await app.request(`/routes/${route.routeId}/parked/${built.id}/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(
+      `/?${new URLSearchParams({ notice: `Statement ${built.id} sent back to the queue.`, s: "session-token" })}`,
+    );
+    const item = await db.doc.send(
+      new GetCommand({
+        TableName: db.tableName,
+        Key: { pk: `OUTBOX#${built.id}`, sk: `ROUTE#${route.routeId}` },
+      }),
+    );
+    expect(item.Item?.status).toBe("pending");
+
+    const json = await app.request(`/api/routes/${route.routeId}/parked/${built.id}/replay`, {
+      method: "POST",
+    });
+    expect(json.status).toBe(404);
+    expect(json.headers.get("content-type")).toBe("application/problem+json");
+    expect(await json.json()).toEqual({
+      type: "https://hlta.tool/problems/xapi.parked_statement_not_found",
+      title: "No such parked statement",
+      status: 404,
+      detail: "This statement is not parked (it may have been replayed already).",
+    });
+    const unknownRoute = await app.request("/api/routes/nope/parked/replay", { method: "POST" });
+    expect(await unknownRoute.json()).toMatchObject({
+      type: "https://hlta.tool/problems/xapi.route_not_found",
+      status: 404,
+    });
+  });
+
+  it("lists routes with their backlog as JSON without credentials", async () => {
+    const app = createXapiAdminRoutes({ outbox, routes });
+    const res = await app.request("/api/routes");
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).not.toContain("very-secret-pw");
+    expect(text).not.toContain('"credentials"');
+    const parsed = JSON.parse(text) as { routes: { name: string; backlog: { pending: number } }[] };
+    expect(parsed.routes.map((r) => r.name)).toContain("Provider LRS");
+  });
+});

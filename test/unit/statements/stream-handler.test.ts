@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import {
+  type AttributeValue,
+  createStreamHandler,
+  type DynamoDBStreamRecord,
+  fromImage,
+} from "../../../functions/forwarder/stream.js";
+import type { OutboxEntry } from "../../../statements/ports.js";
+import { body, FakeLrs, MemoryOutbox, pendingEntry, routeStore } from "./fakes.js";
+
+const NOW = new Date("2025-01-01T00:01:00.000Z");
+
+function toAttribute(value: unknown): AttributeValue {
+  if (typeof value === "string") return { S: value };
+  if (typeof value === "number") return { N: String(value) };
+  if (typeof value === "boolean") return { BOOL: value };
+  if (Array.isArray(value)) return { L: value.map(toAttribute) };
+  if (value && typeof value === "object") {
+    return { M: Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toAttribute(v)])) };
+  }
+  return { NULL: true };
+}
+
+function record(
+  entry: OutboxEntry,
+  sequence: string,
+  pk = `OUTBOX#${entry.statementId}`,
+): DynamoDBStreamRecord {
+  const item = { pk, sk: `ROUTE#${entry.routeId}`, ...entry };
+  return {
+    eventName: "INSERT",
+    dynamodb: {
+      SequenceNumber: sequence,
+      NewImage: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, toAttribute(v)])),
+    },
+  };
+}
+
+describe("the DynamoDB Streams handler", () => {
+  it("reads DynamoDB JSON images", () => {
+    expect(
+      fromImage({
+        a: { S: "x" },
+        b: { N: "2.5" },
+        c: { BOOL: false },
+        d: { L: [{ S: "y" }] },
+        e: { NULL: true },
+      }),
+    ).toEqual({ a: "x", b: 2.5, c: false, d: ["y"], e: null });
+  });
+
+  it("delivers pending outbox records and ignores other items and other statuses", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    const a = pendingEntry("a", body("a"));
+    const b = pendingEntry("b", body("b"));
+    for (const e of [a, b]) outbox.add(e);
+    const handler = createStreamHandler(
+      () => ({ outbox, routes: routeStore(), clientFor: () => lrs, now: () => NOW }),
+      { now: () => NOW },
+    );
+    const result = await handler({
+      Records: [
+        record(a, "1"),
+        record({ ...b, status: "delivered" }, "2"),
+        record(b, "3", "T#tenant#C#course"),
+        { eventName: "REMOVE", dynamodb: { SequenceNumber: "4" } },
+      ],
+    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(lrs.posts).toEqual([[body("a")]]);
+    expect(outbox.byStatus("delivered").map((e) => e.statementId)).toEqual(["a"]);
+  });
+
+  it("leaves a retry that is far from due to the sweep", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    const later = { ...pendingEntry("c", body("c")), attempts: 3, nextAttemptAt: "2025-01-01T01:00:00.000Z" };
+    outbox.add(later);
+    const handler = createStreamHandler(() => ({ outbox, routes: routeStore(), clientFor: () => lrs }), {
+      now: () => NOW,
+      maxWaitMs: 1_000,
+    });
+    expect(await handler({ Records: [record(later, "9")] })).toEqual({ batchItemFailures: [] });
+    expect(lrs.posts).toEqual([]);
+  });
+
+  it("returns the records whose outcome could not be recorded, for Lambda to retry", async () => {
+    const outbox = new MemoryOutbox();
+    outbox.markDelivered = async () => {
+      throw new Error("ProvisionedThroughputExceededException");
+    };
+    const lrs = new FakeLrs();
+    const d = pendingEntry("d", body("d"));
+    const e = pendingEntry("e", body("e"));
+    const handler = createStreamHandler(() => ({ outbox, routes: routeStore(), clientFor: () => lrs }), {
+      now: () => NOW,
+    });
+    const result = await handler({ Records: [record(d, "11"), record(e, "12")] });
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["11", "12"]);
+  });
+});
