@@ -47,7 +47,7 @@ describe("login initiation", () => {
   it("redirects a POSTed login, once its cookie is confirmed, to the platform with every OIDC parameter (Security Framework §5.1.1.2)", async () => {
     const { login, check, auth, setCookie } = await launch();
     expect(login.status).toBe(302);
-    expect(login.headers.get("location")).toMatch(/^https:\/\/tool\.test\/lti\/login\/check\?state=/);
+    expect(login.headers.get("location")).toMatch(/^https:\/\/tool\.test\/lti\/login\/check\?c=/);
     expect(check.status).toBe(302);
     expect(`${auth.origin}${auth.pathname}`).toBe(`${ISSUER}/mod/lti/auth.php`);
     const q = Object.fromEntries(auth.searchParams);
@@ -160,7 +160,7 @@ describe("launch to the first page", () => {
   it("refuses a cookie check for a state it never issued", async () => {
     const p = await testPlatform();
     const { app } = await memoryApp(p);
-    const check = await app.request("/lti/login/check?state=nope");
+    const check = await app.request("/lti/login/check?c=forged.token.here");
     expect(check.status).toBe(400);
   });
 
