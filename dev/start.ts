@@ -7,14 +7,20 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
+import { DynamoOutboxStore } from "../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import { gradeDeliveryDeps } from "../functions/grades/deps.js";
 import { jsonLogger } from "../functions/web/log.js";
 import { deliverDueGrades } from "../lti-tool/advantage/grades.js";
 import { registerPlatform } from "../lti-tool/registration.js";
+import { createAesGcmCipher } from "../statements/credential-cipher.js";
+import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
+import { startForwarderLoop } from "../statements/forwarder.js";
 import { JavaMissingError, startLocalAws } from "./local-services.js";
 import { startLoop } from "./loop.js";
+import { DEFAULT_DOUBLE_CREDENTIALS, startLrsDouble } from "./lrs-double/index.js";
 import { startDevPlatform } from "./platform/index.js";
 import { DATA_DIR, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
 import { startToolServer } from "./tool-server.js";
@@ -31,6 +37,7 @@ const port = (name: string, fallback: number) => {
 
 const TOOL_PORT = port("PORT", 8787);
 const PLATFORM_PORT = port("PLATFORM_PORT", 8790);
+const LRS_PORT = port("LRS_PORT", 8791);
 
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -54,6 +61,15 @@ async function main() {
     const aws = await startLocalAws({ dataDir: DATA_DIR, persistDynamo: true });
     stops.push(aws.stop);
 
+    // LRS credentials are sealed with a key kept beside the data (KMS in AWS, hardening issue).
+    const xapiCipher = createAesGcmCipher({
+      current: loadOrCreateCredentialKey(join(DATA_DIR, "keys", "xapi-credential.key")),
+    });
+
+    step("Starting the LRS test double…");
+    const lrs = await startLrsDouble({ port: LRS_PORT });
+    stops.push(lrs.stop);
+
     step("Starting the tool…");
     const tool = await startToolServer({
       dynamoEndpoint: aws.dynamoEndpoint,
@@ -63,6 +79,7 @@ async function main() {
       port: TOOL_PORT,
       host: "127.0.0.1",
       keyStore: new FileToolKeyStore(join(DATA_DIR, "keys", "tool-keys.json")),
+      xapiCipher,
       log: jsonLogger((line) => process.stderr.write(`${line}\n`)),
     });
     stops.push(tool.stop);
@@ -95,7 +112,32 @@ async function main() {
       { ...reg, deploymentIds: [...deploymentIds] },
       new DynamoRegistrationStore(doc, aws.tableName),
     );
-    client.destroy();
+    // The development platform's tenant sends its statements to the LRS double (an
+    // administrator does the same for a real LRS with `npm run lrs -- add …`).
+    const lrsRoutes = new DynamoLrsRouteStore(doc, aws.tableName, xapiCipher);
+    const existing = (await lrsRoutes.listRoutes()).find((r) => r.routeId === "dev-lrs-double");
+    if (!existing || existing.endpoint !== lrs.endpoint) {
+      await lrsRoutes.saveRoute({
+        routeId: "dev-lrs-double",
+        scope: { issuer: reg.issuer, clientId: reg.clientId },
+        name: "LRS test double (local)",
+        endpoint: lrs.endpoint,
+        username: DEFAULT_DOUBLE_CREDENTIALS.username,
+        password: DEFAULT_DOUBLE_CREDENTIALS.password,
+      });
+    }
+    stops.push(
+      startForwarderLoop({
+        intervalMs: 500,
+        outbox: new DynamoOutboxStore(doc, aws.tableName),
+        routes: lrsRoutes,
+        onEvent: (event) => {
+          if (event.type === "parked" || event.type === "round_failed")
+            tool.deps.log.warn(`xapi.${event.type}`, event);
+        },
+      }),
+    );
+    stops.push(async () => client.destroy());
 
     writeRuntimeFile({
       pid: process.pid,
@@ -122,6 +164,7 @@ For an LMS administrator (LTI 1.3):
 Try it without an LMS:
   ${platform.url}/   development platform: click "Launch as candidate"
 
+xAPI statements arrive at the LRS test double: ${lrs.url}/
 Tool administration: ${tool.url}/admin   (local administrator key: ${adminKey})
 Register a real LMS by hand:  npm run register -- --help
 Stop with Ctrl+C.`);

@@ -7,6 +7,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { ltiRoutes } from "./routes/lti.js";
 import { pageRoutes } from "./routes/pages.js";
 import { registrationRoutes } from "./routes/registration.js";
+import { createXapiProfileRoutes } from "./routes/xapi.js";
 import { ErrorPage } from "./views/error-page.js";
 
 /** The web app: the same instance serves the Lambda (hono/aws-lambda) and `npm start`. */
@@ -27,6 +28,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", registrationRoutes(deps));
   app.route("/", pageRoutes(deps));
   app.route("/", adminRoutes(deps));
+  // The HLTA xAPI Profile, served at its IRI path (public, cacheable).
+  app.route("/", createXapiProfileRoutes());
 
   app.notFound(() => {
     throw new NotFoundError("There is no page at this address.");

@@ -4,7 +4,10 @@ import { DynamoCourseServicesStore } from "../../adapters/dynamo/course-services
 import { DynamoEnrolmentStore } from "../../adapters/dynamo/enrolments.js";
 import { DynamoGradeJobStore } from "../../adapters/dynamo/grade-jobs.js";
 import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../adapters/dynamo/launch-recorder.js";
+import { cachedTenantTargets, launchStatements } from "../../adapters/dynamo/launch-statements.js";
 import { DynamoLoginStateStore } from "../../adapters/dynamo/login-states.js";
+import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
+import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
@@ -15,8 +18,11 @@ import type { ToolKeyStore } from "../../lti-tool/ports.js";
 import { CachedRegistrationStore } from "../../lti-tool/registration-cache.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../lti-tool/tool-keys.js";
+import { standardLabelsFrom } from "../../statements/builders.js";
+import type { CredentialCipher } from "../../statements/credential-cipher.js";
 import type { AppDeps } from "./deps.js";
 import { jsonLogger, type Logger } from "./log.js";
+import { createXapiAdminRoutes } from "./routes/xapi.js";
 
 /** Environment of the web function (Lambda) and of the local server, validated once at start. */
 export const RuntimeConfigSchema = z.object({
@@ -39,7 +45,21 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
   return parsed.data;
 }
 
+/** Refuses to seal or open LRS credentials where no credential key is configured (routes still resolve). */
+const noCredentialKey: CredentialCipher = {
+  encrypt: async () => {
+    throw new Error("No xAPI credential key is configured here, so LRS credentials cannot be sealed.");
+  },
+  decrypt: async () => {
+    throw new Error("No xAPI credential key is configured here, so LRS credentials cannot be opened.");
+  },
+};
+
+export const EMITTER = "hlta-lti-tool/0.1.0";
+
 export interface BuildOptions {
+  /** Seals LRS credentials (locally a key file in .data; in AWS a secret). */
+  xapiCipher?: CredentialCipher;
   /** Local: a file key store in the data folder. Default: keys in the table. */
   keyStore?: ToolKeyStore;
   log?: Logger;
@@ -62,6 +82,17 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
   const enrolments = new DynamoEnrolmentStore(doc, table);
   const courseServices = new DynamoCourseServicesStore(doc, table);
   const grades = new DynamoGradeJobStore(doc, table);
+  const log = options.log ?? jsonLogger();
+  const lrsRoutes = new DynamoLrsRouteStore(doc, table, options.xapiCipher ?? noCredentialKey);
+  const outboxWriter = new XapiOutboxWriter(
+    { resolveTenant: cachedTenantTargets((tenant) => lrsRoutes.resolveTenant(tenant)) },
+    { tableName: table, emitter: EMITTER, standardLabel: standardLabelsFrom([DEFAULT_FRAMEWORK]) },
+  );
+  const xapiAdmin = {
+    path: "xapi",
+    title: "xAPI delivery",
+    app: createXapiAdminRoutes({ outbox: new DynamoOutboxStore(doc, table), routes: lrsRoutes }),
+  };
   const serviceClient = new PlatformServiceClient({
     signer,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -77,7 +108,11 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     platformKeys: new PlatformJwksCache(options.fetch ? { fetch: options.fetch } : {}),
     signer,
     sessions: new SessionTokens(sessionSecret),
-    launches: new DynamoLaunchRecorder(enrolments, courseServices, options.sideEffects),
+    launches: new DynamoLaunchRecorder(
+      enrolments,
+      courseServices,
+      options.sideEffects ?? launchStatements(outboxWriter, log),
+    ),
     cohort: enrolments,
     roster: courseServices,
     nrps: new NrpsClient(serviceClient),
@@ -96,8 +131,8 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
         if (job) await grades.replay(job);
       },
     },
-    ...(options.adminApps ? { adminApps: options.adminApps } : {}),
+    adminApps: [xapiAdmin, ...(options.adminApps ?? [])],
     framework: DEFAULT_FRAMEWORK,
-    log: options.log ?? jsonLogger(),
+    log,
   };
 }

@@ -1,0 +1,76 @@
+import { DomainEventSchema } from "../../domain/events.js";
+import type { Logger } from "../../functions/web/log.js";
+import { CLAIM } from "../../lti-tool/claims.js";
+import { isResourceLinkLaunch } from "../../lti-tool/launch.js";
+import type { TenantXapiTarget } from "../../statements/ports.js";
+import type { LaunchSideEffects } from "./launch-recorder.js";
+import type { XapiOutboxWriter } from "./outbox.js";
+
+/** A tenant's xAPI routes change rarely and are needed on every launch: cache them briefly. */
+export function cachedTenantTargets(
+  resolve: (tenant: { issuer: string; clientId: string; deploymentId: string }) => Promise<TenantXapiTarget>,
+  ttlMs = 60_000,
+  now: () => number = Date.now,
+) {
+  const cache = new Map<string, { value: TenantXapiTarget; until: number }>();
+  return async (tenant: {
+    issuer: string;
+    clientId: string;
+    deploymentId: string;
+  }): Promise<TenantXapiTarget> => {
+    const key = `${tenant.issuer}\n${tenant.clientId}\n${tenant.deploymentId}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > now()) return hit.value;
+    const value = await resolve(tenant);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { value, until: now() + ttlMs });
+    return value;
+  };
+}
+
+const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/;
+
+/**
+ * The "launched" statement of a resource-link launch, written to the outbox in the launch's own
+ * transaction. A launch whose data does not make a valid event is still a launch: the candidate
+ * gets in, the problem is logged, and no invalid statement is queued.
+ */
+export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchSideEffects {
+  return async (launch, enrolment) => {
+    if (!isResourceLinkLaunch(launch.claims)) return [];
+    const link = launch.claims[CLAIM.resourceLink];
+    const context = launch.claims[CLAIM.context];
+    const locale = launch.user.locale && LOCALE.test(launch.user.locale) ? launch.user.locale : "en";
+    const parsed = DomainEventSchema.safeParse({
+      type: "launched",
+      // The state is single-use and random: one event per launch, the same id if it is retried.
+      eventId: `launch:${launch.loginState.state}`,
+      occurredAt: enrolment.lastLaunchAt,
+      course: { ...launch.course, ...(context?.title ? { title: context.title.slice(0, 500) } : {}) },
+      actor: {
+        iss: launch.tenant.issuer,
+        sub: launch.user.sub,
+        ...(launch.user.name ? { name: launch.user.name.slice(0, 500) } : {}),
+        ...(launch.user.email && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(launch.user.email)
+          ? { email: launch.user.email }
+          : {}),
+      },
+      registration: enrolment.registration,
+      locale,
+      payload: {
+        resourceLinkId: link.id,
+        ...(link.title ? { resourceTitle: link.title.slice(0, 500) } : {}),
+      },
+    });
+    if (!parsed.success) {
+      log.error("xapi.launch_event_invalid", {
+        issues: parsed.error.issues.slice(0, 5),
+        issuer: launch.tenant.issuer,
+      });
+      return [];
+    }
+    const { items, notes } = await writer.transactItemsFor([parsed.data]);
+    if (notes.length) log.warn("xapi.statement_notes", { notes, issuer: launch.tenant.issuer });
+    return items;
+  };
+}
