@@ -1,0 +1,139 @@
+/**
+ * Point a tenant's xAPI statements at a Learning Record Store:
+ *   LRS_PASSWORD=… npm run lrs -- add --issuer URL --client-id ID [--deployment ID] \
+ *       --endpoint https://lrs.example.org/xapi/ --username KEY [--name TEXT] [--table NAME]
+ *   npm run lrs -- list [--table NAME]
+ *   npm run lrs -- remove --id ROUTE_ID [--table NAME]
+ *   npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum
+ * The password comes from LRS_PASSWORD (never the command line, which other users can see) and
+ * is sealed (AES-256-GCM) before it is stored. Without --table: the local tool (`npm start`),
+ * sealed with .data/keys/xapi-credential.key; with --table: a deployed stack, sealed with the
+ * key in XAPI_CREDENTIAL_KEY (base64url, 32 bytes).
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
+import { createAesGcmCipher } from "../statements/credential-cipher.js";
+import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
+import { DATA_DIR, readRuntimeFile } from "./runtime-file.js";
+
+const USAGE = `Usage:
+  LRS_PASSWORD=… npm run lrs -- add --issuer URL --client-id ID [--deployment ID] --endpoint URL --username KEY [--name TEXT] [--table NAME]
+  npm run lrs -- list [--table NAME]
+  npm run lrs -- remove --id ROUTE_ID [--table NAME]
+  npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum [--table NAME]`;
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  const local = values.table ? undefined : readRuntimeFile();
+  if (!values.table && !local) {
+    console.error(
+      "The local tool is not running: start it with `npm start` first, or pass --table NAME for a deployed table.",
+    );
+    return 1;
+  }
+  let key: { kid: string; key: Uint8Array };
+  if (values.table) {
+    const raw = process.env.XAPI_CREDENTIAL_KEY ?? "";
+    const bytes = Buffer.from(raw, "base64url");
+    if (bytes.length !== 32) {
+      console.error("Set XAPI_CREDENTIAL_KEY (base64url, 32 bytes) to the deployed stack's credential key.");
+      return 1;
+    }
+    key = { kid: process.env.XAPI_CREDENTIAL_KEY_ID ?? "env-1", key: bytes };
+  } else {
+    key = loadOrCreateCredentialKey(join(DATA_DIR, "keys", "xapi-credential.key"));
+  }
+  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
+  const store = new DynamoLrsRouteStore(
+    doc,
+    values.table ?? local?.tableName ?? "",
+    createAesGcmCipher({ current: key }),
+  );
+  const scope = () => {
+    if (!values.issuer || !values["client-id"]) throw new Error("--issuer and --client-id are required");
+    return {
+      issuer: values.issuer,
+      clientId: values["client-id"],
+      ...(values.deployment ? { deploymentId: values.deployment } : {}),
+    };
+  };
+  try {
+    if (command === "add") {
+      const password = process.env.LRS_PASSWORD;
+      if (!password)
+        throw new Error("Set LRS_PASSWORD to the LRS secret (it is not read from the command line).");
+      if (!values.endpoint || !values.username) throw new Error("--endpoint and --username are required");
+      const route = await store.saveRoute({
+        scope: scope(),
+        name: values.name ?? new URL(values.endpoint).host,
+        endpoint: values.endpoint,
+        username: values.username,
+        password,
+      });
+      console.log(
+        `Added route ${route.routeId}: statements of ${route.scope.issuer} now go to ${route.endpoint}.`,
+      );
+      return 0;
+    }
+    if (command === "list") {
+      for (const r of await store.listRoutes()) {
+        console.log(
+          `${r.routeId}  ${r.enabled ? "enabled " : "disabled"}  ${r.scope.issuer} ${r.scope.clientId}${r.scope.deploymentId ? ` #${r.scope.deploymentId}` : ""} → ${r.endpoint}  (${r.name})`,
+        );
+      }
+      return 0;
+    }
+    if (command === "remove") {
+      if (!values.id) throw new Error("--id is required");
+      await store.removeRoute(values.id);
+      console.log(`Removed route ${values.id}.`);
+      return 0;
+    }
+    if (command === "identifier") {
+      const type = values.type;
+      if (type !== "account" && type !== "mbox" && type !== "mbox_sha1sum") {
+        throw new Error("--type must be account, mbox or mbox_sha1sum");
+      }
+      await store.saveTenantSettings(scope(), { actorIdentifier: type });
+      console.log(`Actors of ${values.issuer} are now identified by ${type}.`);
+      return 0;
+    }
+    console.error(USAGE);
+    return 2;
+  } catch (error) {
+    console.error(`Not done: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+function parse() {
+  return parseArgs({
+    options: {
+      issuer: { type: "string" },
+      "client-id": { type: "string" },
+      deployment: { type: "string" },
+      endpoint: { type: "string" },
+      username: { type: "string" },
+      name: { type: "string" },
+      id: { type: "string" },
+      type: { type: "string" },
+      table: { type: "string" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
+process.exitCode = await main();
