@@ -42,10 +42,22 @@ const ISSUER = "hlta-tool";
 const AUDIENCE = "hlta-session";
 
 export class SessionTokens {
+  private loaded: Promise<Uint8Array> | undefined;
+
   constructor(
-    private readonly secret: Uint8Array,
+    /** The HMAC secret, or how to load it on first use (nothing on the import path touches the network). */
+    private readonly secretSource: Uint8Array | (() => Promise<Uint8Array>),
     private readonly ttlSeconds = 60 * 60,
   ) {}
+
+  private secret(): Promise<Uint8Array> {
+    if (this.secretSource instanceof Uint8Array) return Promise.resolve(this.secretSource);
+    this.loaded ??= this.secretSource().catch((error) => {
+      this.loaded = undefined; // a failed load is retried by the next request
+      throw error;
+    });
+    return this.loaded;
+  }
 
   async issue(session: Session, now = new Date()): Promise<string> {
     const claims: SessionClaims = {
@@ -70,7 +82,7 @@ export class SessionTokens {
       .setAudience(AUDIENCE)
       .setIssuedAt(iat)
       .setExpirationTime(iat + this.ttlSeconds)
-      .sign(this.secret);
+      .sign(await this.secret());
   }
 
   /** Seal any small payload for a round trip through the browser (a form field), HS256, short-lived. */
@@ -87,7 +99,7 @@ export class SessionTokens {
       .setAudience(audience)
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttlSeconds)
-      .sign(this.secret);
+      .sign(await this.secret());
   }
 
   /** Open a sealed payload; throws InvalidSessionError when forged, expired or for another audience. */
@@ -98,7 +110,7 @@ export class SessionTokens {
   ): Promise<Record<string, unknown>> {
     if (!token) throw new InvalidSessionError("Please start again from your course in the LMS.");
     try {
-      const { payload } = await jwtVerify(token, this.secret, {
+      const { payload } = await jwtVerify(token, await this.secret(), {
         algorithms: ["HS256"],
         issuer: ISSUER,
         audience,
@@ -117,7 +129,7 @@ export class SessionTokens {
     if (!token) throw new InvalidSessionError("Please open the tool from your course in the LMS.");
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.secret, {
+      ({ payload } = await jwtVerify(token, await this.secret(), {
         algorithms: ["HS256"],
         issuer: ISSUER,
         audience: AUDIENCE,

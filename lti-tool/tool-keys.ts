@@ -67,7 +67,11 @@ export class StoredKeySigner implements ToolSigner {
   }
 
   async jwks(): Promise<JSONWebKeySet> {
-    const keys = await this.keys();
+    let keys = await this.keys();
+    if (keys.length === 0) {
+      await this.ensureKey();
+      keys = await this.keys();
+    }
     return { keys: keys.map((k) => publicOnly(k.publicJwk)) };
   }
 

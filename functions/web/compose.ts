@@ -77,8 +77,8 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
   const table = config.TABLE_NAME;
   const keyStore = options.keyStore ?? new DynamoToolKeyStore(doc, table);
   const signer = new StoredKeySigner(keyStore);
-  await signer.ensureKey();
-  const sessionSecret = await keyStore.getOrCreateSecret("session-hmac", () => randomSecret(32));
+  // Keys and secrets load on first use: importing the Lambda bundle makes no network call.
+  const sessionSecret = () => keyStore.getOrCreateSecret("session-hmac", () => randomSecret(32));
   const enrolments = new DynamoEnrolmentStore(doc, table);
   const courseServices = new DynamoCourseServicesStore(doc, table);
   const grades = new DynamoGradeJobStore(doc, table);
