@@ -1,12 +1,12 @@
 /**
  * `npm run build:lambda`: the web Lambda bundles, built with the settings of the CDK
- * NodejsFunction (esbuild; ESM, platform node, target node22, minified, `@aws-sdk/*` left to
- * the Lambda runtime, a banner defining `require` for bundled CommonJS):
+ * NodejsFunction (esbuild; ESM, platform node, target node22, minified, the AWS SDK bundled in,
+ * a banner defining `require` for bundled CommonJS):
  *
  *   bench/.build/ours/handler.mjs    from functions/web/handler.ts (what CDK deploys)
  *   bench/.build/ltijs/handler.mjs   from bench/ltijs/handler.ts (the baseline)
  *
- * and, for information only, the same with the AWS SDK bundled in (`*-with-sdk/`).
+ * and, for information only, the same with the AWS SDK left to the runtime (`*-sdk-external/`).
  * ltijs is bundled whole: nothing is marked external for it. What esbuild cannot resolve is
  * left as a runtime `require` and listed (the MongoDB driver's optional peers, which mongoose
  * loads inside try/catch and which are not installed: they fail to load, as from node_modules).
@@ -37,12 +37,12 @@ export type BundleName = "ours" | "ltijs";
 
 export interface BundleReport {
   name: BundleName;
-  /** The deployable bundle (SDK external). */
+  /** The deployable bundle (AWS SDK bundled in, as CDK builds it). */
   file: string;
   bytes: number;
-  /** The same with the AWS SDK bundled in (information). */
-  withSdkFile: string;
-  withSdkBytes: number;
+  /** The same with the AWS SDK left to the Lambda runtime (information). */
+  sdkExternalFile: string;
+  sdkExternalBytes: number;
   /** Largest contributors to the deployable bundle, by package. */
   topPackages: { name: string; bytes: number }[];
   /** Packages left as runtime requires (not `@aws-sdk/*`, not Node built-ins). */
@@ -88,15 +88,16 @@ export async function buildBundles(): Promise<BundleReport[]> {
   const reports: BundleReport[] = [];
   for (const target of TARGETS) {
     const file = join(BUILD_DIR, target.name, "handler.mjs");
-    const withSdkFile = join(BUILD_DIR, `${target.name}-with-sdk`, "handler.mjs");
-    const main = await build(options(target, file, true));
-    await build(options(target, withSdkFile, false));
+    const sdkExternalFile = join(BUILD_DIR, `${target.name}-sdk-external`, "handler.mjs");
+    // As CDK deploys it: the AWS SDK bundled in (infra/constructs/hlta-function.ts).
+    const main = await build(options(target, file, false));
+    await build(options(target, sdkExternalFile, true));
     reports.push({
       name: target.name,
       file,
       bytes: statSync(file).size,
-      withSdkFile,
-      withSdkBytes: statSync(withSdkFile).size,
+      sdkExternalFile,
+      sdkExternalBytes: statSync(sdkExternalFile).size,
       topPackages: topPackages(main.metafile),
       unbundled: unbundled(main.metafile),
       warnings: main.warnings.length,
@@ -144,7 +145,7 @@ export function formatBytes(bytes: number): string {
 function printReports(reports: BundleReport[]): void {
   for (const r of reports) {
     console.log(
-      `${r.name.padEnd(6)} ${relative(ROOT, r.file).padEnd(30)} ${String(r.bytes).padStart(9)} bytes (${formatBytes(r.bytes)}); with the AWS SDK bundled: ${r.withSdkBytes} bytes (${formatBytes(r.withSdkBytes)})`,
+      `${r.name.padEnd(6)} ${relative(ROOT, r.file).padEnd(30)} ${String(r.bytes).padStart(9)} bytes (${formatBytes(r.bytes)}); with the AWS SDK left external: ${r.sdkExternalBytes} bytes (${formatBytes(r.sdkExternalBytes)})`,
     );
     console.log(
       `       largest: ${r.topPackages.map((p) => `${p.name} ${formatBytes(p.bytes)}`).join(", ")}`,

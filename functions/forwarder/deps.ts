@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
@@ -11,41 +13,62 @@ import { jsonLogger } from "../web/log.js";
  * XAPI_CREDENTIAL_KEY is the AES-256 key (base64url, 32 bytes) that opens the LRS credentials;
  * the hardening issue replaces it with a KMS data key.
  */
-const EnvSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  XAPI_CREDENTIAL_KEY: z
-    .string()
-    .min(1)
-    .refine((v) => Buffer.from(v, "base64url").length === 32, "must be 32 bytes, base64url"),
-  XAPI_CREDENTIAL_KEY_ID: z.string().min(1).default("env-1"),
-  AWS_REGION: z.string().min(1).optional(),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  XAPI_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-});
+const EnvSchema = z
+  .object({
+    TABLE_NAME: z.string().min(1),
+    /** Local and tests: the AES-256 key itself (base64url, 32 bytes). */
+    XAPI_CREDENTIAL_KEY: z
+      .string()
+      .min(1)
+      .refine((v) => Buffer.from(v, "base64url").length === 32, "must be 32 bytes, base64url")
+      .optional(),
+    /** AWS: a Secrets Manager secret; the key is SHA-256 of its value (infra/constructs/credential-key-secret.ts). */
+    XAPI_CREDENTIAL_SECRET_ARN: z.string().min(1).optional(),
+    XAPI_CREDENTIAL_KEY_ID: z.string().min(1).default("env-1"),
+    AWS_REGION: z.string().min(1).optional(),
+    DYNAMODB_ENDPOINT: z.url().optional(),
+    XAPI_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  })
+  .refine((c) => c.XAPI_CREDENTIAL_KEY || c.XAPI_CREDENTIAL_SECRET_ARN, {
+    message: "set XAPI_CREDENTIAL_KEY or XAPI_CREDENTIAL_SECRET_ARN",
+  });
 
-export function forwarderDepsFromEnv(env: Record<string, string | undefined>): ForwarderDeps {
+/** The AES key from the deployed secret: fetched once per cold start. */
+export async function credentialKeyFromSecret(arn: string, region: string | undefined): Promise<Uint8Array> {
+  const client = new SecretsManagerClient(region ? { region } : {});
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    if (!out.SecretString) throw new Error("the xAPI credential secret has no string value");
+    return createHash("sha256").update(out.SecretString, "utf8").digest();
+  } finally {
+    client.destroy();
+  }
+}
+
+export function forwarderDepsFromEnv(
+  env: Record<string, string | undefined>,
+): ForwarderDeps | Promise<ForwarderDeps> {
   const config = EnvSchema.parse(env);
   const { doc } = createDynamoClients({
     ...(config.AWS_REGION ? { region: config.AWS_REGION } : {}),
     ...(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {}),
   });
-  const cipher = createAesGcmCipher({
-    current: {
-      kid: config.XAPI_CREDENTIAL_KEY_ID,
-      key: Buffer.from(config.XAPI_CREDENTIAL_KEY, "base64url"),
-    },
-  });
   const log = jsonLogger();
-  return {
-    outbox: new DynamoOutboxStore(doc, config.TABLE_NAME),
-    routes: new DynamoLrsRouteStore(doc, config.TABLE_NAME, cipher),
-    policy: { requestTimeoutMs: config.XAPI_REQUEST_TIMEOUT_MS },
-    onEvent: (event) =>
-      (event.type === "parked" || event.type === "round_failed" ? log.warn : log.info)(
-        `xapi.${event.type}`,
-        event,
-      ),
+  const build = (key: Uint8Array): ForwarderDeps => {
+    const cipher = createAesGcmCipher({ current: { kid: config.XAPI_CREDENTIAL_KEY_ID, key } });
+    return {
+      outbox: new DynamoOutboxStore(doc, config.TABLE_NAME),
+      routes: new DynamoLrsRouteStore(doc, config.TABLE_NAME, cipher),
+      policy: { requestTimeoutMs: config.XAPI_REQUEST_TIMEOUT_MS },
+      onEvent: (event) =>
+        (event.type === "parked" || event.type === "round_failed" ? log.warn : log.info)(
+          `xapi.${event.type}`,
+          event,
+        ),
+    };
   };
+  if (config.XAPI_CREDENTIAL_KEY) return build(Buffer.from(config.XAPI_CREDENTIAL_KEY, "base64url"));
+  return credentialKeyFromSecret(config.XAPI_CREDENTIAL_SECRET_ARN ?? "", config.AWS_REGION).then(build);
 }
 
 /** Build once, on first use (per cold start), then reuse. */
@@ -56,6 +79,12 @@ export function once<T>(build: () => T): () => T {
     if (!built) {
       value = build();
       built = true;
+      // A failed asynchronous build (the secret could not be read) is tried again next time.
+      if (value instanceof Promise) {
+        value.catch(() => {
+          built = false;
+        });
+      }
     }
     return value as T;
   };

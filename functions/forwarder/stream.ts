@@ -85,13 +85,13 @@ export function pendingOutboxEntry(record: DynamoDBStreamRecord): OutboxEntry | 
 }
 
 export function createStreamHandler(
-  deps: () => ForwarderDeps,
+  deps: () => ForwarderDeps | Promise<ForwarderDeps>,
   options: StreamHandlerOptions = {},
 ): (event: DynamoDBStreamEvent) => Promise<StreamBatchResponse> {
   const maxWaitMs = options.maxWaitMs ?? 20_000;
   const now = options.now ?? (() => new Date());
   return async (event) => {
-    const d = deps();
+    const d = await deps();
     const latest = new Map<string, PendingRecord>();
     for (const record of event.Records) {
       let entry: OutboxEntry | undefined;
@@ -146,12 +146,12 @@ export function createStreamHandler(
 
 /** One sweep over every enabled route, bounded by `budgetMs` (keep it under the Lambda timeout). */
 export function createSweepHandler(
-  deps: () => ForwarderDeps,
+  deps: () => ForwarderDeps | Promise<ForwarderDeps>,
   options: { budgetMs?: number } = {},
 ): () => Promise<{ delivered: number; parked: number; retried: number }> {
   const budgetMs = options.budgetMs ?? 50_000;
   return async () => {
-    const d = deps();
+    const d = await deps();
     const started = Date.now();
     const totals = { delivered: 0, parked: 0, retried: 0 };
     const routes = (await d.routes.listRoutes()).filter((r) => r.enabled);

@@ -4,6 +4,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
+import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 
 export type DataAccess = "read" | "readWrite";
@@ -23,6 +24,12 @@ export interface HltaFunctionProps {
   /** Directory holding package-lock.json; esbuild resolves and bundles from there. */
   projectRoot: string;
   environment?: Record<string, string>;
+  /** Unset: the account's unreserved pool. 1 makes a scheduled sweeper run one at a time. */
+  reservedConcurrentExecutions?: number;
+  /** Retries of a failed asynchronous invocation (EventBridge, for instance). Default 2. */
+  retryAttempts?: number;
+  /** How long an asynchronous event may wait (throttled) before Lambda drops it. Default 6 h. */
+  maxEventAge?: Duration;
 }
 
 // ESM bundles have no `require`; a CommonJS dependency that calls require("node:…") needs one.
@@ -32,8 +39,8 @@ const ESM_REQUIRE_BANNER =
 
 /**
  * The house Lambda: Node.js 22 on arm64, an ESM bundle built with the local esbuild (no Docker),
- * minified with source maps, the AWS SDK v3 taken from the runtime, X-Ray tracing, and a log
- * group with a retention period. `bindTable` / `bindBucket` set the environment variable the
+ * minified with source maps, the AWS SDK v3 bundled in, X-Ray tracing, and a log group with a
+ * retention period. `bindTable` / `bindBucket` / `bindSecret` set the environment variable the
  * code reads and grant access through the resource's grants, never hand-written IAM.
  */
 export class HltaFunction extends Construct {
@@ -59,6 +66,11 @@ export class HltaFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
+      ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+      ...(props.maxEventAge ? { maxEventAge: props.maxEventAge } : {}),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       projectRoot: props.projectRoot,
@@ -78,8 +90,13 @@ export class HltaFunction extends Construct {
         sourceMap: true,
         // Line mapping is enough for stack traces; embedding the sources would double the size.
         sourcesContent: false,
-        // The Node.js runtimes ship AWS SDK v3: a 26 KB bundle instead of ≈730 KB (stack.md).
-        externalModules: ["@aws-sdk/*"],
+        // The AWS SDK v3 is bundled, not taken from the runtime (an empty list, because the
+        // default for Node.js 18+ leaves out @aws-sdk/* and @smithy/*). Measured here: the
+        // bundled, tree-shaken, minified SDK evaluates faster at cold start than the runtime's
+        // node_modules copy (one file, no module resolution), and it pins the SDK version to
+        // the one in package-lock.json that the tests run with. Cost: ≈330 KB (minified) more
+        // per bundle; the bundles stay under 1 MB.
+        externalModules: [],
       },
     });
   }
@@ -97,6 +114,16 @@ export class HltaFunction extends Construct {
     this.fn.addEnvironment("EVIDENCE_BUCKET", bucket.bucketName);
     if (access === "read") bucket.grants.read(this.fn);
     else bucket.grants.readWrite(this.fn);
+    return this;
+  }
+
+  /**
+   * Puts the secret's ARN (never its value) in `variable` and grants read on the secret, so
+   * the code fetches the value at run time.
+   */
+  bindSecret(secret: secretsmanager.ISecret, variable: string): this {
+    this.fn.addEnvironment(variable, secret.secretArn);
+    secret.grantRead(this.fn);
     return this;
   }
 }

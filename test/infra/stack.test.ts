@@ -6,7 +6,12 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "../../adapters/dynamo/schema.js";
 import { infraConfigFrom } from "../../infra/config.js";
-import { HltaStack, OUTBOX_PK_PREFIX } from "../../infra/stacks/hlta-stack.js";
+import {
+  HltaStack,
+  OUTBOX_PK_PREFIX,
+  SWEEP_RATE,
+  XAPI_CREDENTIAL_SECRET_ARN,
+} from "../../infra/stacks/hlta-stack.js";
 
 // The same feature flags as `cdk synth`, so the test sees the template that would deploy.
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -44,14 +49,26 @@ function statementsOfRole(roleId: string): PolicyStatement[] {
 const actionsOf = (statements: PolicyStatement[]): string[] =>
   statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
+function theSecret(): Resource {
+  const secrets = Object.values(template.findResources("AWS::SecretsManager::Secret")) as Resource[];
+  expect(secrets).toHaveLength(1);
+  return secrets[0] as Resource;
+}
+
 function theTable(): Resource {
   const tables = Object.values(template.findResources("AWS::DynamoDB::Table")) as Resource[];
   expect(tables).toHaveLength(1);
   return tables[0] as Resource;
 }
 
+type Fn = HltaStack["web"];
+const roleOf = (fn: Fn) => logicalId(fn.fn.role as unknown as { node: { defaultChild?: unknown } });
+const allFunctions = (): Fn[] => [stack.web, stack.forwarder, stack.forwarderSweep, stack.grades];
+const functionResource = (fn: Fn) =>
+  template.findResources("AWS::Lambda::Function")[logicalId(fn.fn)] as Resource;
+
 beforeAll(() => {
-  // Bundles both functions with the local esbuild: a few seconds.
+  // Bundles the three entries (the sweep shares the forwarder's) with the local esbuild.
   app = new App({ context: cdkJson.context });
   stack = new HltaStack(app, "Hlta-test", { stage: "test" });
   template = Template.fromStack(stack);
@@ -160,7 +177,7 @@ describe("evidence bucket", () => {
 
 describe("functions", () => {
   it("are Node.js 22 on arm64 with tracing, source maps and their own log group", () => {
-    template.resourceCountIs("AWS::Lambda::Function", 2);
+    template.resourceCountIs("AWS::Lambda::Function", 4);
     template.allResourcesProperties("AWS::Lambda::Function", {
       Runtime: "nodejs22.x",
       Architectures: ["arm64"],
@@ -172,35 +189,146 @@ describe("functions", () => {
     template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
   });
 
-  it("tell the code where the table and the bucket are, and nothing more", () => {
-    const functions = template.findResources("AWS::Lambda::Function");
-    const environmentOf = (fn: HltaStack["web"]) =>
-      (functions[logicalId(fn.fn)] as Resource).Properties.Environment as {
-        Variables: Record<string, unknown>;
-      };
+  it("tell the code where the table, the bucket and the key secret are, and nothing more", () => {
+    const environmentOf = (fn: Fn) =>
+      (functionResource(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const table = { Ref: logicalId(stack.table.table) };
-    expect(environmentOf(stack.web).Variables).toEqual({
+    const secretArn = { Ref: logicalId(stack.xapiCredentialKey.secret) };
+    expect(environmentOf(stack.web)).toEqual({
       NODE_OPTIONS: "--enable-source-maps",
       TABLE_NAME: table,
       EVIDENCE_BUCKET: { Ref: logicalId(stack.evidence.bucket) },
+      [XAPI_CREDENTIAL_SECRET_ARN]: secretArn,
     });
-    expect(environmentOf(stack.forwarder).Variables).toEqual({
-      NODE_OPTIONS: "--enable-source-maps",
-      TABLE_NAME: table,
-    });
+    for (const fn of [stack.forwarder, stack.forwarderSweep]) {
+      expect(environmentOf(fn)).toEqual({
+        NODE_OPTIONS: "--enable-source-maps",
+        TABLE_NAME: table,
+        [XAPI_CREDENTIAL_SECRET_ARN]: secretArn,
+      });
+    }
+    expect(environmentOf(stack.grades)).toEqual({ NODE_OPTIONS: "--enable-source-maps", TABLE_NAME: table });
   });
 
-  it("are ESM bundles with a require shim and the AWS SDK left to the runtime", () => {
+  it("run the right export of the right entry", () => {
+    const codeOf = (fn: Fn) => (functionResource(fn).Properties.Code as { S3Key: string }).S3Key;
+    const handlerOf = (fn: Fn) => functionResource(fn).Properties.Handler;
+    expect(handlerOf(stack.web)).toBe("index.handler");
+    expect(handlerOf(stack.forwarder)).toBe("index.handler");
+    expect(handlerOf(stack.forwarderSweep)).toBe("index.sweep");
+    expect(handlerOf(stack.grades)).toBe("index.handler");
+    // The sweep is the forwarder's bundle (same entry), the grades function its own.
+    expect(codeOf(stack.forwarderSweep)).toBe(codeOf(stack.forwarder));
+    expect(new Set(allFunctions().map(codeOf)).size).toBe(3);
+  });
+
+  it("are ESM bundles with a require shim and the AWS SDK bundled in", () => {
     const assembly = app.synth();
-    for (const fn of [stack.web.fn, stack.forwarder.fn]) {
-      const resource = template.findResources("AWS::Lambda::Function")[logicalId(fn)] as Resource;
-      const s3Key = (resource.Properties.Code as { S3Key: string }).S3Key;
+    for (const fn of allFunctions()) {
+      const s3Key = (functionResource(fn).Properties.Code as { S3Key: string }).S3Key;
       const bundle = readFileSync(
         join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, "")}`, "index.mjs"),
         "utf8",
       );
       expect(bundle.startsWith("import { createRequire as __hltaCreateRequire }")).toBe(true);
-      expect(bundle).toMatch(/from\s*"@aws-sdk\/client-dynamodb"/);
+      // No import of the SDK or its @smithy dependencies is left for the runtime to resolve.
+      expect(bundle).not.toMatch(/from\s*"@(aws-sdk|smithy)\//);
+      expect(bundle).not.toMatch(/import\(\s*"@(aws-sdk|smithy)\//);
+      // The DynamoDB client is in the bundle: its service id appears in the bundled code.
+      expect(bundle).toContain("DynamoDB_20120810");
+      expect(bundle.length).toBeLessThan(1_500_000);
+    }
+  });
+});
+
+describe("scheduled sweeps", () => {
+  const scheduleOf = (rule: HltaStack["gradesSchedule"]) =>
+    template.findResources("AWS::Events::Rule")[logicalId(rule)] as Resource;
+
+  it("run the forwarder sweep and grade delivery every minute, one rule each", () => {
+    expect(SWEEP_RATE.toMinutes()).toBe(1);
+    template.resourceCountIs("AWS::Events::Rule", 2);
+    for (const [rule, fn] of [
+      [stack.forwarderSweepSchedule, stack.forwarderSweep],
+      [stack.gradesSchedule, stack.grades],
+    ] as const) {
+      expect(scheduleOf(rule).Properties).toMatchObject({
+        ScheduleExpression: "rate(1 minute)",
+        State: "ENABLED",
+        Targets: [{ Arn: { "Fn::GetAtt": [logicalId(fn.fn), "Arn"] } }],
+      });
+      template.hasResourceProperties("AWS::Lambda::Permission", {
+        Action: "lambda:InvokeFunction",
+        Principal: "events.amazonaws.com",
+        FunctionName: { "Fn::GetAtt": [logicalId(fn.fn), "Arn"] },
+        SourceArn: { "Fn::GetAtt": [logicalId(rule), "Arn"] },
+      });
+    }
+  });
+
+  it("run one at a time, within a minute, and are not retried (the next tick is the retry)", () => {
+    for (const fn of [stack.forwarderSweep, stack.grades]) {
+      expect(functionResource(fn).Properties).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 60 });
+      template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+        FunctionName: { Ref: logicalId(fn.fn) },
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 60,
+      });
+    }
+    // The stream forwarder and the web function keep the account's pool.
+    for (const fn of [stack.web, stack.forwarder]) {
+      expect(functionResource(fn).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+});
+
+describe("xAPI credential key", () => {
+  it("is a generated secret (256 bits of alphanumerics), retained, not rotated", () => {
+    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+    template.hasResource("AWS::SecretsManager::Secret", {
+      Properties: Match.objectLike({
+        GenerateSecretString: { PasswordLength: 43, ExcludePunctuation: true, IncludeSpace: false },
+      }),
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+    });
+    template.resourceCountIs("AWS::SecretsManager::RotationSchedule", 0);
+  });
+
+  it("never appears in the template as a value: only the ARN goes into the environment", () => {
+    const secret = stack.xapiCredentialKey.secret;
+    const props = theSecret().Properties;
+    expect(props).not.toHaveProperty("SecretString");
+    const environments = JSON.stringify(
+      allFunctions().map((fn) => functionResource(fn).Properties.Environment),
+    );
+    expect(environments).not.toMatch(/XAPI_CREDENTIAL_KEY"/);
+    expect(environments).not.toContain("resolve:secretsmanager");
+    expect(environments).toContain(JSON.stringify({ Ref: logicalId(secret) }));
+  });
+
+  it("can be read by the forwarder, its sweep and the web function, not by grade delivery", () => {
+    const readers = [stack.forwarder, stack.forwarderSweep, stack.web];
+    const secretRef = { Ref: logicalId(stack.xapiCredentialKey.secret) };
+    for (const fn of readers) {
+      expect(statementsOfRole(roleOf(fn))).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: "Allow",
+            Action: expect.arrayContaining(["secretsmanager:GetSecretValue"]),
+            Resource: secretRef,
+          }),
+        ]),
+      );
+    }
+    const grades = statementsOfRole(roleOf(stack.grades));
+    expect(actionsOf(grades).filter((a) => a.startsWith("secretsmanager:"))).toEqual([]);
+    // Reading the value is all: nobody may change it.
+    for (const fn of allFunctions()) {
+      const actions = actionsOf(statementsOfRole(roleOf(fn))).filter((a) => a.startsWith("secretsmanager:"));
+      expect(
+        actions.every((a) => ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"].includes(a)),
+      ).toBe(true);
     }
   });
 });
@@ -221,8 +349,28 @@ describe("HTTP API", () => {
     const endpoint = { "Fn::GetAtt": [logicalId(stack.api), "ApiEndpoint"] };
     template.hasOutput("ApiUrl", { Value: endpoint });
     template.hasOutput("LtiLoginUrl", { Value: { "Fn::Join": ["", [endpoint, "/lti/login"]] } });
-    template.hasOutput("LtiLaunchUrl", { Value: { "Fn::Join": ["", [endpoint, "/lti/launch"]] } });
     template.hasOutput("JwksUrl", { Value: { "Fn::Join": ["", [endpoint, "/.well-known/jwks.json"]] } });
+    const urls: Record<string, string> = {
+      DynamicRegistrationUrl: "/lti/register",
+      CanvasConfigUrl: "/lti/canvas.json",
+      DeepLinkingUrl: "/lti/deep-link",
+      AdminUrl: "/admin",
+      TargetLinkUri: "/app",
+    };
+    for (const [name, path] of Object.entries(urls)) {
+      template.hasOutput(name, { Value: { "Fn::Join": ["", [endpoint, path]] } });
+    }
+  });
+
+  it("tells the redirect URI (/lti/launch) apart from the target link URI (/app)", () => {
+    const endpoint = { "Fn::GetAtt": [logicalId(stack.api), "ApiEndpoint"] };
+    template.hasOutput("LtiLaunchUrl", {
+      Value: { "Fn::Join": ["", [endpoint, "/lti/launch"]] },
+      Description: Match.stringLikeRegexp("^Redirect URI"),
+    });
+    template.hasOutput("TargetLinkUri", { Description: Match.stringLikeRegexp("^Target link URI") });
+    const launch = template.findOutputs("LtiLaunchUrl").LtiLaunchUrl as { Description: string };
+    expect(launch.Description).not.toMatch(/target link/i);
   });
 });
 
@@ -231,7 +379,7 @@ describe("forwarder stream", () => {
     expect(OUTBOX_PK_PREFIX).toBe("OUTBOX#");
   });
 
-  it("reads outbox items only, reports partial failures, bisects, retries a bounded number of times", () => {
+  it("reads pending outbox items only, reports partial failures, bisects, retries a bounded number of times", () => {
     template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
     template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       FunctionName: { Ref: logicalId(stack.forwarder.fn) },
@@ -244,7 +392,10 @@ describe("forwarder stream", () => {
       FilterCriteria: {
         Filters: [
           {
-            Pattern: Match.serializedJson({ dynamodb: { NewImage: { pk: { S: [{ prefix: "OUTBOX#" }] } } } }),
+            // Its own updates (delivered, parked) do not invoke it again.
+            Pattern: Match.serializedJson({
+              dynamodb: { NewImage: { pk: { S: [{ prefix: "OUTBOX#" }] }, status: { S: ["pending"] } } },
+            }),
           },
         ],
       },
@@ -266,10 +417,36 @@ describe("forwarder stream", () => {
   });
 });
 
-describe("IAM", () => {
-  const roleOf = (fn: HltaStack["web"]) =>
-    logicalId(fn.fn.role as unknown as { node: { defaultChild?: unknown } });
+describe("backlog alarms", () => {
+  it("alarm when the forwarder's DLQ holds a message and when the forwarder fails, with no actions yet", () => {
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 2);
+    const alarms = template.findResources("AWS::CloudWatch::Alarm");
+    const dlq = alarms[logicalId(stack.forwarderDlqAlarm)] as Resource;
+    expect(dlq.Properties).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [
+        { Name: "QueueName", Value: { "Fn::GetAtt": [logicalId(stack.forwarderDlq), "QueueName"] } },
+      ],
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+      TreatMissingData: "notBreaching",
+    });
+    const errors = alarms[logicalId(stack.forwarderErrorsAlarm)] as Resource;
+    expect(errors.Properties).toMatchObject({
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: logicalId(stack.forwarder.fn) } }],
+      Statistic: "Sum",
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+    });
+    for (const alarm of [dlq, errors]) expect(alarm.Properties.AlarmActions).toBeUndefined();
+    template.resourceCountIs("AWS::SNS::Topic", 0);
+  });
+});
 
+describe("IAM", () => {
   it("lets the web function read and write the table and the evidence bucket", () => {
     const actions = actionsOf(statementsOfRole(roleOf(stack.web)));
     expect(actions).toEqual(
@@ -297,8 +474,24 @@ describe("IAM", () => {
     expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.bucket));
   });
 
+  it("gives the sweeps the table (and its key) but nothing in S3, the evidence key or the stream", () => {
+    for (const fn of [stack.forwarderSweep, stack.grades]) {
+      const statements = statementsOfRole(roleOf(fn));
+      const actions = actionsOf(statements);
+      expect(actions).toEqual(
+        expect.arrayContaining(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "kms:Decrypt"]),
+      );
+      expect(actions.filter((a) => a.startsWith("s3:") || a.startsWith("sqs:"))).toEqual([]);
+      expect(actions).not.toContain("dynamodb:DescribeStream");
+      const text = JSON.stringify(statements);
+      expect(text).not.toContain(logicalId(stack.evidence.encryptionKey));
+      expect(text).not.toContain(logicalId(stack.evidence.bucket));
+      expect(text).toContain(logicalId(stack.table.encryptionKey));
+    }
+  });
+
   it("has no wildcard resource except the ones AWS requires (X-Ray, ListStreams)", () => {
-    for (const fn of [stack.web, stack.forwarder]) {
+    for (const fn of allFunctions()) {
       for (const s of statementsOfRole(roleOf(fn)).filter((st) => st.Resource === "*")) {
         for (const action of actionsOf([s])) {
           expect(["xray:PutTelemetryRecords", "xray:PutTraceSegments", "dynamodb:ListStreams"]).toContain(
