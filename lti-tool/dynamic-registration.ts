@@ -123,6 +123,7 @@ export interface DynamicRegistrationResult {
  * The tool's half of Dynamic Registration: read the platform's configuration (with the
  * registration token if given), check its issuer, send our client registration.
  */
+// Each call to the LMS is bounded (4 s) so the admin sees a clear page within the web function's time limit.
 export async function registerWithPlatform(
   params: { openidConfiguration: string; registrationToken?: string },
   urls: ToolUrls,
@@ -144,7 +145,7 @@ export async function registerWithPlatform(
   try {
     const res = await fetchImpl(configUrl, {
       headers: { accept: "application/json", ...auth },
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(4_000),
     });
     configText = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -175,7 +176,7 @@ export async function registerWithPlatform(
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", ...auth },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(4_000),
     });
   } catch (cause) {
     throw new RegistrationConfigUnreachableError(

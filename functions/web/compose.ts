@@ -93,10 +93,6 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     title: "xAPI delivery",
     app: createXapiAdminRoutes({ outbox: new DynamoOutboxStore(doc, table), routes: lrsRoutes }),
   };
-  const serviceClient = new PlatformServiceClient({
-    signer,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
   return {
     config: {
       toolName: "HLTA preparation",
@@ -115,7 +111,16 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     ),
     cohort: enrolments,
     roster: courseServices,
-    nrps: new NrpsClient(serviceClient),
+    // A tutor waits for the cohort page: two quick attempts, then the cached roster is shown.
+    nrps: new NrpsClient(
+      new PlatformServiceClient({
+        signer,
+        maxAttempts: 2,
+        timeoutMs: 3_000,
+        maxRetryAfterMs: 1_000,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    ),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     adminKey: () => keyStore.getOrCreateSecret("admin-key", () => randomSecret(24)),
     grades: {

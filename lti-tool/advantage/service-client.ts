@@ -47,6 +47,11 @@ export interface ServiceClientOptions {
   maxAttempts?: number;
   /** Base of the exponential backoff; full jitter. */
   backoffMs?: number;
+  /**
+   * The longest Retry-After worth waiting for within one call; a longer one ends the call with
+   * the platform's answer. Interactive paths (a page a tutor waits for) keep this short.
+   */
+  maxRetryAfterMs?: number;
   userAgent?: string;
 }
 
@@ -68,6 +73,7 @@ export class PlatformServiceClient {
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
+  private readonly maxRetryAfterMs: number;
   private readonly userAgent: string;
 
   constructor(private readonly options: ServiceClientOptions) {
@@ -76,6 +82,7 @@ export class PlatformServiceClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 4;
     this.backoffMs = options.backoffMs ?? 250;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
     this.userAgent = options.userAgent ?? "HLTA-preparation-LTI-tool/0.1";
   }
 
@@ -167,12 +174,13 @@ export class PlatformServiceClient {
         lastError = error;
       }
       if (response && response.status !== 429 && response.status < 500) return response;
-      if (attempt === this.maxAttempts) {
+      const wait = this.delay(attempt, response?.headers.get("retry-after"));
+      if (attempt === this.maxAttempts || (response && wait > this.maxRetryAfterMs)) {
         if (response) return response;
         break;
       }
       await response?.body?.cancel();
-      await sleep(this.delay(attempt, response?.headers.get("retry-after")));
+      await sleep(wait);
     }
     throw new PlatformServiceError(
       "The LMS could not be reached. The tool will try again later; nothing is lost.",
@@ -185,7 +193,7 @@ export class PlatformServiceClient {
 
   private delay(attempt: number, retryAfter: string | null | undefined): number {
     const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, 30_000);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
     return Math.random() * this.backoffMs * 2 ** (attempt - 1);
   }
 }

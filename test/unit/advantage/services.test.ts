@@ -193,6 +193,22 @@ describe("AGS client", () => {
   });
 });
 
+describe("interactive calls", () => {
+  it("give up at once on a Retry-After longer than they may wait, returning the platform's answer", async () => {
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      "https://lms.test/m": () => new Response("busy", { status: 503, headers: { "retry-after": "4" } }),
+    });
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    const c = new PlatformServiceClient({ signer, fetch: fetchImpl, maxAttempts: 2, maxRetryAfterMs: 1000 });
+    const started = Date.now();
+    const res = await c.call(platform, [SCOPES.memberships], "https://lms.test/m");
+    expect(res.status).toBe(503);
+    expect(calls.filter((k) => k.url === "https://lms.test/m")).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe("NRPS client", () => {
   it("follows every Link rel=next page and maps short and long role names", async () => {
     const page1 = "https://moodle.test/memberships";
