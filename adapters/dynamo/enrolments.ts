@@ -1,12 +1,8 @@
-import {
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import type { Enrolment } from "../../domain/enrolment.js";
 import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
+import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 /** A write another store contributes to the same transaction (for example an xAPI outbox item). */
@@ -76,21 +72,12 @@ export class DynamoEnrolmentStore {
 
   async listCourse(course: CourseRef): Promise<Enrolment[]> {
     const k = keys.enrolments(courseScopeKey(course));
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :sk)",
-          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk, "#sk": TABLE_KEYS.sk },
-          ExpressionAttributeValues: { ":pk": k.pk, ":sk": k.skPrefix },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :sk)",
+      ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk, "#sk": TABLE_KEYS.sk },
+      ExpressionAttributeValues: { ":pk": k.pk, ":sk": k.skPrefix },
+    });
     return items.map((i) => ({ course, ...EnrolmentItemSchema.parse(i) }));
   }
 }

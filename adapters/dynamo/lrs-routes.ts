@@ -20,6 +20,7 @@ import {
   type LrsRouteWithCredentials,
   type TenantXapiTarget,
 } from "../../statements/ports.js";
+import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 /**
@@ -174,30 +175,21 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
   }
 
   private async queryRoutes(prefix: string | undefined): Promise<LrsRoute[]> {
-    const routes: LrsRoute[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression:
-            prefix === undefined ? "#gpk = :gpk" : "#gpk = :gpk AND begins_with(#gsk, :prefix)",
-          ExpressionAttributeNames: {
-            "#gpk": TABLE_KEYS.gsi1pk,
-            ...(prefix === undefined ? {} : { "#gsk": TABLE_KEYS.gsi1sk }),
-          },
-          ExpressionAttributeValues: {
-            ":gpk": keys.lrsRouteListing.gsi1pk,
-            ...(prefix === undefined ? {} : { ":prefix": prefix }),
-          },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) routes.push(toRoute(RouteItemSchema.parse(item)));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return routes;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression:
+        prefix === undefined ? "#gpk = :gpk" : "#gpk = :gpk AND begins_with(#gsk, :prefix)",
+      ExpressionAttributeNames: {
+        "#gpk": TABLE_KEYS.gsi1pk,
+        ...(prefix === undefined ? {} : { "#gsk": TABLE_KEYS.gsi1sk }),
+      },
+      ExpressionAttributeValues: {
+        ":gpk": keys.lrsRouteListing.gsi1pk,
+        ...(prefix === undefined ? {} : { ":prefix": prefix }),
+      },
+    });
+    return items.map((item) => toRoute(RouteItemSchema.parse(item)));
   }
 
   listRoutes(): Promise<LrsRoute[]> {

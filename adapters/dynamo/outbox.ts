@@ -23,6 +23,7 @@ import type {
   RescheduledEntry,
   RouteBacklog,
 } from "../../statements/ports.js";
+import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 /**
@@ -156,27 +157,22 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
   }
 
   async listDue(routeId: string, now: Date, limit: number): Promise<OutboxEntry[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression: "#gpk = :gpk AND #gsk <= :due",
-          ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk, "#gsk": TABLE_KEYS.gsi1sk },
-          ExpressionAttributeValues: {
-            ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk,
-            // Everything whose next attempt is at or before now ('~' sorts after any uuid).
-            ":due": `${now.toISOString()}#~`,
-          },
-          Limit: limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start && items.length < limit);
+    const items = await queryAll(
+      this.doc,
+      {
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: "#gpk = :gpk AND #gsk <= :due",
+        ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk, "#gsk": TABLE_KEYS.gsi1sk },
+        ExpressionAttributeValues: {
+          ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk,
+          // Everything whose next attempt is at or before now ('~' sorts after any uuid).
+          ":due": `${now.toISOString()}#~`,
+        },
+        Limit: limit,
+      },
+      { maxItems: limit },
+    );
     // gsi1 is eventually consistent: an entry just delivered may still show as pending here.
     // Sending it again is harmless (same id, same bytes) and markDelivered is idempotent.
     return items.map(outboxEntryFromItem).filter((e) => e.status === "pending");

@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "../../lti-tool/ports.js";
+import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 const PlatformItemSchema = z.object({
@@ -112,22 +113,15 @@ export class DynamoRegistrationStore implements RegistrationStore {
   }
 
   async listPlatforms(): Promise<{ platform: PlatformRegistration; deployments: DeploymentRecord[] }[]> {
-    const platforms: PlatformRegistration[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression: "#g = :g",
-          ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
-          ExpressionAttributeValues: { ":g": keys.platformListing.gsi1pk },
-          ExclusiveStartKey: start,
-        }),
-      );
-      platforms.push(...(out.Items ?? []).map(toPlatform));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const platforms = (
+      await queryAll(this.doc, {
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: "#g = :g",
+        ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
+        ExpressionAttributeValues: { ":g": keys.platformListing.gsi1pk },
+      })
+    ).map(toPlatform);
     const result = [];
     for (const platform of platforms) {
       const out = await this.doc.send(

@@ -1,38 +1,21 @@
 import type { Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
-import { type RunningDevPlatform, startDevPlatform } from "../../dev/platform/index.js";
-import { type RunningToolServer, startToolServer } from "../../dev/tool-server.js";
-import { silentLogger } from "../../functions/web/log.js";
-import { registerPlatform } from "../../lti-tool/registration.js";
+import type { RunningDevPlatform } from "../../dev/platform/index.js";
+import type { RunningToolServer } from "../../dev/tool-server.js";
 import { CHROMIUM, chromiumAvailable, launchBrowser } from "../support/browser.js";
-import { localAwsForTests } from "../support/local-aws.js";
+import { type Stack, startPlatform, startStack } from "../support/stack.js";
 
 /**
  * The LMS page (http://localhost:…) and the tool (http://127.0.0.1:…) are different sites, so
  * inside the course page's iframe the tool is a third party, as on a real school's LMS.
  */
-let aws: Awaited<ReturnType<typeof localAwsForTests>>;
+let stack: Stack;
 let tool: RunningToolServer;
 const platforms: RunningDevPlatform[] = [];
 
 async function platform(options: { platformStorage: boolean }): Promise<RunningDevPlatform> {
-  const p = await startDevPlatform({
-    host: "localhost",
-    platformStorage: options.platformStorage,
-    tool: {
-      loginInitiationUrl: `${tool.url}/lti/login`,
-      targetLinkUri: `${tool.url}/app`,
-      redirectUris: [`${tool.url}/lti/launch`],
-      jwksUrl: `${tool.url}/.well-known/jwks.json`,
-    },
-  });
+  const p = await startPlatform(stack, { platformStorage: options.platformStorage });
   platforms.push(p);
-  const { deploymentIds, ...reg } = p.platform.registration();
-  await registerPlatform(
-    { ...reg, deploymentIds: [...deploymentIds] },
-    new DynamoRegistrationStore(aws.doc, aws.tableName),
-  );
   return p;
 }
 
@@ -42,19 +25,12 @@ beforeAll(async () => {
       `Browser tests need Debian's chromium at ${CHROMIUM}: sudo apt-get install -y chromium (.ci/run does this).`,
     );
   }
-  aws = await localAwsForTests();
-  tool = await startToolServer({
-    dynamoEndpoint: aws.dynamoEndpoint,
-    s3Endpoint: aws.s3Endpoint,
-    tableName: aws.tableName,
-    bucketName: aws.bucketName,
-    log: silentLogger,
-  });
+  stack = await startStack();
+  tool = stack.tool;
 });
 afterAll(async () => {
   for (const p of platforms) await p.stop();
-  await tool?.stop();
-  await aws?.stop();
+  await stack?.stop();
 });
 
 /** The tool's frame on the course page once it shows a heading (bounded wait). */

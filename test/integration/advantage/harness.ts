@@ -7,84 +7,14 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { DynamoGradeJobStore } from "../../../adapters/dynamo/grade-jobs.js";
-import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { decodeEntities } from "../../../dev/platform/html-form.js";
-import {
-  type BrowserPage,
-  CookieJar,
-  type RunningDevPlatform,
-  type StartDevPlatformOptions,
-  startDevPlatform,
-} from "../../../dev/platform/index.js";
-import { type RunningToolServer, startToolServer } from "../../../dev/tool-server.js";
+import { type BrowserPage, CookieJar } from "../../../dev/platform/index.js";
+import type { RunningToolServer } from "../../../dev/tool-server.js";
 import type { CourseRef } from "../../../domain/tenancy.js";
-import { silentLogger } from "../../../functions/web/log.js";
 import type { GradeJob } from "../../../lti-tool/advantage/grades.js";
-import { registerPlatform } from "../../../lti-tool/registration.js";
-import { localAwsForTests } from "../../support/local-aws.js";
+import type { LocalAws } from "../../support/stack.js";
 
-export type LocalAws = Awaited<ReturnType<typeof localAwsForTests>>;
-
-export interface Stack {
-  aws: LocalAws;
-  tool: RunningToolServer;
-  stop(): Promise<void>;
-}
-
-/** DynamoDB Local, s3rver and the tool's web server, for one test file. */
-export async function startStack(): Promise<Stack> {
-  const aws = await localAwsForTests();
-  try {
-    const tool = await startToolServer({
-      dynamoEndpoint: aws.dynamoEndpoint,
-      s3Endpoint: aws.s3Endpoint,
-      tableName: aws.tableName,
-      bucketName: aws.bucketName,
-      log: silentLogger,
-    });
-    return {
-      aws,
-      tool,
-      async stop() {
-        await tool.stop();
-        await aws.stop();
-      },
-    };
-  } catch (error) {
-    await aws.stop();
-    throw error;
-  }
-}
-
-/** The tool's public endpoints, as an administrator would type them into the LMS. */
-export function toolEndpoints(tool: RunningToolServer) {
-  return {
-    loginInitiationUrl: `${tool.url}/lti/login`,
-    targetLinkUri: `${tool.url}/app`,
-    redirectUris: [`${tool.url}/lti/launch`],
-    jwksUrl: `${tool.url}/.well-known/jwks.json`,
-  };
-}
-
-/**
- * A development platform on `localhost` (the tool is on `127.0.0.1`: another site) whose first
- * tool is ours; registered in the tool by hand unless `register` is false.
- */
-export async function startPlatform(
-  stack: Stack,
-  options: Omit<StartDevPlatformOptions, "tool" | "host"> & { register?: boolean } = {},
-): Promise<RunningDevPlatform> {
-  const { register = true, ...rest } = options;
-  const running = await startDevPlatform({ host: "localhost", ...rest, tool: toolEndpoints(stack.tool) });
-  if (register) {
-    const { deploymentIds, ...reg } = running.platform.registration();
-    await registerPlatform(
-      { ...reg, deploymentIds: [...deploymentIds] },
-      new DynamoRegistrationStore(stack.aws.doc, stack.aws.tableName),
-    );
-  }
-  return running;
-}
+export { type LocalAws, type Stack, startPlatform, startStack, toolEndpoints } from "../../support/stack.js";
 
 /** The tool's published key ids, fetched over HTTP as a platform fetches them. */
 export async function toolKids(tool: RunningToolServer): Promise<string[]> {

@@ -1,52 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { LaunchFlowError, launch } from "../../../dev/platform/driver.js";
-import { type RunningDevPlatform, startDevPlatform } from "../../../dev/platform/index.js";
-import { type RunningToolServer, startToolServer } from "../../../dev/tool-server.js";
-import { silentLogger } from "../../../functions/web/log.js";
+import type { RunningDevPlatform } from "../../../dev/platform/index.js";
+import type { RunningToolServer } from "../../../dev/tool-server.js";
 import { registerPlatform } from "../../../lti-tool/registration.js";
-import { localAwsForTests } from "../../support/local-aws.js";
+import { type Stack, startPlatform, startStack } from "../../support/stack.js";
 
-let aws: Awaited<ReturnType<typeof localAwsForTests>>;
+let stack: Stack;
 let tool: RunningToolServer;
 let platform: RunningDevPlatform;
 
-async function newPlatform(deploymentId = "1", register = true): Promise<RunningDevPlatform> {
-  const p = await startDevPlatform({
-    host: "localhost",
-    deploymentId,
-    tool: {
-      loginInitiationUrl: `${tool.url}/lti/login`,
-      targetLinkUri: `${tool.url}/app`,
-      redirectUris: [`${tool.url}/lti/launch`],
-      jwksUrl: `${tool.url}/.well-known/jwks.json`,
-    },
-  });
-  if (register) {
-    const { deploymentIds, ...reg } = p.platform.registration();
-    await registerPlatform(
-      { ...reg, deploymentIds: [...deploymentIds] },
-      new DynamoRegistrationStore(aws.doc, aws.tableName),
-    );
-  }
-  return p;
-}
+const newPlatform = (deploymentId = "1", register = true) => startPlatform(stack, { deploymentId, register });
 
 beforeAll(async () => {
-  aws = await localAwsForTests();
-  tool = await startToolServer({
-    dynamoEndpoint: aws.dynamoEndpoint,
-    s3Endpoint: aws.s3Endpoint,
-    tableName: aws.tableName,
-    bucketName: aws.bucketName,
-    log: silentLogger,
-  });
+  stack = await startStack();
+  tool = stack.tool;
   platform = await newPlatform();
 });
 afterAll(async () => {
   await platform?.stop();
-  await tool?.stop();
-  await aws?.stop();
+  await stack?.stop();
 });
 
 async function firstPage(location: string | null) {
@@ -150,7 +123,7 @@ describe("a launch from the development platform over real HTTP", () => {
       const { deploymentIds: _d, ...reg } = other.platform.registration();
       await registerPlatform(
         { ...reg, deploymentIds: ["1"] },
-        new DynamoRegistrationStore(aws.doc, aws.tableName),
+        new DynamoRegistrationStore(stack.aws.doc, stack.aws.tableName),
       );
       const result = await launch({ platformUrl: other.url, course: "2", user: "candidate" }).catch((e) => e);
       const html: string = result.html;

@@ -1,53 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoLrsRouteStore } from "../../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore } from "../../../adapters/dynamo/outbox.js";
-import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import {
   DEFAULT_DOUBLE_CREDENTIALS,
   type RunningLrsDouble,
   startLrsDouble,
 } from "../../../dev/lrs-double/index.js";
 import { launch } from "../../../dev/platform/driver.js";
-import { type RunningDevPlatform, startDevPlatform } from "../../../dev/platform/index.js";
-import { type RunningToolServer, startToolServer } from "../../../dev/tool-server.js";
-import { silentLogger } from "../../../functions/web/log.js";
-import { registerPlatform } from "../../../lti-tool/registration.js";
+import type { RunningDevPlatform } from "../../../dev/platform/index.js";
 import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
 import { startForwarderLoop } from "../../../statements/forwarder.js";
-import { localAwsForTests } from "../../support/local-aws.js";
+import { type Stack, startPlatform, startStack } from "../../support/stack.js";
 
-let aws: Awaited<ReturnType<typeof localAwsForTests>>;
-let tool: RunningToolServer;
+let stack: Stack;
 let platform: RunningDevPlatform;
 let lrs: RunningLrsDouble;
 const cipher = createAesGcmCipher({ current: { kid: "test-1", key: new Uint8Array(32).fill(3) } });
 
 beforeAll(async () => {
-  aws = await localAwsForTests();
   lrs = await startLrsDouble();
-  tool = await startToolServer({
-    dynamoEndpoint: aws.dynamoEndpoint,
-    s3Endpoint: aws.s3Endpoint,
-    tableName: aws.tableName,
-    bucketName: aws.bucketName,
-    log: silentLogger,
-    xapiCipher: cipher,
-  });
-  platform = await startDevPlatform({
-    host: "localhost",
-    tool: {
-      loginInitiationUrl: `${tool.url}/lti/login`,
-      targetLinkUri: `${tool.url}/app`,
-      redirectUris: [`${tool.url}/lti/launch`],
-      jwksUrl: `${tool.url}/.well-known/jwks.json`,
-    },
-  });
-  const { deploymentIds, ...reg } = platform.platform.registration();
-  await registerPlatform(
-    { ...reg, deploymentIds: [...deploymentIds] },
-    new DynamoRegistrationStore(aws.doc, aws.tableName),
-  );
-  await new DynamoLrsRouteStore(aws.doc, aws.tableName, cipher).saveRoute({
+  stack = await startStack({ xapiCipher: cipher });
+  platform = await startPlatform(stack);
+  const reg = platform.platform.registration();
+  await new DynamoLrsRouteStore(stack.aws.doc, stack.aws.tableName, cipher).saveRoute({
     scope: { issuer: reg.issuer, clientId: reg.clientId },
     name: "double",
     endpoint: lrs.endpoint,
@@ -56,9 +31,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await platform?.stop();
-  await tool?.stop();
+  await stack?.stop();
   await lrs?.stop();
-  await aws?.stop();
 });
 
 describe("a launch reaches the provider's LRS", () => {
@@ -67,8 +41,8 @@ describe("a launch reaches the provider's LRS", () => {
     expect(result.status).toBe(303);
     const stop = startForwarderLoop({
       intervalMs: 50,
-      outbox: new DynamoOutboxStore(aws.doc, aws.tableName),
-      routes: new DynamoLrsRouteStore(aws.doc, aws.tableName, cipher),
+      outbox: new DynamoOutboxStore(stack.aws.doc, stack.aws.tableName),
+      routes: new DynamoLrsRouteStore(stack.aws.doc, stack.aws.tableName, cipher),
     });
     const deadline = Date.now() + 15_000;
     while (lrs.statements.all().length === 0 && Date.now() < deadline)
