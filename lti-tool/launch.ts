@@ -1,4 +1,4 @@
-import { compactVerify, decodeProtectedHeader, importJWK, type ProtectedHeaderParameters } from "jose";
+import { compactVerify, decodeProtectedHeader, type ProtectedHeaderParameters } from "jose";
 import { issuesFromZod } from "../domain/errors.js";
 import type { CourseRef, TenantRef } from "../domain/tenancy.js";
 import {
@@ -21,6 +21,7 @@ import {
   MalformedTokenError,
   MissingKidError,
   NonceMismatchError,
+  PlatformJwksUnavailableError,
   TokenExpiredError,
   UnknownKidError,
   UnknownMessageTypeError,
@@ -161,8 +162,17 @@ async function verifySignature(
       { context: { issuer: platform.issuer } },
     );
   }
-  const jwk = await platformKeys.keyFor(platform.jwksUrl, header.kid);
-  if (!jwk) {
+  let key: CryptoKey | Uint8Array | undefined;
+  try {
+    key = await platformKeys.verificationKey(platform.jwksUrl, header.kid);
+  } catch (cause) {
+    if (cause instanceof PlatformJwksUnavailableError) throw cause;
+    throw new InvalidSignatureError("Your LMS published a key the tool cannot use.", {
+      cause,
+      context: { issuer: platform.issuer, kid: header.kid },
+    });
+  }
+  if (!key) {
     throw new UnknownKidError(
       "The launch token was signed with a key your LMS does not publish. Ask your LMS administrator to check the tool's key settings.",
       { context: { issuer: platform.issuer, kid: header.kid, jwksUrl: platform.jwksUrl } },
@@ -170,7 +180,6 @@ async function verifySignature(
   }
   let payloadBytes: Uint8Array;
   try {
-    const key = await importJWK({ ...jwk, alg: "RS256" }, "RS256");
     ({ payload: payloadBytes } = await compactVerify(idToken, key, { algorithms: ["RS256"] }));
   } catch (cause) {
     throw new InvalidSignatureError("The launch token's signature is not valid.", {

@@ -1,4 +1,4 @@
-import type { JSONWebKeySet, JWK } from "jose";
+import { importJWK, type JSONWebKeySet, type JWK } from "jose";
 import { z } from "zod";
 import { PlatformJwksUnavailableError } from "./errors.js";
 
@@ -27,6 +27,8 @@ interface CacheEntry {
 export class PlatformJwksCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
+  /** Imported keys by the JWK itself: a platform's key is parsed once, not on every launch. */
+  private readonly imported = new WeakMap<JWK, CryptoKey | Uint8Array>();
   private readonly fetchImpl: typeof fetch;
   private readonly ttlMs: number;
   private readonly cooldownMs: number;
@@ -52,6 +54,18 @@ export class PlatformJwksCache {
     entry = await this.load(jwksUrl);
     entry.refetchedForUnknownKidAt = this.now();
     return findKey(entry.jwks, kid);
+  }
+
+  /** The verification key for a kid, imported for RS256 (cached while the JWKS entry lives). */
+  async verificationKey(jwksUrl: string, kid: string): Promise<CryptoKey | Uint8Array | undefined> {
+    const jwk = await this.keyFor(jwksUrl, kid);
+    if (!jwk) return undefined;
+    let key = this.imported.get(jwk);
+    if (!key) {
+      key = await importJWK({ ...jwk, alg: "RS256" }, "RS256");
+      this.imported.set(jwk, key);
+    }
+    return key;
   }
 
   private load(jwksUrl: string): Promise<CacheEntry> {
