@@ -64,7 +64,10 @@ export function adminRoutes(deps: AppDeps) {
 
   const adminRequired = async (c: Context<Env>, next: () => Promise<void>) => {
     const header = c.req.header("authorization");
-    const token = c.req.query("s") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
+    let token = c.req.query("s") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
+    // Admin forms carry the token as a hidden field (Hono caches the parsed body for the handler).
+    if (!token && c.req.method === "POST")
+      token = (await singleFormFields(c).catch(() => ({}) as Record<string, string>)).s;
     const payload = await deps.sessions.open(ADMIN_AUDIENCE, token, now()).catch(() => undefined);
     if (payload?.admin !== true) throw new UnauthorizedError("Sign in as a tool administrator at /admin.");
     await next();
