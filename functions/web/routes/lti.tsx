@@ -25,6 +25,18 @@ import { ActivityPickerPage, AutoPostPage, GetDataPage, PutDataPage } from "../v
 
 const DL_AUDIENCE = "hlta-deep-linking";
 const CHECK_AUDIENCE = "hlta-login-check";
+/** What the picker page carries back, sealed: checked again, as everything that went through a browser. */
+const DeepLinkingSealSchema = z.object({
+  ctx: z.object({
+    issuer: z.string(),
+    clientId: z.string(),
+    deploymentId: z.string(),
+    returnUrl: z.string().url(),
+    data: z.string().optional(),
+    acceptMultiple: z.boolean(),
+    acceptLineItem: z.boolean(),
+  }),
+});
 const CheckSchema = z.object({
   state: z.string().min(1),
   bindingHash: z.string().min(1),
@@ -251,8 +263,10 @@ export function ltiRoutes(deps: AppDeps) {
   app.post("/lti/deep-link/respond", async (c) => {
     const form = await c.req.parseBody({ all: true });
     const dl = typeof form.dl === "string" ? form.dl : undefined;
-    const opened = await deps.sessions.open(DL_AUDIENCE, dl, now());
-    const ctx = opened.ctx as DeepLinkingContext;
+    const opened = DeepLinkingSealSchema.safeParse(await deps.sessions.open(DL_AUDIENCE, dl, now()));
+    if (!opened.success)
+      throw new ValidationError("This page has expired. Please start again from your course.");
+    const ctx: DeepLinkingContext = opened.data.ctx;
     const chosen = ([] as unknown[])
       .concat(form.activity ?? [])
       .filter((v): v is string => typeof v === "string");
