@@ -55,3 +55,18 @@ export async function singleFormFields(c: Context): Promise<Record<string, strin
   }
   return out;
 }
+
+/**
+ * The signed token a page request carries (LTI session or admin session): query `s`, a Bearer
+ * header, or the hidden form field `s` of a form post. Undefined when none came.
+ */
+export async function sessionTokenFrom(c: Context): Promise<string | undefined> {
+  const header = c.req.header("authorization");
+  const token = c.req.query("s") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
+  if (token || c.req.method !== "POST") return token;
+  const type = c.req.header("content-type") ?? "";
+  if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data"))
+    return undefined;
+  // Hono caches the parsed body, so the route handler can read the form again.
+  return (await singleFormFields(c)).s;
+}

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { UnauthorizedError, ValidationError } from "../../../domain/errors.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
 import type { AppDeps } from "../deps.js";
-import { type Env, singleFormFields } from "../http.js";
+import { type Env, sessionTokenFrom, singleFormFields } from "../http.js";
 import { Layout } from "../views/layout.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
@@ -63,11 +63,7 @@ export function adminRoutes(deps: AppDeps) {
   });
 
   const adminRequired = async (c: Context<Env>, next: () => Promise<void>) => {
-    const header = c.req.header("authorization");
-    let token = c.req.query("s") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
-    // Admin forms carry the token as a hidden field (Hono caches the parsed body for the handler).
-    if (!token && c.req.method === "POST")
-      token = (await singleFormFields(c).catch(() => ({}) as Record<string, string>)).s;
+    const token = await sessionTokenFrom(c);
     const payload = await deps.sessions.open(ADMIN_AUDIENCE, token, now()).catch(() => undefined);
     if (payload?.admin !== true) throw new UnauthorizedError("Sign in as a tool administrator at /admin.");
     await next();

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { findActivity } from "../../../domain/activities.js";
 import type { AppDeps } from "../deps.js";
-import { type Env, singleFormFields } from "../http.js";
+import { type Env, sessionTokenFrom } from "../http.js";
 import { loadCohort } from "../services/cohort.js";
 import { CohortPage } from "../views/cohort-page.js";
 import { ActivityPage } from "../views/lti-pages.js";
@@ -12,11 +12,7 @@ export function pageRoutes(deps: AppDeps) {
   const app = new Hono<Env>();
 
   const sessionRequired = async (c: Context<Env>, next: () => Promise<void>) => {
-    const header = c.req.header("authorization");
-    const bearer = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-    let token = c.req.query("s") ?? bearer;
-    if (!token && c.req.method === "POST") token = (await singleFormFields(c)).s;
-    c.set("session", await deps.sessions.verify(token, deps.now?.()));
+    c.set("session", await deps.sessions.verify(await sessionTokenFrom(c), deps.now?.()));
     await next();
   };
   app.use("/app", sessionRequired);
