@@ -12,11 +12,10 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
-import { DATA_DIR, readRuntimeFile } from "./runtime-file.js";
+import { DATA_DIR, openTable } from "./runtime-file.js";
 
 const USAGE = `Usage:
   LRS_PASSWORD=… npm run lrs -- add --issuer URL --client-id ID [--deployment ID] --endpoint URL --username KEY [--name TEXT] [--table NAME]
@@ -34,31 +33,22 @@ async function main(): Promise<number> {
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
-  const local = values.table ? undefined : readRuntimeFile();
-  if (!values.table && !local) {
-    console.error(
-      "The local tool is not running: start it with `npm start` first, or pass --table NAME for a deployed table.",
-    );
-    return 1;
-  }
+  const target = openTable(values.table);
+  if (!target) return 1;
   let key: { kid: string; key: Uint8Array };
   if (values.table) {
     const raw = process.env.XAPI_CREDENTIAL_KEY ?? "";
     const bytes = Buffer.from(raw, "base64url");
     if (bytes.length !== 32) {
       console.error("Set XAPI_CREDENTIAL_KEY (base64url, 32 bytes) to the deployed stack's credential key.");
+      target.close();
       return 1;
     }
     key = { kid: process.env.XAPI_CREDENTIAL_KEY_ID ?? "env-1", key: bytes };
   } else {
     key = loadOrCreateCredentialKey(join(DATA_DIR, "keys", "xapi-credential.key"));
   }
-  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
-  const store = new DynamoLrsRouteStore(
-    doc,
-    values.table ?? local?.tableName ?? "",
-    createAesGcmCipher({ current: key }),
-  );
+  const store = new DynamoLrsRouteStore(target.doc, target.tableName, createAesGcmCipher({ current: key }));
   const scope = () => {
     if (!values.issuer || !values["client-id"]) throw new Error("--issuer and --client-id are required");
     return {
@@ -114,7 +104,7 @@ async function main(): Promise<number> {
     console.error(`Not done: ${(error as Error).message}`);
     return 1;
   } finally {
-    client.destroy();
+    target.close();
   }
 }
 

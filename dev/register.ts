@@ -8,11 +8,10 @@
  * --table NAME and AWS credentials in the environment.
  */
 import { parseArgs } from "node:util";
-import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
 import { registerPlatform } from "../lti-tool/registration.js";
-import { readRuntimeFile } from "./runtime-file.js";
+import { openTable } from "./runtime-file.js";
 
 const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--table NAME]`;
 
@@ -28,15 +27,9 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const local = values.table ? undefined : readRuntimeFile();
-  if (!values.table && !local) {
-    console.error(
-      "The local tool is not running: start it with `npm start` first, or pass --table NAME for a deployed table.",
-    );
-    return 1;
-  }
-  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
-  const store = new DynamoRegistrationStore(doc, values.table ?? local?.tableName ?? "");
+  const target = openTable(values.table);
+  if (!target) return 1;
+  const store = new DynamoRegistrationStore(target.doc, target.tableName);
   try {
     const platform = await registerPlatform(
       {
@@ -65,7 +58,7 @@ async function main(): Promise<number> {
     console.error(`Not registered: ${(error as Error).message}`);
     return 1;
   } finally {
-    client.destroy();
+    target.close();
   }
 }
 

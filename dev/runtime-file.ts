@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
+import { createDynamoClients } from "../adapters/dynamo/client.js";
 
 /** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */
 export const DATA_DIR = process.env.HLTA_DATA_DIR ?? join(process.cwd(), ".data");
@@ -35,4 +37,22 @@ export function readRuntimeFile(): RuntimeInfo | undefined {
     return undefined;
   }
   return parsed.data;
+}
+
+/**
+ * The table a CLI works on: a deployed stack's (`--table NAME`, AWS credentials from the
+ * environment) or the running local tool's. Undefined, with the reason printed, when neither.
+ */
+export function openTable(
+  table: string | undefined,
+): { doc: DynamoDBDocumentClient; tableName: string; close(): void } | undefined {
+  const local = table ? undefined : readRuntimeFile();
+  if (!table && !local) {
+    console.error(
+      "The local tool is not running: start it with `npm start` first, or pass --table NAME for a deployed table.",
+    );
+    return undefined;
+  }
+  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
+  return { doc, tableName: table ?? local?.tableName ?? "", close: () => client.destroy() };
 }
