@@ -2,6 +2,7 @@
  * The tool's signing keys:
  *   npm run keys -- rotate [--table NAME]   publish a new key beside the current one and sign with it
  *   npm run keys -- list   [--table NAME]   show kids and dates (never the private keys)
+ *   npm run keys -- admin-key [--table NAME]   print the tool administrator key for /admin
  * Without --table: the local tool's key file in .data/keys/. With --table: a deployed stack's
  * table (AWS credentials from the environment).
  */
@@ -11,10 +12,10 @@ import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { DynamoToolKeyStore } from "../adapters/dynamo/tool-keys.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import type { ToolKeyStore } from "../lti-tool/ports.js";
-import { StoredKeySigner } from "../lti-tool/tool-keys.js";
+import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
 import { DATA_DIR } from "./runtime-file.js";
 
-const USAGE = "Usage: npm run keys -- rotate | list [--table NAME]";
+const USAGE = "Usage: npm run keys -- rotate | list | admin-key [--table NAME]";
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -39,6 +40,12 @@ async function main(): Promise<number> {
       console.log(
         "Running tools pick the new key up within a minute; platforms re-fetch the keyset on an unknown kid.",
       );
+      return 0;
+    }
+    if (command === "admin-key") {
+      // The same secret the web app checks at /admin/login, created on first use.
+      const key = await store.getOrCreateSecret("admin-key", () => randomSecret(24));
+      console.log(Buffer.from(key).toString("base64url"));
       return 0;
     }
     if (command === "list") {
