@@ -1,3 +1,4 @@
+import { ExpiringCache } from "../domain/expiring-cache.js";
 import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "./ports.js";
 
 /**
@@ -7,7 +8,7 @@ import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "
  * written at most once per `launchWriteEveryMs` per platform and deployment, not per launch.
  */
 export class CachedRegistrationStore implements RegistrationStore {
-  private readonly cache = new Map<string, { value: unknown; until: number }>();
+  private readonly cache: ExpiringCache<unknown>;
   private readonly lastLaunchWrite = new Map<string, number>();
 
   constructor(
@@ -18,23 +19,23 @@ export class CachedRegistrationStore implements RegistrationStore {
       launchWriteEveryMs?: number;
       now?: () => number;
     } = {},
-  ) {}
+  ) {
+    // Misses (nothing registered) are kept briefly, so a new registration is seen soon.
+    this.cache = new ExpiringCache(
+      (value) =>
+        value === undefined || (Array.isArray(value) && value.length === 0)
+          ? (options.negativeTtlMs ?? 5_000)
+          : (options.ttlMs ?? 60_000),
+      () => this.now,
+    );
+  }
 
   private get now(): number {
     return (this.options.now ?? Date.now)();
   }
 
-  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const hit = this.cache.get(key);
-    if (hit && hit.until > this.now) return hit.value as T;
-    const value = await load();
-    const ttl =
-      value === undefined || (Array.isArray(value) && value.length === 0)
-        ? (this.options.negativeTtlMs ?? 5_000)
-        : (this.options.ttlMs ?? 60_000);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { value, until: this.now + ttl });
-    return value;
+  private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    return this.cache.get(key, load) as Promise<T>;
   }
 
   platformsByIssuer(issuer: string): Promise<PlatformRegistration[]> {

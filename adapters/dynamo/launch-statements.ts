@@ -1,4 +1,5 @@
 import { DomainEventSchema } from "../../domain/events.js";
+import { ExpiringCache } from "../../domain/expiring-cache.js";
 import type { Logger } from "../../functions/web/log.js";
 import { CLAIM } from "../../lti-tool/claims.js";
 import { isResourceLinkLaunch } from "../../lti-tool/launch.js";
@@ -12,20 +13,9 @@ export function cachedTenantTargets(
   ttlMs = 60_000,
   now: () => number = Date.now,
 ) {
-  const cache = new Map<string, { value: TenantXapiTarget; until: number }>();
-  return async (tenant: {
-    issuer: string;
-    clientId: string;
-    deploymentId: string;
-  }): Promise<TenantXapiTarget> => {
-    const key = `${tenant.issuer}\n${tenant.clientId}\n${tenant.deploymentId}`;
-    const hit = cache.get(key);
-    if (hit && hit.until > now()) return hit.value;
-    const value = await resolve(tenant);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, { value, until: now() + ttlMs });
-    return value;
-  };
+  const cache = new ExpiringCache<TenantXapiTarget>(() => ttlMs, now);
+  return (tenant: { issuer: string; clientId: string; deploymentId: string }): Promise<TenantXapiTarget> =>
+    cache.get(`${tenant.issuer}\n${tenant.clientId}\n${tenant.deploymentId}`, () => resolve(tenant));
 }
 
 const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/;
