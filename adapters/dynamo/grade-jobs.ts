@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { courseScopeKey } from "../../domain/tenancy.js";
 import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js";
@@ -75,6 +75,17 @@ export class DynamoGradeJobStore implements GradeJobStore {
       }),
     );
     return (out.Items ?? []).map((i) => GradeJobSchema.parse(i));
+  }
+
+  /** The job of one candidate and activity in one course, by its key. */
+  async get(course: GradeJob["course"], activityId: string, userId: string): Promise<GradeJob | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.gradeJob(courseScopeKey(course), activityId, userId),
+      }),
+    );
+    return out.Item ? GradeJobSchema.parse(out.Item) : undefined;
   }
 
   async parked(limit = 100): Promise<GradeJob[]> {

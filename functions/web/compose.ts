@@ -126,14 +126,9 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     grades: {
       parked: () => grades.parked(),
       replay: async (course, activityId, userId, jobId) => {
-        const job = (await grades.parked()).find(
-          (j) =>
-            j.jobId === jobId &&
-            j.activityId === activityId &&
-            j.userId === userId &&
-            j.course.contextId === course.contextId,
-        );
-        if (job) await grades.replay(job);
+        // By key: the same job version, still parked (a newer completion replaces it).
+        const job = await grades.get(course, activityId, userId);
+        if (job?.jobId === jobId && job.status === "parked") await grades.replay(job);
       },
     },
     adminApps: [xapiAdmin, ...(options.adminApps ?? [])],
