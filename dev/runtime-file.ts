@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 
 /** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */

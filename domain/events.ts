@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The domain events of the product: every step of a candidate's preparation that a provider

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Claim names from LTI Core 1.3 §5 and the Advantage specs. */
 export const CLAIM = {

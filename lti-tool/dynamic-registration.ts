@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AppError } from "../domain/errors.js";
 import { SCOPES, safeJson } from "./advantage/service-client.js";
 import { MESSAGE_TYPES } from "./claims.js";

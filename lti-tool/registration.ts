@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { issuesFromZod, ValidationError } from "../domain/errors.js";
 import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 

@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { CourseRef } from "../domain/tenancy.js";
 import { InvalidSessionError } from "./errors.js";
 import type { ToolRole } from "./roles.js";

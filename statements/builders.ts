@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Activity, Agent, Context, Result, Statement } from "@xapi/xapi";
-import { z } from "zod";
+import * as z from "zod";
 import type {
   AssessmentBooked,
   DomainEvent,

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
 import type { CourseMember } from "../../lti-tool/advantage/nrps.js";
 import type { CourseServices, ResourceLinkRecord } from "../../lti-tool/ports.js";

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { Enrolment } from "../../domain/enrolment.js";
 import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
 import { queryAll } from "./query.js";

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { courseScopeKey } from "../../domain/tenancy.js";
 import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js";
 import type { TransactItem } from "./enrolments.js";

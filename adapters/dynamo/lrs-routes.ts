@@ -6,7 +6,7 @@ import {
   PutCommand,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { TenantRef } from "../../domain/tenancy.js";
 import { type ActorIdentifierType, ActorIdentifierTypeSchema } from "../../statements/builders.js";
 import { type CredentialCipher, SealedSecretSchema } from "../../statements/credential-cipher.js";

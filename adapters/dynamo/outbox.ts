@@ -7,7 +7,7 @@ import {
   type TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { DomainEvent } from "../../domain/events.js";
 import { tenantId } from "../../domain/tenancy.js";
 import { type BuiltStatement, buildStatement, type StatementSettings } from "../../statements/builders.js";

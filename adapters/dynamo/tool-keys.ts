@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
 import { keys, TABLE_KEYS } from "./table.js";
 

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
 
 const FileSchema = z.object({

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { type FaultController, FaultSettingsSchema } from "./faults.js";
 import { canonicalJson, type StatementStore, type StoredStatement } from "./store.js";
 import { describeWarnings, validateStatement } from "./validation.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Fault injection for the LRS double, deterministic for a given seed and request order:

@@ -12,7 +12,7 @@
  * rescaled to the line item's maximum, and only count as a grade when `FullyGraded`.
  */
 import type { Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { MEDIA_TYPE, SCOPE } from "./claims.js";
 import {
   accepts,

@@ -9,7 +9,7 @@
  */
 import { randomInt } from "node:crypto";
 import type { JWTPayload, ProtectedHeaderParameters } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { Gradebook, LineItem } from "./ags.js";
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from "./claims.js";
 import type { DeepLinkingSettings } from "./id-token.js";

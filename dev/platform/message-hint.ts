@@ -6,7 +6,7 @@
  * expires, and is single-use, as Moodle's session entry is (auth.php unsets it).
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { MESSAGE_TYPE } from "./claims.js";
 
 export const DocumentTargetSchema = z.enum(["iframe", "window"]);

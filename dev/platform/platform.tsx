@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { JSONWebKeySet, JWTPayload } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import {
   agsUrls,
   type GradebookEntry,

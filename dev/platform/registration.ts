@@ -11,7 +11,7 @@
  * Errors answer `{error, error_description}` (RFC 7591 §3.2.2); Moodle answers plain text.
  */
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import { CLAIM, MESSAGE_TYPE, SCOPE, SERVICE_SCOPES } from "./claims.js";
 import { generateClientId, type RegisteredTool, type ToolRegistry } from "./tools.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import hltaEngland from "./frameworks/hlta-england.v1.0.0.json" with { type: "json" };
 
 /**

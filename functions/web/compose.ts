@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoCourseServicesStore } from "../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../adapters/dynamo/enrolments.js";

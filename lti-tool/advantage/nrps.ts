@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { PlatformRegistration } from "../ports.js";
 import { primaryRole, type ToolRole } from "../roles.js";
 import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } from "./service-client.js";

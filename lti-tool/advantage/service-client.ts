@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { AppError, UpstreamError } from "../../domain/errors.js";
 import { randomToken } from "../crypto.js";
 import type { PlatformRegistration } from "../ports.js";

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { UnauthorizedError, ValidationError } from "../../../domain/errors.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
 import type { AppDeps } from "../deps.js";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { z } from "zod";
+import * as z from "zod";
 import { ACTIVITIES, findActivity } from "../../../domain/activities.js";
 import { ForbiddenError, ValidationError } from "../../../domain/errors.js";
 import { CLAIM, type DeepLinkingClaims, LaunchFormSchema } from "../../../lti-tool/claims.js";

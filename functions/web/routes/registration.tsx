@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../../../domain/errors.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { SCOPES } from "../../../lti-tool/advantage/service-client.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { buildDeepLinkingResponse, type DeepLinkingContext } from "../../../lti-tool/deep-linking.js";
