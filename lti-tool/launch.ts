@@ -10,7 +10,7 @@ import {
   type MessageType,
   type ResourceLinkClaims,
 } from "./claims.js";
-import { sha256b64url } from "./crypto.js";
+import { sha256b64url, timingSafeEqualText } from "./crypto.js";
 import {
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
@@ -22,16 +22,18 @@ import {
   MissingKidError,
   NonceMismatchError,
   PlatformJwksUnavailableError,
+  StateNotBoundError,
   TokenExpiredError,
   UnknownKidError,
   UnknownMessageTypeError,
+  UnknownStateError,
   UnregisteredPlatformError,
   UnsupportedAlgorithmError,
   UnsupportedVersionError,
 } from "./errors.js";
 import { unregisteredDeployment } from "./login.js";
 import type { PlatformJwksCache } from "./platform-jwks.js";
-import type { LoginState, LoginStateStore, PlatformRegistration, RegistrationStore } from "./ports.js";
+import type { LoginStateStore, OpenedLoginState, PlatformRegistration, RegistrationStore } from "./ports.js";
 import { primaryRole, type ToolRole } from "./roles.js";
 
 export interface LaunchDeps {
@@ -66,22 +68,33 @@ export interface ValidatedLaunch {
     ltiRoles: string[];
     role: ToolRole | undefined;
   };
-  loginState: LoginState;
+  loginState: OpenedLoginState;
 }
 
 /**
  * Validate an LTI 1.3 launch (Security Framework §5.1.3; LTI Core §5.1.2), cheapest check
- * first: state and browser binding (consumed once), signature, iss/aud/azp/exp/iat, nonce,
- * then the message's claims and the deployment.
+ * first: state and browser binding, signature, iss/aud/azp/exp/iat, nonce, the single use of
+ * state and nonce (one conditional write), then the message's claims and the deployment.
  */
 export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Promise<ValidatedLaunch> {
   const now = deps.now?.() ?? new Date();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const skew = deps.clockSkewSeconds ?? 30;
 
-  // 1. State: issued by us, bound to this browser, never used before.
+  // 1. State: issued by us, not expired, bound to this browser.
+  const loginState = await deps.states.open(input.state, nowSeconds);
+  if (!loginState) {
+    throw new UnknownStateError(
+      "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
+    );
+  }
   const bindingHash = input.browserSecret ? sha256b64url(input.browserSecret) : "";
-  const loginState = await deps.states.consumeState(input.state, bindingHash, nowSeconds);
+  if (!timingSafeEqualText(bindingHash, loginState.bindingHash)) {
+    throw new StateNotBoundError(
+      "Your browser did not keep the tool's launch cookie, so the launch cannot be confirmed as yours. Open the tool in a new window to continue.",
+      { context: { state: `${loginState.stateId.slice(0, 8)}…`, proofGiven: bindingHash !== "" } },
+    );
+  }
 
   const platform = await deps.registrations.getPlatform(loginState.issuer, loginState.clientId);
   if (!platform) {
@@ -97,14 +110,14 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
   // 3. Registered claims.
   checkRegisteredClaims(payload, platform, nowSeconds, skew, deps.maxTokenAgeSeconds ?? 600);
 
-  // 4. Nonce: the one issued with this state, used once.
+  // 4. Nonce: the one sealed in this state. Then state and nonce are used, once (one write).
   if (payload.nonce !== loginState.nonce) {
     throw new NonceMismatchError(
       "The launch did not match the login that started it. Please launch the tool again from your course.",
       { context: { issuer: platform.issuer } },
     );
   }
-  await deps.states.useNonce(platform.issuer, loginState.nonce, nowSeconds + 3600);
+  await deps.states.markUsed(loginState);
 
   // 5. LTI claims, per message type.
   const claims = parseLtiClaims(payload);

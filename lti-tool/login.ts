@@ -28,8 +28,9 @@ export interface LoginDeps {
 export interface LoginResult {
   /** Where to send the browser: the platform's OIDC auth endpoint with every parameter. */
   authRedirectUrl: string;
+  /** The sealed login state, as sent to the platform. */
   state: string;
-  /** The secret the browser keeps (cookie or platform storage); only its hash is stored. */
+  /** The secret the browser keeps (cookie or platform storage); only its hash is in the state. */
   browserSecret: string;
   binding: BrowserBinding;
   /** Platform Storage target frame (`lti_storage_target`) when the platform supports it. */
@@ -44,7 +45,8 @@ export interface LoginResult {
 
 /**
  * OIDC third-party login initiation (LTI Core §5.1.1, Security Framework §5.1.1). Works the
- * same for GET and POST: the caller passes the query or form fields.
+ * same for GET and POST: the caller passes the query or form fields. Writes nothing: the login
+ * state is sealed into the `state` parameter (see SealedLoginStates).
  */
 export async function initiateLogin(params: Record<string, string>, deps: LoginDeps): Promise<LoginResult> {
   const parsed = LoginInitiationSchema.safeParse(params);
@@ -67,44 +69,33 @@ export async function initiateLogin(params: Record<string, string>, deps: LoginD
 
   const now = deps.now?.() ?? new Date();
   const ttl = deps.stateTtlSeconds ?? 600;
-  const state = randomToken();
+  const issuedAt = Math.floor(now.getTime() / 1000);
   const nonce = randomToken();
   const browserSecret = randomToken();
   const binding: BrowserBinding = login.lti_storage_target ? "platform-storage" : "cookie";
   const loginParams = Object.fromEntries(
     Object.entries(login).filter((e): e is [string, string] => typeof e[1] === "string"),
   );
-  // Authentication request, Security Framework §5.1.1.2.
-  const auth = new URL(platform.authUrl);
-  const query: Record<string, string> = {
-    scope: "openid",
-    response_type: "id_token",
-    response_mode: "form_post",
-    prompt: "none",
-    client_id: platform.clientId,
-    redirect_uri: deps.redirectUri,
-    login_hint: login.login_hint,
-    state,
-    nonce,
-    ...(login.lti_message_hint !== undefined ? { lti_message_hint: login.lti_message_hint } : {}),
-  };
-  for (const [k, v] of Object.entries(query)) auth.searchParams.set(k, v);
-
   const record: LoginState = {
-    state,
     nonce,
     issuer: platform.issuer,
     clientId: platform.clientId,
     ...(login.lti_deployment_id ? { deploymentId: login.lti_deployment_id } : {}),
     targetLinkUri: login.target_link_uri,
     bindingHash: sha256b64url(browserSecret),
-    authRedirectUrl: auth.toString(),
     binding,
-    loginParams,
-    createdAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + ttl,
+    ...(login.lti_storage_target ? { storageTarget: login.lti_storage_target } : {}),
+    issuedAt,
+    expiresAt: issuedAt + ttl,
   };
-  await deps.states.saveState(record);
+  const state = await deps.states.seal(record);
+  const auth = authRequestUrl(platform, {
+    redirectUri: deps.redirectUri,
+    loginHint: login.login_hint,
+    ...(login.lti_message_hint !== undefined ? { messageHint: login.lti_message_hint } : {}),
+    state,
+    nonce,
+  });
   return {
     authRedirectUrl: auth.toString(),
     state,
@@ -116,6 +107,28 @@ export async function initiateLogin(params: Record<string, string>, deps: LoginD
     platform,
     loginParams,
   };
+}
+
+/** The OIDC authentication request to the platform (Security Framework §5.1.1.2). */
+export function authRequestUrl(
+  platform: PlatformRegistration,
+  p: { redirectUri: string; loginHint: string; messageHint?: string; state: string; nonce: string },
+): URL {
+  const auth = new URL(platform.authUrl);
+  const query: Record<string, string> = {
+    scope: "openid",
+    response_type: "id_token",
+    response_mode: "form_post",
+    prompt: "none",
+    client_id: platform.clientId,
+    redirect_uri: p.redirectUri,
+    login_hint: p.loginHint,
+    state: p.state,
+    nonce: p.nonce,
+    ...(p.messageHint !== undefined ? { lti_message_hint: p.messageHint } : {}),
+  };
+  for (const [k, v] of Object.entries(query)) auth.searchParams.set(k, v);
+  return auth;
 }
 
 async function choosePlatform(

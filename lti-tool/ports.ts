@@ -43,8 +43,12 @@ export interface RegistrationStore {
 /** How the login→launch pair is bound to one browser (Security Framework §5.1.1.2, state). */
 export type BrowserBinding = "cookie" | "platform-storage";
 
+/**
+ * A login in progress, from the OIDC login initiation to the launch. It travels sealed (signed
+ * by the tool, short-lived) as the `state` parameter, so starting a login writes nothing; only
+ * its use is recorded, once, when the launch arrives.
+ */
 export interface LoginState {
-  state: string;
   nonce: string;
   issuer: string;
   clientId: string;
@@ -53,28 +57,36 @@ export interface LoginState {
   /** sha256 (base64url) of the browser secret held in the cookie or in platform storage. */
   bindingHash: string;
   binding: BrowserBinding;
-  /** Where the login continues at the platform (OIDC auth request), once the binding is confirmed. */
-  authRedirectUrl: string;
-  /** The original login request, to re-initiate in a new window when the frame has no cookies. */
-  loginParams: Record<string, string>;
-  createdAt: string;
+  /** Platform Storage target frame (`lti_storage_target`) when the platform offered it. */
+  storageTarget?: string;
+  /** Epoch seconds. */
+  issuedAt: number;
   /** Epoch seconds. */
   expiresAt: number;
 }
 
+/** A login state as opened at the launch, with the id its single use is recorded under. */
+export interface OpenedLoginState extends LoginState {
+  /** sha256 (base64url) of the sealed state value: stable, and short enough for keys and ids. */
+  stateId: string;
+}
+
 export interface LoginStateStore {
-  /** Store a new state; never overwrites (the state is random, a clash is a bug). */
-  saveState(state: LoginState): Promise<void>;
-  /** Read without consuming: the launch page needs it to pick the binding check. */
-  peekState(state: string): Promise<LoginState | undefined>;
+  /** The opaque `state` value for a new login (signed; no storage). */
+  seal(state: LoginState): Promise<string>;
+  /** The login a `state` value carries, if the tool issued it and it has not expired; else undefined. */
+  open(state: string, nowSeconds: number): Promise<OpenedLoginState | undefined>;
   /**
-   * Consume a state exactly once, and only with the browser's proof of binding.
-   * Throws UnknownStateError (never issued or expired), StateReplayedError (already used),
-   * StateNotBoundError (binding proof wrong).
+   * Record the login as used, exactly once (one conditional write). Throws StateReplayedError
+   * when this state was used before, NonceReplayedError when its nonce was used by another state.
    */
-  consumeState(state: string, bindingHash: string, nowSeconds: number): Promise<LoginState>;
-  /** Record a nonce as used; throws NonceReplayedError if it was used before. */
-  useNonce(issuer: string, nonce: string, expiresAt: number): Promise<void>;
+  markUsed(state: OpenedLoginState): Promise<void>;
+}
+
+/** The single-use record behind LoginStateStore.markUsed (DynamoDB in AWS, memory in unit tests). */
+export interface UsedLoginStore {
+  /** Insert (issuer, nonce) → stateId unless present; answers the stateId that was there, if any. */
+  claim(issuer: string, nonce: string, stateId: string, expiresAt: number): Promise<{ previous?: string }>;
 }
 
 /** One of the tool's own signing keys. The private part never leaves the key store's owner. */

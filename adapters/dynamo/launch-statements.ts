@@ -34,7 +34,7 @@ export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchS
     const parsed = DomainEventSchema.safeParse({
       type: "launched",
       // The state is single-use and random: one event per launch, the same id if it is retried.
-      eventId: `launch:${launch.loginState.state}`,
+      eventId: `launch:${launch.loginState.stateId}`,
       occurredAt: enrolment.lastLaunchAt,
       course: { ...launch.course, ...(context?.title ? { title: context.title.slice(0, 500) } : {}) },
       actor: {

@@ -5,7 +5,7 @@ import { DynamoEnrolmentStore } from "../../adapters/dynamo/enrolments.js";
 import { DynamoGradeJobStore } from "../../adapters/dynamo/grade-jobs.js";
 import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../adapters/dynamo/launch-recorder.js";
 import { cachedTenantTargets, launchStatements } from "../../adapters/dynamo/launch-statements.js";
-import { DynamoLoginStateStore } from "../../adapters/dynamo/login-states.js";
+import { DynamoUsedLoginStore } from "../../adapters/dynamo/login-states.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
@@ -13,6 +13,7 @@ import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
 import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
+import { SealedLoginStates } from "../../lti-tool/login-state.js";
 import { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
 import type { ToolKeyStore } from "../../lti-tool/ports.js";
 import { CachedRegistrationStore } from "../../lti-tool/registration-cache.js";
@@ -93,6 +94,7 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     title: "xAPI delivery",
     app: createXapiAdminRoutes({ outbox: new DynamoOutboxStore(doc, table), routes: lrsRoutes }),
   };
+  const sessions = new SessionTokens(sessionSecret);
   return {
     config: {
       toolName: "HLTA preparation",
@@ -100,10 +102,11 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
       ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL.replace(/\/$/, "") } : {}),
     },
     registrations: new CachedRegistrationStore(new DynamoRegistrationStore(doc, table)),
-    states: new DynamoLoginStateStore(doc, table),
+    // Login states are sealed with the session secret; only their single use is stored.
+    states: new SealedLoginStates(sessions, new DynamoUsedLoginStore(doc, table)),
     platformKeys: new PlatformJwksCache(options.fetch ? { fetch: options.fetch } : {}),
     signer,
-    sessions: new SessionTokens(sessionSecret),
+    sessions,
     launches: new DynamoLaunchRecorder(
       enrolments,
       courseServices,

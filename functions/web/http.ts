@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { ValidationError } from "../../domain/errors.js";
+import { sha256b64url } from "../../lti-tool/crypto.js";
 import type { Session } from "../../lti-tool/session.js";
 import type { AppDeps } from "./deps.js";
 
@@ -26,11 +27,20 @@ export function toolUrls(c: Context, deps: AppDeps) {
   };
 }
 
-/** The state cookie: one per login, so several launches can run at once in one browser. */
-export const stateCookieName = (state: string) => `hlta_lti_${state.slice(0, 16)}`;
+/**
+ * The state cookie: one per login, so several launches can run at once in one browser. Named by
+ * a hash of the state, since sealed states share their first characters (the JWT header).
+ */
+export const stateCookieName = (state: string) => `hlta_lti_${sha256b64url(state).slice(0, 16)}`;
 
 /** Platform Storage key for a login's browser secret. */
-export const storageKey = (state: string) => `hlta_state_${state.slice(0, 32)}`;
+export const storageKey = (state: string) => `hlta_state_${sha256b64url(state).slice(0, 32)}`;
+
+/**
+ * Set once the tool has seen its own cookie come back inside the LMS's frame (this browser, this
+ * LMS): later logins skip the cookie check's extra round trip. Without it, the check runs.
+ */
+export const COOKIES_WORK_COOKIE = "hlta_lti_ok";
 
 export async function formFields(c: Context): Promise<Record<string, string | string[]>> {
   const type = c.req.header("content-type") ?? "";

@@ -1,18 +1,13 @@
-import {
-  NonceReplayedError,
-  StateNotBoundError,
-  StateReplayedError,
-  UnknownStateError,
-} from "../../lti-tool/errors.js";
+import { SealedLoginStates } from "../../lti-tool/login-state.js";
 import type {
   DeploymentRecord,
-  LoginState,
-  LoginStateStore,
   PlatformRegistration,
   RegistrationStore,
   ToolKey,
   ToolKeyStore,
+  UsedLoginStore,
 } from "../../lti-tool/ports.js";
+import { SessionTokens } from "../../lti-tool/session.js";
 
 /**
  * In-memory fakes of the ports with the same contract as the DynamoDB adapters (the
@@ -62,31 +57,25 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 }
 
-export class MemoryLoginStateStore implements LoginStateStore {
-  states = new Map<string, LoginState & { consumedAt?: string }>();
-  nonces = new Set<string>();
-
-  async saveState(state: LoginState) {
-    if (this.states.has(state.state)) throw new Error("state clash");
-    this.states.set(state.state, { ...state });
-  }
-  async peekState(state: string) {
-    const s = this.states.get(state);
-    return s && s.expiresAt > Date.now() / 1000 ? s : undefined;
-  }
-  async consumeState(state: string, bindingHash: string, nowSeconds: number) {
-    const s = this.states.get(state);
-    if (!s || s.expiresAt <= nowSeconds) throw new UnknownStateError("unknown state");
-    if (s.consumedAt) throw new StateReplayedError("replayed state");
-    if (s.bindingHash !== bindingHash) throw new StateNotBoundError("not bound");
-    s.consumedAt = new Date(nowSeconds * 1000).toISOString();
-    const { consumedAt: _c, ...rest } = s;
-    return rest;
-  }
-  async useNonce(issuer: string, nonce: string) {
+/** The single-use record in memory, with DynamoUsedLoginStore's contract. */
+export class MemoryUsedLoginStore implements UsedLoginStore {
+  used = new Map<string, string>();
+  async claim(issuer: string, nonce: string, stateId: string, _expiresAt: number) {
     const k = `${issuer} ${nonce}`;
-    if (this.nonces.has(k)) throw new NonceReplayedError("replayed nonce");
-    this.nonces.add(k);
+    const previous = this.used.get(k);
+    if (previous !== undefined) return { previous };
+    this.used.set(k, stateId);
+    return {};
+  }
+}
+
+/** Sealed login states as in production (real HS256 sealing), single use in memory. */
+export class MemoryLoginStateStore extends SealedLoginStates {
+  readonly used: MemoryUsedLoginStore;
+  constructor(secret: Uint8Array = new Uint8Array(32).fill(9)) {
+    const used = new MemoryUsedLoginStore();
+    super(new SessionTokens(secret), used);
+    this.used = used;
   }
 }
 

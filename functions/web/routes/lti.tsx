@@ -17,9 +17,16 @@ import {
   UnknownStateError,
 } from "../../../lti-tool/errors.js";
 import { isResourceLinkLaunch, type ValidatedLaunch, validateLaunch } from "../../../lti-tool/launch.js";
-import { initiateLogin } from "../../../lti-tool/login.js";
+import { authRequestUrl, initiateLogin } from "../../../lti-tool/login.js";
 import type { AppDeps } from "../deps.js";
-import { type Env, singleFormFields, stateCookieName, storageKey, toolUrls } from "../http.js";
+import {
+  COOKIES_WORK_COOKIE,
+  type Env,
+  singleFormFields,
+  stateCookieName,
+  storageKey,
+  toolUrls,
+} from "../http.js";
 import { ErrorPage } from "../views/error-page.js";
 import { ActivityPickerPage, AutoPostPage, GetDataPage, PutDataPage } from "../views/lti-pages.js";
 
@@ -39,10 +46,17 @@ const DeepLinkingSealSchema = z.object({
 });
 const CheckSchema = z.object({
   state: z.string().min(1),
-  bindingHash: z.string().min(1),
-  authUrl: z.string().url(),
   loginParams: z.record(z.string(), z.string()),
 });
+/** The "cookies work here" marker: partitioned like the state cookie, kept for 30 days. */
+const COOKIES_WORK_OPTIONS = {
+  path: "/lti",
+  httpOnly: true,
+  secure: true,
+  sameSite: "None",
+  partitioned: true,
+  maxAge: 30 * 24 * 3600,
+} as const;
 
 /** Which activity a resource link launch opens: the deep-linked custom parameter, else its target URL. */
 export function launchActivity(launch: ValidatedLaunch): string {
@@ -82,24 +96,23 @@ export function ltiRoutes(deps: AppDeps) {
       partitioned: true,
       maxAge: result.stateTtlSeconds,
     });
+    const cookiesWork = getCookie(c, COOKIES_WORK_COOKIE) === "1";
     deps.log.info("lti.login", {
       issuer: result.platform.issuer,
       clientId: result.platform.clientId,
       binding: result.binding,
+      cookiesWork,
     });
-    // The check carries what it needs, sealed, so it costs no read of the state.
-    const sealedCheck = await deps.sessions.seal(
-      CHECK_AUDIENCE,
-      {
-        state: result.state,
-        bindingHash: sha256b64url(result.browserSecret),
-        authUrl: result.authRedirectUrl,
-        loginParams: result.loginParams,
-      },
-      result.stateTtlSeconds,
-      now(),
-    );
-    const checkUrl = `${urls.loginCheck}?c=${encodeURIComponent(sealedCheck)}`;
+    // The check carries what it needs, sealed: the state (itself sealed) and the login request.
+    const checkUrl = async () =>
+      `${urls.loginCheck}?c=${encodeURIComponent(
+        await deps.sessions.seal(
+          CHECK_AUDIENCE,
+          { state: result.state, loginParams: result.loginParams },
+          result.stateTtlSeconds,
+          now(),
+        ),
+      )}`;
     if (result.binding === "platform-storage" && result.storageTarget) {
       // The platform offers storage: put the secret there too, so blocked cookies do not matter.
       return c.html(
@@ -109,30 +122,49 @@ export function ltiRoutes(deps: AppDeps) {
           storageKey={storageKey(result.state)}
           value={result.browserSecret}
           authUrl={result.authRedirectUrl}
-          fallbackUrl={checkUrl}
+          fallbackUrl={await checkUrl()}
         />,
       );
     }
+    // This browser sent back the tool's cookie in this LMS's frame before: cookies stick here.
+    if (cookiesWork) return c.redirect(result.authRedirectUrl, 302);
     // Check the cookie stuck before spending the platform's (possibly single-use) lti_message_hint.
-    return c.redirect(checkUrl, 302);
+    return c.redirect(await checkUrl(), 302);
   });
 
   // Cookie check: the browser came back with the state cookie, so the launch can be bound to it.
   // Without it (third-party cookies blocked, no partitioned cookies), open the tool top-level,
   // where the cookie is first-party: the platform has not seen this login yet, so nothing is spent.
   app.get("/lti/login/check", async (c) => {
-    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), now()).catch(() => undefined);
+    const at = now();
+    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), at).catch(() => undefined);
     const check = CheckSchema.safeParse(opened);
-    if (!check.success) {
+    const login = check.success
+      ? await deps.states.open(check.data.state, Math.floor(at.getTime() / 1000))
+      : undefined;
+    const loginHint = check.data?.loginParams.login_hint;
+    const platform = login && (await deps.registrations.getPlatform(login.issuer, login.clientId));
+    if (!check.success || !login || !platform || !loginHint) {
       throw new UnknownStateError(
         "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
       );
     }
-    const { state, bindingHash, authUrl, loginParams } = check.data;
+    const { state, loginParams } = check.data;
     const secret = getCookie(c, stateCookieName(state));
-    if (secret && sha256b64url(secret) === bindingHash) return c.redirect(authUrl, 302);
+    if (secret && sha256b64url(secret) === login.bindingHash) {
+      setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
+      const messageHint = loginParams.lti_message_hint;
+      const auth = authRequestUrl(platform, {
+        redirectUri: toolUrls(c, deps).launch,
+        loginHint,
+        ...(messageHint !== undefined ? { messageHint } : {}),
+        state,
+        nonce: login.nonce,
+      });
+      return c.redirect(auth.toString(), 302);
+    }
     const relaunch = `${toolUrls(c, deps).login}?${new URLSearchParams(loginParams).toString()}`;
-    deps.log.warn("lti.login.cookie_blocked", { issuer: loginParams.iss, reference: c.get("reference") });
+    deps.log.warn("lti.login.cookie_blocked", { issuer: login.issuer, reference: c.get("reference") });
     return c.html(
       <ErrorPage
         title="Open the tool in a new window"
@@ -161,14 +193,18 @@ export function ltiRoutes(deps: AppDeps) {
     const cookieName = stateCookieName(state);
     const browserSecret = getCookie(c, cookieName) ?? fields.lti_storage_secret;
     if (!browserSecret) {
-      const pending = await deps.states.peekState(state);
-      const target = pending?.loginParams.lti_storage_target;
-      if (pending?.binding === "platform-storage" && target) {
+      const pending = await deps.states.open(state, Math.floor(now().getTime() / 1000));
+      const target = pending?.storageTarget;
+      const platform =
+        pending?.binding === "platform-storage" && target
+          ? await deps.registrations.getPlatform(pending.issuer, pending.clientId)
+          : undefined;
+      if (target && platform) {
         // No cookie came back: read the secret from the platform's storage, then post again.
         return c.html(
           <GetDataPage
             storageTarget={target}
-            platformOrigin={new URL(pending.authRedirectUrl).origin}
+            platformOrigin={new URL(platform.authUrl).origin}
             storageKey={storageKey(state)}
             action={toolUrls(c, deps).launch}
             idToken={idToken}
@@ -188,6 +224,9 @@ export function ltiRoutes(deps: AppDeps) {
       },
     );
     deleteCookie(c, cookieName, { path: "/lti", secure: true, sameSite: "None", partitioned: true });
+    if (getCookie(c, cookieName) !== undefined && getCookie(c, COOKIES_WORK_COOKIE) !== "1") {
+      setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
+    }
     const role = launch.user.role;
     if (!role) {
       return c.html(

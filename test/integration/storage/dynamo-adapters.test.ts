@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
-import { DynamoLoginStateStore } from "../../../adapters/dynamo/login-states.js";
+import { DynamoUsedLoginStore } from "../../../adapters/dynamo/login-states.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../../adapters/dynamo/tool-keys.js";
 import { S3EvidenceObjects } from "../../../adapters/s3/evidence-objects.js";
 import { ValidationError } from "../../../domain/errors.js";
 import { enrolmentRegistration } from "../../../domain/ids.js";
 import type { CourseRef } from "../../../domain/tenancy.js";
-import {
-  NonceReplayedError,
-  StateNotBoundError,
-  StateReplayedError,
-  UnknownStateError,
-} from "../../../lti-tool/errors.js";
+import { NonceReplayedError, StateReplayedError } from "../../../lti-tool/errors.js";
+import { SealedLoginStates } from "../../../lti-tool/login-state.js";
 import type { LoginState } from "../../../lti-tool/ports.js";
 import { registerPlatform } from "../../../lti-tool/registration.js";
+import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { localAwsForTests } from "../../support/local-aws.js";
 
@@ -27,66 +24,64 @@ afterAll(async () => {
 });
 
 const now = () => Math.floor(Date.now() / 1000);
-function loginState(state: string, overrides: Partial<LoginState> = {}): LoginState {
+function loginState(nonce: string, overrides: Partial<LoginState> = {}): LoginState {
   return {
-    state,
-    nonce: `nonce-${state}`,
+    nonce,
     issuer: "https://moodle.test",
     clientId: "c1",
     targetLinkUri: "https://tool.test/app",
     bindingHash: "hash-of-secret",
-    authRedirectUrl: "https://moodle.test/mod/lti/auth.php?state=x",
     binding: "cookie",
-    loginParams: { iss: "https://moodle.test", login_hint: "u1" },
-    createdAt: new Date().toISOString(),
+    issuedAt: now(),
     expiresAt: now() + 600,
     ...overrides,
   };
 }
+const sealedStates = (secret = new Uint8Array(32).fill(3)) =>
+  new SealedLoginStates(new SessionTokens(secret), new DynamoUsedLoginStore(aws.doc, aws.tableName));
 
-describe("login state and nonce on DynamoDB Local", () => {
-  it("consumes a state once, then refuses the replay", async () => {
-    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
-    await store.saveState(loginState("s-once"));
-    const got = await store.consumeState("s-once", "hash-of-secret", now());
-    expect(got.nonce).toBe("nonce-s-once");
-    await expect(store.consumeState("s-once", "hash-of-secret", now())).rejects.toBeInstanceOf(
-      StateReplayedError,
-    );
+async function sealAndOpen(states: SealedLoginStates, state: LoginState) {
+  const sealed = await states.seal(state);
+  const opened = await states.open(sealed, now());
+  if (!opened) throw new Error("the state did not open");
+  return opened;
+}
+
+describe("login state (sealed) and its single use on DynamoDB Local", () => {
+  it("opens a sealed state with what was sealed, marks it used once, then refuses the replay", async () => {
+    const states = sealedStates();
+    const opened = await sealAndOpen(states, loginState("n-once", { deploymentId: "d1" }));
+    expect(opened).toMatchObject({ nonce: "n-once", issuer: "https://moodle.test", deploymentId: "d1" });
+    await states.markUsed(opened);
+    await expect(states.markUsed(opened)).rejects.toBeInstanceOf(StateReplayedError);
   });
 
   it("lets exactly one of many concurrent launches with the same state through", async () => {
-    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
-    await store.saveState(loginState("s-race"));
-    const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => store.consumeState("s-race", "hash-of-secret", now())),
-    );
+    const states = sealedStates();
+    const opened = await sealAndOpen(states, loginState("n-race"));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => states.markUsed(opened)));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === "rejected")) {
+      expect(r.reason).toBeInstanceOf(StateReplayedError);
+    }
   });
 
-  it("refuses an unknown, an expired and a wrongly bound state with distinct errors", async () => {
-    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
-    await expect(store.consumeState("never-issued", "x", now())).rejects.toBeInstanceOf(UnknownStateError);
-    await store.saveState(loginState("s-expired", { expiresAt: now() - 1 }));
-    await expect(store.consumeState("s-expired", "hash-of-secret", now())).rejects.toBeInstanceOf(
-      UnknownStateError,
-    );
-    expect(await store.peekState("s-expired")).toBeUndefined();
-    await store.saveState(loginState("s-bound"));
-    await expect(store.consumeState("s-bound", "other", now())).rejects.toBeInstanceOf(StateNotBoundError);
-    // The failed attempt did not consume it: the right browser still can.
-    await expect(store.consumeState("s-bound", "hash-of-secret", now())).resolves.toMatchObject({
-      state: "s-bound",
-    });
+  it("does not open a forged, an expired or a garbled state", async () => {
+    const states = sealedStates();
+    const forged = await sealedStates(new Uint8Array(32).fill(4)).seal(loginState("n-forged"));
+    expect(await states.open(forged, now())).toBeUndefined();
+    const expired = await states.seal(loginState("n-old", { issuedAt: now() - 700, expiresAt: now() - 100 }));
+    expect(await states.open(expired, now())).toBeUndefined();
+    expect(await states.open("never-issued", now())).toBeUndefined();
+    expect(await states.open("", now())).toBeUndefined();
   });
 
-  it("accepts a nonce once", async () => {
-    const store = new DynamoLoginStateStore(aws.doc, aws.tableName);
-    await store.useNonce("https://moodle.test", "n-1", now() + 60);
-    await expect(store.useNonce("https://moodle.test", "n-1", now() + 60)).rejects.toBeInstanceOf(
-      NonceReplayedError,
-    );
-    await store.useNonce("https://other.test", "n-1", now() + 60);
+  it("refuses a nonce already used by another state, per issuer", async () => {
+    const states = sealedStates();
+    await states.markUsed(await sealAndOpen(states, loginState("n-1")));
+    const other = await sealAndOpen(states, loginState("n-1", { issuedAt: now() - 5 }));
+    await expect(states.markUsed(other)).rejects.toBeInstanceOf(NonceReplayedError);
+    await states.markUsed(await sealAndOpen(states, loginState("n-1", { issuer: "https://other.test" })));
   });
 });
 

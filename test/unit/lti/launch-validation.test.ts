@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CLAIM } from "../../../lti-tool/claims.js";
+import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
@@ -23,7 +24,9 @@ import {
   UnsupportedVersionError,
 } from "../../../lti-tool/errors.js";
 import { validateLaunch } from "../../../lti-tool/launch.js";
+import { MemoryLoginStateStore } from "../../support/memory-stores.js";
 import {
+  CLIENT_ID,
   ISSUER,
   newSigningKey,
   sign,
@@ -241,6 +244,48 @@ describe("launch validation: state, nonce and binding", () => {
     expect(wrong).toBeInstanceOf(StateNotBoundError);
   });
 
+  it("refuses a state sealed by someone else, and an expired one, as never issued", async () => {
+    const p = await testPlatform();
+    const login = await p.login();
+    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const idToken = await sign(validClaims(nonce), p.signingKey);
+    const other = new MemoryLoginStateStore(new Uint8Array(32).fill(1));
+    const forged = await other.seal({
+      nonce,
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      targetLinkUri: "https://tool.test/app",
+      bindingHash: sha256b64url(login.browserSecret),
+      binding: "cookie",
+      issuedAt: Math.floor(Date.now() / 1000),
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+    });
+    const input = { idToken, state: forged, browserSecret: login.browserSecret };
+    expect(await rejection(validateLaunch(input, p.deps()))).toBeInstanceOf(UnknownStateError);
+    const late = { ...p.deps(), now: () => new Date(Date.now() + 601_000) };
+    const expired = { idToken, state: login.state, browserSecret: login.browserSecret };
+    expect(await rejection(validateLaunch(expired, late))).toBeInstanceOf(UnknownStateError);
+  });
+
+  it("does not spend the state on a launch that fails its checks", async () => {
+    const p = await testPlatform();
+    const login = await p.login();
+    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const idToken = await sign(validClaims(nonce), p.signingKey);
+    const unbound = { idToken, state: login.state, browserSecret: "another-browser" };
+    expect(await rejection(validateLaunch(unbound, p.deps()))).toBeInstanceOf(StateNotBoundError);
+    const forgedToken = {
+      idToken: `${idToken.slice(0, -4)}AAAA`,
+      state: login.state,
+      browserSecret: login.browserSecret,
+    };
+    expect(await rejection(validateLaunch(forgedToken, p.deps()))).toBeInstanceOf(InvalidSignatureError);
+    // The right browser with the platform's real token still gets in, once.
+    const right = { idToken, state: login.state, browserSecret: login.browserSecret };
+    await expect(validateLaunch(right, p.deps())).resolves.toMatchObject({ user: { sub: "user-1" } });
+    expect(await rejection(validateLaunch(right, p.deps()))).toBeInstanceOf(StateReplayedError);
+  });
+
   it("refuses a nonce not issued for this state", async () => {
     const p = await testPlatform();
     const error = await rejection(launchWith(p, (c) => (c.nonce = "a-nonce-from-another-login")));
@@ -251,7 +296,8 @@ describe("launch validation: state, nonce and binding", () => {
     const p = await testPlatform();
     const login = await p.login();
     const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
-    await p.states.useNonce(ISSUER, nonce);
+    // The nonce was used before, under another state (only a forger could make one).
+    await p.states.used.claim(ISSUER, nonce, "another-state-id", Number.MAX_SAFE_INTEGER);
     const idToken = await sign(validClaims(nonce), p.signingKey);
     const error = await rejection(
       validateLaunch({ idToken, state: login.state, browserSecret: login.browserSecret }, p.deps()),

@@ -61,13 +61,34 @@ describe("login initiation", () => {
       login_hint: "user-1",
       lti_message_hint: "hint-1",
     });
-    expect(q.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The state is the login sealed (a compact HS256 JWS), short enough for any LMS's URLs.
+    expect(q.state).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(q.state?.length).toBeLessThan(1024);
     expect(q.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(q.state).not.toBe(q.nonce);
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/Secure/i);
     expect(setCookie).toMatch(/SameSite=None/i);
     expect(setCookie).toMatch(/Partitioned/i);
+  });
+
+  it("skips the cookie check for a browser whose cookies came back in this LMS before", async () => {
+    const { check } = await launch();
+    // The check saw the state cookie come back: it marks this browser (partitioned, like the state).
+    const marker = (check.headers.getSetCookie?.() ?? []).find((c) => c.startsWith("hlta_lti_ok=1"));
+    expect(marker).toMatch(/Partitioned/i);
+    expect(marker).toMatch(/SameSite=None/i);
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const again = await app.request("/lti/login", {
+      ...form(loginFields),
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: "hlta_lti_ok=1" },
+    });
+    expect(again.status).toBe(302);
+    expect(again.headers.get("location")).toContain(`${ISSUER}/mod/lti/auth.php?`);
+    // Without the marker the check runs, as before.
+    const fresh = await app.request("/lti/login", form(loginFields));
+    expect(fresh.headers.get("location")).toMatch(/\/lti\/login\/check\?c=/);
   });
 
   it("accepts a GET login the same way", async () => {

@@ -1,0 +1,103 @@
+import * as z from "zod";
+import { sha256b64url } from "./crypto.js";
+import { NonceReplayedError, StateReplayedError } from "./errors.js";
+import type { LoginState, LoginStateStore, OpenedLoginState, UsedLoginStore } from "./ports.js";
+
+/** Signs a small payload for a round trip through the browser, and checks it on the way back. */
+export interface Sealer {
+  seal(audience: string, payload: Record<string, unknown>, ttlSeconds: number, now?: Date): Promise<string>;
+  /** Throws when the value is forged, expired or for another audience. */
+  open(audience: string, token: string | undefined, now?: Date): Promise<Record<string, unknown>>;
+}
+
+const STATE_AUDIENCE = "hlta-lti-state";
+
+/** The sealed form: short keys, because the value travels in the platform's URLs and forms. */
+const SealedStateSchema = z.object({
+  n: z.string().min(1),
+  i: z.string().min(1),
+  c: z.string().min(1),
+  d: z.string().min(1).optional(),
+  t: z.string().min(1),
+  b: z.string().min(1),
+  m: z.enum(["cookie", "platform-storage"]),
+  st: z.string().min(1).optional(),
+  iat: z.number(),
+  exp: z.number(),
+});
+
+/**
+ * Login states sealed into the OIDC `state` parameter (Security Framework §5.1.1.2 leaves its
+ * form to the tool): HS256 with the tool's session secret, expiring with the login. A login
+ * therefore costs no write; the launch records the state's use with one conditional write,
+ * which makes state and nonce single-use together (the nonce lives inside the state, and the
+ * launch checks the id_token's nonce against it).
+ */
+export class SealedLoginStates implements LoginStateStore {
+  constructor(
+    private readonly sealer: Sealer,
+    private readonly usedLogins: UsedLoginStore,
+  ) {}
+
+  async seal(state: LoginState): Promise<string> {
+    const payload = {
+      n: state.nonce,
+      i: state.issuer,
+      c: state.clientId,
+      ...(state.deploymentId ? { d: state.deploymentId } : {}),
+      t: state.targetLinkUri,
+      b: state.bindingHash,
+      m: state.binding,
+      ...(state.storageTarget ? { st: state.storageTarget } : {}),
+    };
+    return this.sealer.seal(
+      STATE_AUDIENCE,
+      payload,
+      state.expiresAt - state.issuedAt,
+      new Date(state.issuedAt * 1000),
+    );
+  }
+
+  async open(state: string, nowSeconds: number): Promise<OpenedLoginState | undefined> {
+    if (!state || state.length > 4096) return undefined;
+    const opened = await this.sealer
+      .open(STATE_AUDIENCE, state, new Date(nowSeconds * 1000))
+      .catch(() => undefined);
+    const parsed = SealedStateSchema.safeParse(opened);
+    if (!parsed.success) return undefined;
+    const s = parsed.data;
+    return {
+      nonce: s.n,
+      issuer: s.i,
+      clientId: s.c,
+      ...(s.d ? { deploymentId: s.d } : {}),
+      targetLinkUri: s.t,
+      bindingHash: s.b,
+      binding: s.m,
+      ...(s.st ? { storageTarget: s.st } : {}),
+      issuedAt: s.iat,
+      expiresAt: s.exp,
+      stateId: sha256b64url(state),
+    };
+  }
+
+  async markUsed(state: OpenedLoginState): Promise<void> {
+    const { previous } = await this.usedLogins.claim(
+      state.issuer,
+      state.nonce,
+      state.stateId,
+      state.expiresAt,
+    );
+    if (previous === undefined) return;
+    if (previous === state.stateId) {
+      throw new StateReplayedError(
+        "This launch has already been used. Please launch the tool again from your course.",
+        { context: { state: `${state.stateId.slice(0, 8)}…` } },
+      );
+    }
+    throw new NonceReplayedError(
+      "This launch has already been used. Please launch the tool again from your course.",
+      { context: { issuer: state.issuer } },
+    );
+  }
+}
