@@ -1,7 +1,7 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import * as z from "zod";
 import type { CourseRef } from "../domain/tenancy.js";
 import { InvalidSessionError } from "./errors.js";
+import { Hs256Error, signHs256, verifyHs256 } from "./hs256.js";
 import type { ToolRole } from "./roles.js";
 
 /**
@@ -39,6 +39,7 @@ export interface Session {
 }
 
 const ISSUER = "hlta-tool";
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 const AUDIENCE = "hlta-session";
 
 export class SessionTokens {
@@ -76,13 +77,10 @@ export class SessionTokens {
     const iat = Math.floor(now.getTime() / 1000);
     // The LMS issuer lives in `iss` of our claims set; the JWT's own issuer is the tool.
     const { iss, ...rest } = claims;
-    return new SignJWT({ ...rest, lti_iss: iss })
-      .setProtectedHeader({ alg: "HS256" })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + this.ttlSeconds)
-      .sign(await this.secret());
+    return signHs256(
+      { ...rest, lti_iss: iss, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + this.ttlSeconds },
+      await this.secret(),
+    );
   }
 
   /** Seal any small payload for a round trip through the browser (a form field), HS256, short-lived. */
@@ -93,13 +91,10 @@ export class SessionTokens {
     now = new Date(),
   ): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg: "HS256" })
-      .setIssuer(ISSUER)
-      .setAudience(audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + ttlSeconds)
-      .sign(await this.secret());
+    return signHs256(
+      { ...payload, iss: ISSUER, aud: audience, iat, exp: iat + ttlSeconds },
+      await this.secret(),
+    );
   }
 
   /** Open a sealed payload; throws InvalidSessionError when forged, expired or for another audience. */
@@ -109,14 +104,9 @@ export class SessionTokens {
     now = new Date(),
   ): Promise<Record<string, unknown>> {
     if (!token) throw new InvalidSessionError("Please start again from your course in the LMS.");
+    const secret = await this.secret();
     try {
-      const { payload } = await jwtVerify(token, await this.secret(), {
-        algorithms: ["HS256"],
-        issuer: ISSUER,
-        audience,
-        currentDate: now,
-      });
-      return payload;
+      return verifyHs256(token, secret, { issuer: ISSUER, audience, nowSeconds: seconds(now) });
     } catch (cause) {
       throw new InvalidSessionError(
         "This page has expired. Please start again from your course in the LMS.",
@@ -128,15 +118,11 @@ export class SessionTokens {
   async verify(token: string | undefined, now = new Date()): Promise<Session> {
     if (!token) throw new InvalidSessionError("Please open the tool from your course in the LMS.");
     let payload: Record<string, unknown>;
+    const secret = await this.secret();
     try {
-      ({ payload } = await jwtVerify(token, await this.secret(), {
-        algorithms: ["HS256"],
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        currentDate: now,
-      }));
+      payload = verifyHs256(token, secret, { issuer: ISSUER, audience: AUDIENCE, nowSeconds: seconds(now) });
     } catch (cause) {
-      const expired = cause instanceof joseErrors.JWTExpired;
+      const expired = cause instanceof Hs256Error && cause.reason === "expired";
       throw new InvalidSessionError(
         expired
           ? "Your session has timed out. Please open the tool again from your course in the LMS; nothing you saved is lost."
