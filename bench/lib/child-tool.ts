@@ -33,8 +33,10 @@ export async function startToolProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ToolProcess> {
+  // BENCH_CPU_PROF=DIR: each tool process writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = fork(script, [], {
-    execArgv: ["--import", TSX],
+    execArgv: ["--import", TSX, ...profile],
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
