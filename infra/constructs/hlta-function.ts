@@ -37,6 +37,10 @@ export interface HltaFunctionProps {
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __hltaCreateRequire } from 'node:module'; const require = __hltaCreateRequire(import.meta.url);";
 
+/** The SDK's default credential chain, and what the Lambda bundles use instead. */
+export const CREDENTIAL_CHAIN = "@aws-sdk/credential-provider-node";
+export const LAMBDA_CREDENTIALS = "./functions/lambda-credentials.ts";
+
 /**
  * The house Lambda: Node.js 22 on arm64, an ESM bundle built with the local esbuild (no Docker),
  * minified with source maps, the AWS SDK v3 bundled in, X-Ray tracing, and a log group with a
@@ -97,6 +101,9 @@ export class HltaFunction extends Construct {
         // the one in package-lock.json that the tests run with. Cost: ≈330 KB (minified) more
         // per bundle; the bundles stay under 1 MB.
         externalModules: [],
+        // In Lambda the credentials are in the environment: only that link of the default
+        // chain is bundled (functions/lambda-credentials.ts says why). Relative to projectRoot.
+        esbuildArgs: { [`--alias:${CREDENTIAL_CHAIN}`]: LAMBDA_CREDENTIALS },
       },
     });
   }

@@ -236,6 +236,11 @@ describe("functions", () => {
       expect(bundle).not.toMatch(/import\(\s*"@(aws-sdk|smithy)\//);
       // The DynamoDB client is in the bundle: its service id appears in the bundled code.
       expect(bundle).toContain("DynamoDB_20120810");
+      // Credentials come from the environment only: fromEnv's message is there, the rest of the
+      // default chain (SSO, ini files, processes, web identity…) is not.
+      expect(bundle).toContain("Unable to find environment variable credentials");
+      expect(bundle).not.toContain("Could not load credentials from any providers");
+      expect(bundle).not.toContain("defaultProvider::fromSSO");
       expect(bundle.length).toBeLessThan(1_500_000);
     }
   });
