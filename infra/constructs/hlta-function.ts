@@ -21,6 +21,13 @@ export interface HltaFunctionProps {
   memorySize?: number;
   /** Default one month. */
   logRetention?: logs.RetentionDays;
+  /**
+   * Default true: source maps shipped and enabled (`--enable-source-maps`), so stack traces in
+   * the logs point at the TypeScript. Off for the web function: measured here, enabling them
+   * adds ≈ 10 ms (≈ 15 %) to the cold import of the web bundle (its 790 KB map is parsed at
+   * load), which a candidate waits for on the first click; its errors carry a reference id.
+   */
+  sourceMaps?: boolean;
   /** Directory holding package-lock.json; esbuild resolves and bundles from there. */
   projectRoot: string;
   environment?: Record<string, string>;
@@ -61,6 +68,7 @@ export class HltaFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const sourceMaps = props.sourceMaps ?? true;
     this.fn = new nodejs.NodejsFunction(this, "Function", {
       entry: props.entry,
       handler: props.handler ?? "handler",
@@ -81,7 +89,7 @@ export class HltaFunction extends Construct {
       depsLockFilePath: `${props.projectRoot}/package-lock.json`,
       environment: {
         // Stack traces in the logs point at the TypeScript sources, not the minified bundle.
-        NODE_OPTIONS: "--enable-source-maps",
+        ...(sourceMaps ? { NODE_OPTIONS: "--enable-source-maps" } : {}),
         ...props.environment,
       },
       bundling: {
@@ -91,7 +99,7 @@ export class HltaFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         target: "node22",
         minify: true,
-        sourceMap: true,
+        sourceMap: sourceMaps,
         // Line mapping is enough for stack traces; embedding the sources would double the size.
         sourcesContent: false,
         // The AWS SDK v3 is bundled, not taken from the runtime (an empty list, because the

@@ -71,6 +71,8 @@ export class HltaStack extends Stack {
       entry: `${PROJECT_ROOT}functions/web/handler.ts`,
       description: `HLTA tool web app: LTI login, launch, JWKS and pages (${stage})`,
       projectRoot: PROJECT_ROOT,
+      // The candidate waits for this one's cold start: no source maps to parse (hlta-function.ts).
+      sourceMaps: false,
     })
       .bindTable(this.table.table, "readWrite")
       .bindBucket(this.evidence.bucket, "readWrite")
