@@ -26,8 +26,7 @@ export const keys = {
   }),
   platformListing: { gsi1pk: "PLATFORMS" },
 
-  // Single-use OIDC login state and nonce (short TTL).
-  loginState: (state: string) => ({ pk: `STATE#${state}`, sk: "STATE" }),
+  // The single use of a login (sealed state + its nonce), short TTL.
   usedNonce: (issuer: string, nonce: string) => ({ pk: `NONCE#${issuer}#${nonce}`, sk: "NONCE" }),
 
   // Tool signing keys and secrets (skeleton; KMS in the hardening issue).
