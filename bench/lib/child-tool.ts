@@ -34,7 +34,9 @@ export async function startToolProcess(
   timeoutMs = 60_000,
 ): Promise<ToolProcess> {
   // BENCH_CPU_PROF=DIR: each tool process writes a V8 CPU profile there when it stops.
-  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
   const child = fork(script, [], {
     execArgv: ["--import", TSX, ...profile],
     env: { ...process.env, ...env },
