@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 
 /**
  * The domain events of the product: every step of a candidate's preparation that a provider
@@ -15,13 +15,15 @@ import * as z from "zod";
 /** A path segment that is safe in an IRI without escaping (RFC 3986 unreserved characters). */
 const SegmentSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits and . _ ~ - only (at most 128)");
+  .check(z.regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits and . _ ~ - only (at most 128)"));
 
 /** BCP 47 / RFC 5646 language tag as LTI sends it (`en`, `en-GB`, `cy`; Moodle may send `en_GB`). */
-export const LocaleSchema = z
-  .string()
-  .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, "a language tag such as en, en-GB or cy")
-  .transform((tag) => tag.replace(/_/g, "-"));
+export const LocaleSchema = z.pipe(
+  z
+    .string()
+    .check(z.regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, "a language tag such as en, en-GB or cy")),
+  z.transform((tag: string) => tag.replace(/_/g, "-")),
+);
 
 /**
  * A standard of a versioned framework (the England HLTA standards are one framework version;
@@ -29,32 +31,36 @@ export const LocaleSchema = z
  * different frameworks and versions.
  */
 export const StandardRefSchema = z.object({
-  frameworkId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a lower-case slug such as hlta-england"),
-  frameworkVersion: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/, "a version such as 2007 or 1.0"),
-  number: z.number().int().min(1).max(999),
+  frameworkId: z
+    .string()
+    .check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a lower-case slug such as hlta-england")),
+  frameworkVersion: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/, "a version such as 2007 or 1.0")),
+  number: z.int().check(z.gte(1), z.lte(999)),
 });
 export type StandardRef = z.infer<typeof StandardRefSchema>;
 
-const StandardsSchema = z.array(StandardRefSchema).max(100);
+const StandardsSchema = z.array(StandardRefSchema).check(z.maxLength(100));
 
 /** The tenant (LTI deployment) and course (LTI context) the event happened in: a CourseRef plus its title. */
 export const EventCourseSchema = z.object({
-  issuer: z.string().min(1),
-  clientId: z.string().min(1),
-  deploymentId: z.string().min(1),
-  contextId: z.string().min(1),
-  title: z.string().min(1).max(500).optional(),
+  issuer: z.string().check(z.minLength(1)),
+  clientId: z.string().check(z.minLength(1)),
+  deploymentId: z.string().check(z.minLength(1)),
+  contextId: z.string().check(z.minLength(1)),
+  title: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
 });
 export type EventCourse = z.infer<typeof EventCourseSchema>;
 
 /** The person the event is about, as the LTI launch identified them. */
 export const EventActorSchema = z.object({
   /** LTI `iss` of the platform. */
-  iss: z.string().min(1),
+  iss: z.string().check(z.minLength(1)),
   /** LTI `sub`: stable, pseudonymous user id within the platform. */
-  sub: z.string().min(1).max(255),
-  name: z.string().min(1).max(500).optional(),
-  email: z.email().optional(),
+  sub: z.string().check(z.minLength(1), z.maxLength(255)),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+  email: z.optional(z.email()),
 });
 export type EventActor = z.infer<typeof EventActorSchema>;
 
@@ -63,7 +69,7 @@ const EnvelopeShape = {
    * Stable identity of the event within its tenant. The statement id is a UUIDv5 of it, so an
    * event recorded twice (a retried request) produces the same statement, never a duplicate.
    */
-  eventId: z.string().min(1).max(200),
+  eventId: z.string().check(z.minLength(1), z.maxLength(200)),
   occurredAt: z.iso.datetime({ offset: true }),
   course: EventCourseSchema,
   actor: EventActorSchema,
@@ -72,23 +78,23 @@ const EnvelopeShape = {
   locale: LocaleSchema,
 };
 
-function event<T extends string, P extends z.ZodType>(type: T, payload: P) {
+function event<T extends string, P extends z.ZodMiniType>(type: T, payload: P) {
   return z.object({ ...EnvelopeShape, type: z.literal(type), payload });
 }
 
 export const LaunchedSchema = event(
   "launched",
   z.object({
-    resourceLinkId: z.string().min(1).max(255),
-    resourceTitle: z.string().min(1).max(500).optional(),
+    resourceLinkId: z.string().check(z.minLength(1), z.maxLength(255)),
+    resourceTitle: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
   }),
 );
 
 const ModulePayloadShape = {
   moduleId: SegmentSchema,
-  moduleTitle: z.string().min(1).max(500).optional(),
+  moduleTitle: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
   /** Standards the module bears on. */
-  standards: StandardsSchema.default([]),
+  standards: z._default(StandardsSchema, []),
 };
 
 export const ModuleAttemptedSchema = event("module.attempted", z.object(ModulePayloadShape));
@@ -98,9 +104,9 @@ export const ModuleAnsweredSchema = event(
   z.object({
     ...ModulePayloadShape,
     questionId: SegmentSchema,
-    questionText: z.string().min(1).max(1000).optional(),
+    questionText: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
     /** The candidate's response in the xAPI response format for the question type. */
-    response: z.string().max(4000),
+    response: z.string().check(z.maxLength(4000)),
     correct: z.boolean(),
   }),
 );
@@ -110,17 +116,19 @@ export const ModuleCompletedSchema = event("module.completed", z.object(ModulePa
 /** A score: `scaled` in [0, 1] (xAPI allows [-1, 1]; a module score is never negative). */
 export const ScoreSchema = z
   .object({
-    scaled: z.number().min(0).max(1),
-    raw: z.number().optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
+    scaled: z.number().check(z.gte(0), z.lte(1)),
+    raw: z.optional(z.number()),
+    min: z.optional(z.number()),
+    max: z.optional(z.number()),
   })
-  .refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, "min must not exceed max")
-  .refine(
-    (s) =>
-      s.raw === undefined ||
-      ((s.min === undefined || s.raw >= s.min) && (s.max === undefined || s.raw <= s.max)),
-    "raw must lie between min and max",
+  .check(
+    z.refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, "min must not exceed max"),
+    z.refine(
+      (s) =>
+        s.raw === undefined ||
+        ((s.min === undefined || s.raw >= s.min) && (s.max === undefined || s.raw <= s.max)),
+      "raw must lie between min and max",
+    ),
   );
 
 export const ModulePassedSchema = event(
@@ -130,40 +138,43 @@ export const ModulePassedSchema = event(
 
 export const StandardProgressedSchema = event(
   "standard.progressed",
-  z.object({ standard: StandardRefSchema, progress: z.number().int().min(0).max(100) }),
+  z.object({ standard: StandardRefSchema, progress: z.int().check(z.gte(0), z.lte(100)) }),
 );
 
 export const StandardMasteredSchema = event("standard.mastered", z.object({ standard: StandardRefSchema }));
 
-const EvidenceIdShape = { evidenceId: SegmentSchema, title: z.string().min(1).max(500).optional() };
+const EvidenceIdShape = {
+  evidenceId: SegmentSchema,
+  title: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+};
 
 export const EvidenceUploadedSchema = event(
   "evidence.uploaded",
   z.object({
     ...EvidenceIdShape,
-    mediaType: z.string().min(1).max(200).optional(),
-    standards: StandardsSchema.default([]),
+    mediaType: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    standards: z._default(StandardsSchema, []),
   }),
 );
 
 export const EvidenceMappedSchema = event(
   "evidence.mapped",
-  z.object({ ...EvidenceIdShape, standards: StandardsSchema.min(1) }),
+  z.object({ ...EvidenceIdShape, standards: StandardsSchema.check(z.minLength(1)) }),
 );
 
 export const EvidenceRemovedSchema = event("evidence.removed", z.object(EvidenceIdShape));
 
 /** Written tasks 1–3 describe one led session each; task 4 covers the standards not met in 1–3. */
-export const WrittenTaskNumberSchema = z.number().int().min(1).max(4);
+export const WrittenTaskNumberSchema = z.int().check(z.gte(1), z.lte(4));
 
 export const WrittenTaskDraftedSchema = event(
   "written_task.drafted",
-  z.object({ taskNumber: WrittenTaskNumberSchema, standards: StandardsSchema.default([]) }),
+  z.object({ taskNumber: WrittenTaskNumberSchema, standards: z._default(StandardsSchema, []) }),
 );
 
 export const WrittenTaskSubmittedSchema = event(
   "written_task.submitted",
-  z.object({ taskNumber: WrittenTaskNumberSchema, standards: StandardsSchema.default([]) }),
+  z.object({ taskNumber: WrittenTaskNumberSchema, standards: z._default(StandardsSchema, []) }),
 );
 
 /** What a piece of formative feedback is about. */
@@ -178,13 +189,13 @@ export const FeedbackReceivedSchema = event(
   z.object({
     feedbackId: SegmentSchema,
     about: FeedbackSubjectSchema,
-    standards: StandardsSchema.default([]),
+    standards: z._default(StandardsSchema, []),
   }),
 );
 
 export const EvidenceFileSubmittedSchema = event(
   "evidence_file.submitted",
-  z.object({ standards: StandardsSchema.default([]) }),
+  z.object({ standards: z._default(StandardsSchema, []) }),
 );
 
 export const AssessmentBookedSchema = event("assessment.booked", z.object({ assessmentDate: z.iso.date() }));
@@ -196,17 +207,19 @@ export type AssessmentOutcome = z.infer<typeof AssessmentOutcomeSchema>;
 export const OutcomeRecordedSchema = event(
   "outcome.recorded",
   z
-    .object({ outcome: AssessmentOutcomeSchema, standardsToReexamine: StandardsSchema.default([]) })
+    .object({ outcome: AssessmentOutcomeSchema, standardsToReexamine: z._default(StandardsSchema, []) })
     // The number of standards that separates partial from not met is the provider's rule
     // (HNAP: 1–3), so only the shape is checked here, never the count.
-    .refine((p) => p.outcome !== "standards_met" || p.standardsToReexamine.length === 0, {
-      message: "standards met leaves no standard to re-examine",
-      path: ["standardsToReexamine"],
-    })
-    .refine((p) => p.outcome !== "partial_reassessment" || p.standardsToReexamine.length > 0, {
-      message: "a partial reassessment names the standards to re-examine",
-      path: ["standardsToReexamine"],
-    }),
+    .check(
+      z.refine((p) => p.outcome !== "standards_met" || p.standardsToReexamine.length === 0, {
+        error: "standards met leaves no standard to re-examine",
+        path: ["standardsToReexamine"],
+      }),
+      z.refine((p) => p.outcome !== "partial_reassessment" || p.standardsToReexamine.length > 0, {
+        error: "a partial reassessment names the standards to re-examine",
+        path: ["standardsToReexamine"],
+      }),
+    ),
 );
 
 export const DomainEventSchema = z.discriminatedUnion("type", [
@@ -251,6 +264,6 @@ export type EvidenceFileSubmitted = EventOfType<"evidence_file.submitted">;
 export type AssessmentBooked = EventOfType<"assessment.booked">;
 export type OutcomeRecorded = EventOfType<"outcome.recorded">;
 
-export const DOMAIN_EVENT_TYPES = DomainEventSchema.options.map(
-  (o) => o.shape.type.value,
+export const DOMAIN_EVENT_TYPES = DomainEventSchema.def.options.flatMap(
+  (o) => o.shape.type.def.values,
 ) as readonly DomainEventType[];

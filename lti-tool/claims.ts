@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../domain/zod.js";
 
 /** Claim names from LTI Core 1.3 §5 and the Advantage specs. */
 export const CLAIM = {
@@ -25,89 +25,92 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** Claims every LTI message carries (Core §5.3), checked after the signature. */
 const BaseClaimsSchema = z.object({
-  iss: z.string().min(1),
-  aud: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  azp: z.string().min(1).optional(),
+  iss: z.string().check(z.minLength(1)),
+  aud: z.union([
+    z.string().check(z.minLength(1)),
+    z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  ]),
+  azp: z.optional(z.string().check(z.minLength(1))),
   exp: z.number(),
   iat: z.number(),
-  nonce: z.string().min(1),
-  name: z.string().optional(),
-  given_name: z.string().optional(),
-  family_name: z.string().optional(),
-  email: z.string().optional(),
-  locale: z.string().optional(),
+  nonce: z.string().check(z.minLength(1)),
+  name: z.optional(z.string()),
+  given_name: z.optional(z.string()),
+  family_name: z.optional(z.string()),
+  email: z.optional(z.string()),
+  locale: z.optional(z.string()),
   [CLAIM.version]: z.literal(LTI_VERSION),
-  [CLAIM.deploymentId]: z.string().min(1).max(255),
-  [CLAIM.targetLinkUri]: z.string().url(),
+  [CLAIM.deploymentId]: z.string().check(z.minLength(1), z.maxLength(255)),
+  [CLAIM.targetLinkUri]: z.url(),
   // Roles must be present, may be empty (Core §5.3.7: anonymous or no-role users).
   [CLAIM.roles]: z.array(z.string()),
-  [CLAIM.context]: z
-    .object({
-      id: z.string().min(1).max(255),
-      label: z.string().optional(),
-      title: z.string().optional(),
-      type: z.array(z.string()).optional(),
-    })
-    .optional(),
-  [CLAIM.toolPlatform]: z
-    .object({
-      guid: z.string().max(255).optional(),
-      name: z.string().optional(),
-      product_family_code: z.string().optional(),
-      version: z.string().optional(),
-    })
-    .optional(),
-  [CLAIM.launchPresentation]: z
-    .object({
-      document_target: z.string().optional(),
-      return_url: z.string().optional(),
-      locale: z.string().optional(),
-      height: z.number().optional(),
-      width: z.number().optional(),
-    })
-    .optional(),
-  [CLAIM.custom]: z.record(z.string(), z.unknown()).optional(),
-  [CLAIM.ags]: z
-    .object({
+  [CLAIM.context]: z.optional(
+    z.object({
+      id: z.string().check(z.minLength(1), z.maxLength(255)),
+      label: z.optional(z.string()),
+      title: z.optional(z.string()),
+      type: z.optional(z.array(z.string())),
+    }),
+  ),
+  [CLAIM.toolPlatform]: z.optional(
+    z.object({
+      guid: z.optional(z.string().check(z.maxLength(255))),
+      name: z.optional(z.string()),
+      product_family_code: z.optional(z.string()),
+      version: z.optional(z.string()),
+    }),
+  ),
+  [CLAIM.launchPresentation]: z.optional(
+    z.object({
+      document_target: z.optional(z.string()),
+      return_url: z.optional(z.string()),
+      locale: z.optional(z.string()),
+      height: z.optional(z.number()),
+      width: z.optional(z.number()),
+    }),
+  ),
+  [CLAIM.custom]: z.optional(z.record(z.string(), z.unknown())),
+  [CLAIM.ags]: z.optional(
+    z.object({
       scope: z.array(z.string()),
-      lineitems: z.string().url().optional(),
-      lineitem: z.string().url().optional(),
-    })
-    .optional(),
-  [CLAIM.nrps]: z
-    .object({
-      context_memberships_url: z.string().url(),
-      service_versions: z.array(z.string()).optional(),
-    })
-    .optional(),
+      lineitems: z.optional(z.url()),
+      lineitem: z.optional(z.url()),
+    }),
+  ),
+  [CLAIM.nrps]: z.optional(
+    z.object({
+      context_memberships_url: z.url(),
+      service_versions: z.optional(z.array(z.string())),
+    }),
+  ),
 });
 
 /** LtiResourceLinkRequest (Core §5.4): `sub` required here (no anonymous launches). */
-export const ResourceLinkClaimsSchema = BaseClaimsSchema.extend({
-  sub: z.string().min(1).max(255),
+export const ResourceLinkClaimsSchema = z.extend(BaseClaimsSchema, {
+  sub: z.string().check(z.minLength(1), z.maxLength(255)),
   [CLAIM.messageType]: z.literal("LtiResourceLinkRequest"),
   [CLAIM.resourceLink]: z.object({
-    id: z.string().min(1).max(255),
-    title: z.string().optional(),
-    description: z.string().optional(),
+    id: z.string().check(z.minLength(1), z.maxLength(255)),
+    title: z.optional(z.string()),
+    description: z.optional(z.string()),
   }),
 });
 
 /** LtiDeepLinkingRequest (Deep Linking 2.0 §4.4). */
-export const DeepLinkingClaimsSchema = BaseClaimsSchema.extend({
-  sub: z.string().min(1).max(255),
+export const DeepLinkingClaimsSchema = z.extend(BaseClaimsSchema, {
+  sub: z.string().check(z.minLength(1), z.maxLength(255)),
   [CLAIM.messageType]: z.literal("LtiDeepLinkingRequest"),
   [CLAIM.deepLinkingSettings]: z.object({
-    deep_link_return_url: z.string().url(),
-    accept_types: z.array(z.string()).min(1),
-    accept_presentation_document_targets: z.array(z.string()).min(1),
-    accept_media_types: z.string().optional(),
-    accept_multiple: z.boolean().optional(),
-    accept_lineitem: z.boolean().optional(),
-    auto_create: z.boolean().optional(),
-    title: z.string().optional(),
-    text: z.string().optional(),
-    data: z.string().optional(),
+    deep_link_return_url: z.url(),
+    accept_types: z.array(z.string()).check(z.minLength(1)),
+    accept_presentation_document_targets: z.array(z.string()).check(z.minLength(1)),
+    accept_media_types: z.optional(z.string()),
+    accept_multiple: z.optional(z.boolean()),
+    accept_lineitem: z.optional(z.boolean()),
+    auto_create: z.optional(z.boolean()),
+    title: z.optional(z.string()),
+    text: z.optional(z.string()),
+    data: z.optional(z.string()),
   }),
 });
 
@@ -115,30 +118,30 @@ export type ResourceLinkClaims = z.infer<typeof ResourceLinkClaimsSchema>;
 export type DeepLinkingClaims = z.infer<typeof DeepLinkingClaimsSchema>;
 export type LaunchClaims = ResourceLinkClaims | DeepLinkingClaims;
 
-export const CLAIM_SCHEMAS: Record<MessageType, z.ZodType<LaunchClaims>> = {
+export const CLAIM_SCHEMAS: Record<MessageType, z.ZodMiniType<LaunchClaims>> = {
   LtiResourceLinkRequest: ResourceLinkClaimsSchema,
   LtiDeepLinkingRequest: DeepLinkingClaimsSchema,
 };
 
 /** OIDC third-party login initiation parameters (Core §5.1.1 / Security Framework §5.1.1.1). */
 export const LoginInitiationSchema = z.object({
-  iss: z.string().url(),
-  login_hint: z.string().min(1),
-  target_link_uri: z.string().url(),
-  lti_message_hint: z.string().optional(),
-  lti_deployment_id: z.string().min(1).optional(),
-  client_id: z.string().min(1).optional(),
+  iss: z.url(),
+  login_hint: z.string().check(z.minLength(1)),
+  target_link_uri: z.url(),
+  lti_message_hint: z.optional(z.string()),
+  lti_deployment_id: z.optional(z.string().check(z.minLength(1))),
+  client_id: z.optional(z.string().check(z.minLength(1))),
   // LTI Platform Storage: the frame the tool posts lti.put_data / lti.get_data to.
-  lti_storage_target: z.string().min(1).optional(),
+  lti_storage_target: z.optional(z.string().check(z.minLength(1))),
 });
 export type LoginInitiation = z.infer<typeof LoginInitiationSchema>;
 
 /** The form the platform posts to the redirect URI (OIDC form_post response). */
 export const LaunchFormSchema = z.union([
-  z.object({ id_token: z.string().min(1), state: z.string().min(1) }),
+  z.object({ id_token: z.string().check(z.minLength(1)), state: z.string().check(z.minLength(1)) }),
   z.object({
-    error: z.string().min(1),
-    error_description: z.string().optional(),
-    state: z.string().optional(),
+    error: z.string().check(z.minLength(1)),
+    error_description: z.optional(z.string()),
+    state: z.optional(z.string()),
   }),
 ]);

@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { AppError } from "../domain/errors.js";
+import * as z from "../domain/zod.js";
 import { SCOPES, safeJson } from "./advantage/service-client.js";
 import { MESSAGE_TYPES } from "./claims.js";
 
@@ -23,32 +23,29 @@ export const TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configurati
 
 /** The platform's OpenID configuration (Dynamic Registration §3.4). */
 export const OpenIdConfigurationSchema = z.object({
-  issuer: z.string().url(),
-  authorization_endpoint: z.string().url(),
-  token_endpoint: z.string().url(),
-  jwks_uri: z.string().url(),
-  registration_endpoint: z.string().url(),
-  authorization_server: z.string().optional(),
-  scopes_supported: z.array(z.string()).optional(),
-  token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
-  id_token_signing_alg_values_supported: z.array(z.string()).optional(),
+  issuer: z.url(),
+  authorization_endpoint: z.url(),
+  token_endpoint: z.url(),
+  jwks_uri: z.url(),
+  registration_endpoint: z.url(),
+  authorization_server: z.optional(z.string()),
+  scopes_supported: z.optional(z.array(z.string())),
+  token_endpoint_auth_methods_supported: z.optional(z.array(z.string())),
+  id_token_signing_alg_values_supported: z.optional(z.array(z.string())),
   [PLATFORM_CONFIG]: z.object({
     product_family_code: z.string(),
-    version: z.string().optional(),
-    messages_supported: z
-      .array(z.object({ type: z.string(), placements: z.array(z.string()).optional() }))
-      .optional(),
-    variables: z.array(z.string()).optional(),
+    version: z.optional(z.string()),
+    messages_supported: z.optional(
+      z.array(z.object({ type: z.string(), placements: z.optional(z.array(z.string())) })),
+    ),
+    variables: z.optional(z.array(z.string())),
   }),
 });
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationSchema>;
 
 const RegistrationResponseSchema = z.object({
-  client_id: z.string().min(1),
-  [TOOL_CONFIG]: z
-    .object({ deployment_id: z.string().min(1).optional() })
-    .passthrough()
-    .optional(),
+  client_id: z.string().check(z.minLength(1)),
+  [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(z.string().check(z.minLength(1))) })),
 });
 
 export interface ToolUrls {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../domain/zod.js";
 import { sha256b64url } from "./crypto.js";
 import { NonceReplayedError, StateReplayedError } from "./errors.js";
 import type { LoginState, LoginStateStore, OpenedLoginState, UsedLoginStore } from "./ports.js";
@@ -14,14 +14,14 @@ const STATE_AUDIENCE = "hlta-lti-state";
 
 /** The sealed form: short keys, because the value travels in the platform's URLs and forms. */
 const SealedStateSchema = z.object({
-  n: z.string().min(1),
-  i: z.string().min(1),
-  c: z.string().min(1),
-  d: z.string().min(1).optional(),
-  t: z.string().min(1),
-  b: z.string().min(1),
+  n: z.string().check(z.minLength(1)),
+  i: z.string().check(z.minLength(1)),
+  c: z.string().check(z.minLength(1)),
+  d: z.optional(z.string().check(z.minLength(1))),
+  t: z.string().check(z.minLength(1)),
+  b: z.string().check(z.minLength(1)),
   m: z.enum(["cookie", "platform-storage"]),
-  st: z.string().min(1).optional(),
+  st: z.optional(z.string().check(z.minLength(1))),
   iat: z.number(),
   exp: z.number(),
 });

@@ -1,5 +1,5 @@
 import { importJWK, type JSONWebKeySet, type JWK } from "jose";
-import * as z from "zod";
+import * as z from "../domain/zod.js";
 import { PlatformJwksUnavailableError } from "./errors.js";
 
 const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });

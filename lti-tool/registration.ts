@@ -1,30 +1,33 @@
-import * as z from "zod";
 import { issuesFromZod, ValidationError } from "../domain/errors.js";
+import * as z from "../domain/zod.js";
 import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 
 /** https everywhere, except plain http on loopback for local development. */
-const EndpointUrl = z
-  .string()
-  .url()
-  .refine((u) => {
+const EndpointUrl = z.url().check(
+  z.refine((u) => {
     const url = new URL(u);
     return (
       url.protocol === "https:" ||
       (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
     );
-  }, "must be an https URL (http is allowed only for localhost)");
+  }, "must be an https URL (http is allowed only for localhost)"),
+);
 
 export const PlatformRegistrationInputSchema = z.object({
-  issuer: EndpointUrl.refine((u) => !u.endsWith("/") || new URL(u).pathname !== "/", {
-    message: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
-  }),
-  clientId: z.string().min(1).max(255),
+  issuer: EndpointUrl.check(
+    z.refine((u) => !u.endsWith("/") || new URL(u).pathname !== "/", {
+      error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
+    }),
+  ),
+  clientId: z.string().check(z.minLength(1), z.maxLength(255)),
   authUrl: EndpointUrl,
   tokenUrl: EndpointUrl,
   jwksUrl: EndpointUrl,
-  authServer: z.string().min(1).optional(),
-  name: z.string().min(1).max(200).optional(),
-  deploymentIds: z.array(z.string().min(1).max(255)).min(1, "register at least one deployment id"),
+  authServer: z.optional(z.string().check(z.minLength(1))),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  deploymentIds: z
+    .array(z.string().check(z.minLength(1), z.maxLength(255)))
+    .check(z.minLength(1, "register at least one deployment id")),
 });
 export type PlatformRegistrationInput = z.infer<typeof PlatformRegistrationInputSchema>;
 
@@ -36,7 +39,9 @@ export async function registerPlatform(
   options: { allowNoDeployments?: boolean; productFamily?: string } = {},
 ): Promise<PlatformRegistration> {
   const schema = options.allowNoDeployments
-    ? PlatformRegistrationInputSchema.extend({ deploymentIds: z.array(z.string().min(1).max(255)) })
+    ? z.extend(PlatformRegistrationInputSchema, {
+        deploymentIds: z.array(z.string().check(z.minLength(1), z.maxLength(255))),
+      })
     : PlatformRegistrationInputSchema;
   const parsed = schema.safeParse(input);
   if (!parsed.success) {

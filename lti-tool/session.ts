@@ -1,5 +1,5 @@
-import * as z from "zod";
 import type { CourseRef } from "../domain/tenancy.js";
+import * as z from "../domain/zod.js";
 import { InvalidSessionError } from "./errors.js";
 import { Hs256Error, signHs256, verifyHs256 } from "./hs256.js";
 import type { ToolRole } from "./roles.js";
@@ -16,14 +16,14 @@ export const SessionSchema = z.object({
   ctx: z.string(),
   sub: z.string(),
   role: z.enum(["candidate", "tutor", "administrator"]),
-  name: z.string().optional(),
-  loc: z.string().optional(),
+  name: z.optional(z.string()),
+  loc: z.optional(z.string()),
   /** The course title, shown in the page header. */
-  ctt: z.string().optional(),
+  ctt: z.optional(z.string()),
   /** The activity the launch targets (deep-linked activity id, or "home"). */
-  act: z.string().optional(),
+  act: z.optional(z.string()),
   /** Resource link id of the launch. */
-  rl: z.string().optional(),
+  rl: z.optional(z.string()),
 });
 export type SessionClaims = z.infer<typeof SessionSchema>;
 

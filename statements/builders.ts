@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { Activity, Agent, Context, Result, Statement } from "@xapi/xapi";
-import * as z from "zod";
 import type {
   AssessmentBooked,
   DomainEvent,
@@ -26,6 +25,7 @@ import type {
 import { HLTA_NAMESPACE, uuidv5 } from "../domain/ids.js";
 import type { Framework } from "../domain/standards/framework.js";
 import { courseId, tenantId } from "../domain/tenancy.js";
+import * as z from "../domain/zod.js";
 import {
   ACTIVITY_TYPES,
   EXTENSIONS,

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import * as z from "zod";
+import * as z from "../domain/zod.js";
 import { CredentialsUnreadableError } from "./errors.js";
 
 /**
@@ -16,10 +16,10 @@ export const SealedSecretSchema = z.object({
   v: z.literal(1),
   alg: z.literal("A256GCM"),
   /** Which key sealed it, so keys can rotate. */
-  kid: z.string().min(1),
-  iv: z.string().min(1),
+  kid: z.string().check(z.minLength(1)),
+  iv: z.string().check(z.minLength(1)),
   ct: z.string(),
-  tag: z.string().min(1),
+  tag: z.string().check(z.minLength(1)),
 });
 export type SealedSecret = z.infer<typeof SealedSecretSchema>;
 

@@ -1,33 +1,33 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
 import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
+import * as z from "../../domain/zod.js";
 import type { CourseMember } from "../../lti-tool/advantage/nrps.js";
 import type { CourseServices, ResourceLinkRecord } from "../../lti-tool/ports.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys } from "./table.js";
 
 const ServicesSchema = z.object({
-  lineItemsUrl: z.string().optional(),
+  lineItemsUrl: z.optional(z.string()),
   agsScopes: z.array(z.string()),
-  membershipsUrl: z.string().optional(),
+  membershipsUrl: z.optional(z.string()),
   updatedAt: z.string(),
 });
 const LinkSchema = z.object({
   resourceLinkId: z.string(),
   activityId: z.string(),
-  lineItemUrl: z.string().optional(),
-  title: z.string().optional(),
+  lineItemUrl: z.optional(z.string()),
+  title: z.optional(z.string()),
 });
 const RosterSchema = z.object({
   fetchedAt: z.string(),
   members: z.array(
     z.object({
       userId: z.string(),
-      name: z.string().optional(),
-      email: z.string().optional(),
+      name: z.optional(z.string()),
+      email: z.optional(z.string()),
       status: z.enum(["Active", "Inactive", "Deleted"]),
       ltiRoles: z.array(z.string()),
-      role: z.enum(["candidate", "tutor", "administrator"]).optional(),
+      role: z.optional(z.enum(["candidate", "tutor", "administrator"])),
     }),
   ),
 });

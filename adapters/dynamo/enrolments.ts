@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
 import type { Enrolment } from "../../domain/enrolment.js";
 import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
+import * as z from "../../domain/zod.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
@@ -14,10 +14,10 @@ const EnrolmentItemSchema = z.object({
   userId: z.string(),
   role: z.enum(["candidate", "tutor", "administrator"]),
   ltiRoles: z.array(z.string()),
-  name: z.string().optional(),
-  email: z.string().optional(),
-  locale: z.string().optional(),
-  courseTitle: z.string().optional(),
+  name: z.optional(z.string()),
+  email: z.optional(z.string()),
+  locale: z.optional(z.string()),
+  courseTitle: z.optional(z.string()),
   registration: z.string(),
   firstLaunchAt: z.string(),
   lastLaunchAt: z.string(),

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
 import { courseScopeKey } from "../../domain/tenancy.js";
+import * as z from "../../domain/zod.js";
 import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
@@ -16,19 +16,19 @@ const GradeJobSchema = z.object({
   userId: z.string(),
   activityId: z.string(),
   jobId: z.string(),
-  scoreGiven: z.number().optional(),
+  scoreGiven: z.optional(z.number()),
   scoreMaximum: z.number(),
   activityProgress: z.enum(["Initialized", "Started", "InProgress", "Submitted", "Completed"]),
   gradingProgress: z.enum(["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]),
   timestamp: z.string(),
   label: z.string(),
-  resourceLinkId: z.string().optional(),
+  resourceLinkId: z.optional(z.string()),
   attempts: z.number(),
   nextAttemptAt: z.string(),
   status: z.enum(["pending", "delivered", "parked"]),
-  lastError: z
-    .object({ status: z.number().optional(), body: z.string().optional(), reason: z.string() })
-    .optional(),
+  lastError: z.optional(
+    z.object({ status: z.optional(z.number()), body: z.optional(z.string()), reason: z.string() }),
+  ),
 });
 
 const NAMES = { "#st": "status", "#g": TABLE_KEYS.gsi1pk, "#s": TABLE_KEYS.gsi1sk };

@@ -6,8 +6,8 @@ import {
   PutCommand,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
 import type { TenantRef } from "../../domain/tenancy.js";
+import * as z from "../../domain/zod.js";
 import { type ActorIdentifierType, ActorIdentifierTypeSchema } from "../../statements/builders.js";
 import { type CredentialCipher, SealedSecretSchema } from "../../statements/credential-cipher.js";
 import { InvalidLrsRouteError } from "../../statements/errors.js";
@@ -53,7 +53,7 @@ const RouteItemSchema = z.object({
   routeId: z.string(),
   issuer: z.string(),
   clientId: z.string(),
-  deploymentId: z.string().optional(),
+  deploymentId: z.optional(z.string()),
   name: z.string(),
   endpoint: z.string(),
   enabled: z.boolean(),

@@ -7,9 +7,9 @@ import {
   type TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
 import type { DomainEvent } from "../../domain/events.js";
 import { tenantId } from "../../domain/tenancy.js";
+import * as z from "../../domain/zod.js";
 import { type BuiltStatement, buildStatement, type StatementSettings } from "../../statements/builders.js";
 import { StatementTooLargeError } from "../../statements/errors.js";
 import type {
@@ -107,16 +107,16 @@ const OutboxItemSchema = z.object({
   routeId: z.string(),
   body: z.string(),
   status: z.enum(["pending", "delivered", "parked"]),
-  attempts: z.number().int().nonnegative(),
+  attempts: z.int().check(z.nonnegative()),
   createdAt: z.string(),
   nextAttemptAt: z.string(),
-  eventType: z.string().optional(),
-  lastError: z.string().optional(),
-  deliveredAt: z.string().optional(),
-  parkedReason: z.string().optional(),
-  parkedAt: z.string().optional(),
-  lrsStatus: z.number().optional(),
-  lrsBody: z.string().optional(),
+  eventType: z.optional(z.string()),
+  lastError: z.optional(z.string()),
+  deliveredAt: z.optional(z.string()),
+  parkedReason: z.optional(z.string()),
+  parkedAt: z.optional(z.string()),
+  lrsStatus: z.optional(z.number()),
+  lrsBody: z.optional(z.string()),
 });
 
 export function outboxEntryFromItem(item: Record<string, unknown>): OutboxEntry {

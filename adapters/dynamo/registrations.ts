@@ -5,7 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
+import * as z from "../../domain/zod.js";
 import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "../../lti-tool/ports.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
@@ -16,18 +16,18 @@ const PlatformItemSchema = z.object({
   authUrl: z.string(),
   tokenUrl: z.string(),
   jwksUrl: z.string(),
-  authServer: z.string().optional(),
-  name: z.string().optional(),
-  productFamily: z.string().optional(),
+  authServer: z.optional(z.string()),
+  name: z.optional(z.string()),
+  productFamily: z.optional(z.string()),
   createdAt: z.string(),
-  lastLaunchAt: z.string().optional(),
+  lastLaunchAt: z.optional(z.string()),
 });
 const DeploymentItemSchema = z.object({
   issuer: z.string(),
   clientId: z.string(),
   deploymentId: z.string(),
   createdAt: z.string(),
-  lastLaunchAt: z.string().optional(),
+  lastLaunchAt: z.optional(z.string()),
 });
 
 function toPlatform(item: Record<string, unknown>): PlatformRegistration {

@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
+import * as z from "../../domain/zod.js";
 import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
@@ -18,7 +18,7 @@ const ToolKeyItemSchema = z.object({
   publicJwk: JwkSchema,
   privateJwk: JwkSchema,
   createdAt: z.string(),
-  supersededAt: z.string().optional(),
+  supersededAt: z.optional(z.string()),
 });
 
 /**

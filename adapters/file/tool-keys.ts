@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import * as z from "zod";
+import * as z from "../../domain/zod.js";
 import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
 
 const FileSchema = z.object({
@@ -11,7 +11,7 @@ const FileSchema = z.object({
       publicJwk: z.record(z.string(), z.unknown()),
       privateJwk: z.record(z.string(), z.unknown()),
       createdAt: z.string(),
-      supersededAt: z.string().optional(),
+      supersededAt: z.optional(z.string()),
     }),
   ),
   secrets: z.record(z.string(), z.string()),

@@ -1,54 +1,65 @@
-import * as z from "zod";
+import * as z from "../zod.js";
 import hltaEngland from "./frameworks/hlta-england.v1.0.0.json" with { type: "json" };
 
 /**
  * A standards framework is versioned data, never code: the count, numbering and grouping come
  * from the file (a provider may import the official wording, Wales has its own framework).
  */
-const LocalisedSchema = z.object({ en: z.string().min(1), cy: z.string().min(1).optional() });
+const LocalisedSchema = z.object({
+  en: z.string().check(z.minLength(1)),
+  cy: z.optional(z.string().check(z.minLength(1))),
+});
 
 export const FrameworkSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9-]+$/),
-    version: z.string().regex(/^\d+\.\d+\.\d+$/),
+    id: z.string().check(z.regex(/^[a-z0-9-]+$/)),
+    version: z.string().check(z.regex(/^\d+\.\d+\.\d+$/)),
     title: LocalisedSchema,
     jurisdiction: z.enum(["england", "wales"]),
     stem: LocalisedSchema,
     groups: z
-      .array(z.object({ id: z.string().min(1), title: LocalisedSchema, parent: z.string().optional() }))
-      .min(1),
+      .array(
+        z.object({
+          id: z.string().check(z.minLength(1)),
+          title: LocalisedSchema,
+          parent: z.optional(z.string()),
+        }),
+      )
+      .check(z.minLength(1)),
     standards: z
       .array(
         z.object({
-          number: z.number().int().positive(),
-          group: z.string().min(1),
+          number: z.int().check(z.positive()),
+          group: z.string().check(z.minLength(1)),
           label: LocalisedSchema,
           labelVerified: z.boolean(),
         }),
       )
-      .min(1),
+      .check(z.minLength(1)),
   })
-  .superRefine((fw, ctx) => {
-    const groups = new Set(fw.groups.map((g) => g.id));
-    const seen = new Set<number>();
-    fw.standards.forEach((s, i) => {
-      if (!groups.has(s.group)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["standards", i, "group"],
-          message: `unknown group ${s.group}`,
-        });
-      }
-      if (seen.has(s.number)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["standards", i, "number"],
-          message: `duplicate standard ${s.number}`,
-        });
-      }
-      seen.add(s.number);
-    });
-  });
+  .check(
+    z.superRefine((fw, ctx) => {
+      const groups = new Set(fw.groups.map((g) => g.id));
+      const seen = new Set<number>();
+      fw.standards.forEach((s, i) => {
+        if (!groups.has(s.group)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["standards", i, "group"],
+            message: `unknown group ${s.group}`,
+          });
+        }
+        if (seen.has(s.number)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["standards", i, "number"],
+            message: `duplicate standard ${s.number}`,
+          });
+        }
+        seen.add(s.number);
+      });
+    }),
+  );
 
 export type Framework = z.infer<typeof FrameworkSchema>;
 export type Standard = Framework["standards"][number];

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import * as z from "zod";
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore } from "../../adapters/dynamo/outbox.js";
+import * as z from "../../domain/zod.js";
 import { createAesGcmCipher } from "../../statements/credential-cipher.js";
 import type { ForwarderDeps } from "../../statements/forwarder.js";
 import { jsonLogger } from "../web/log.js";
@@ -15,23 +15,26 @@ import { jsonLogger } from "../web/log.js";
  */
 const EnvSchema = z
   .object({
-    TABLE_NAME: z.string().min(1),
+    TABLE_NAME: z.string().check(z.minLength(1)),
     /** Local and tests: the AES-256 key itself (base64url, 32 bytes). */
-    XAPI_CREDENTIAL_KEY: z
-      .string()
-      .min(1)
-      .refine((v) => Buffer.from(v, "base64url").length === 32, "must be 32 bytes, base64url")
-      .optional(),
+    XAPI_CREDENTIAL_KEY: z.optional(
+      z.string().check(
+        z.minLength(1),
+        z.refine((v) => Buffer.from(v, "base64url").length === 32, "must be 32 bytes, base64url"),
+      ),
+    ),
     /** AWS: a Secrets Manager secret; the key is SHA-256 of its value (infra/constructs/credential-key-secret.ts). */
-    XAPI_CREDENTIAL_SECRET_ARN: z.string().min(1).optional(),
-    XAPI_CREDENTIAL_KEY_ID: z.string().min(1).default("env-1"),
-    AWS_REGION: z.string().min(1).optional(),
-    DYNAMODB_ENDPOINT: z.url().optional(),
-    XAPI_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    XAPI_CREDENTIAL_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
+    XAPI_CREDENTIAL_KEY_ID: z._default(z.string().check(z.minLength(1)), "env-1"),
+    AWS_REGION: z.optional(z.string().check(z.minLength(1))),
+    DYNAMODB_ENDPOINT: z.optional(z.url()),
+    XAPI_REQUEST_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(60_000)), 10_000),
   })
-  .refine((c) => c.XAPI_CREDENTIAL_KEY || c.XAPI_CREDENTIAL_SECRET_ARN, {
-    message: "set XAPI_CREDENTIAL_KEY or XAPI_CREDENTIAL_SECRET_ARN",
-  });
+  .check(
+    z.refine((c) => c.XAPI_CREDENTIAL_KEY || c.XAPI_CREDENTIAL_SECRET_ARN, {
+      error: "set XAPI_CREDENTIAL_KEY or XAPI_CREDENTIAL_SECRET_ARN",
+    }),
+  );
 
 /** The AES key from the deployed secret: fetched once per cold start. */
 export async function credentialKeyFromSecret(arn: string, region: string | undefined): Promise<Uint8Array> {

@@ -1,4 +1,3 @@
-import * as z from "zod";
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoCourseServicesStore } from "../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../adapters/dynamo/enrolments.js";
@@ -11,6 +10,7 @@ import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbo
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
+import * as z from "../../domain/zod.js";
 import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
 import { SealedLoginStates } from "../../lti-tool/login-state.js";
@@ -27,13 +27,13 @@ import { createXapiAdminRoutes } from "./routes/xapi.js";
 
 /** Environment of the web function (Lambda) and of the local server, validated once at start. */
 export const RuntimeConfigSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  EVIDENCE_BUCKET: z.string().min(1),
-  DYNAMODB_ENDPOINT: z.string().url().optional(),
-  S3_ENDPOINT: z.string().url().optional(),
-  AWS_REGION: z.string().min(1).default("eu-west-2"),
-  PUBLIC_URL: z.string().url().optional(),
-  HLTA_MODE: z.enum(["local", "aws"]).default("aws"),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  EVIDENCE_BUCKET: z.string().check(z.minLength(1)),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  S3_ENDPOINT: z.optional(z.url()),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), "eu-west-2"),
+  PUBLIC_URL: z.optional(z.url()),
+  HLTA_MODE: z._default(z.enum(["local", "aws"]), "aws"),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../domain/zod.js";
 import type { PlatformRegistration } from "../ports.js";
 import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } from "./service-client.js";
 
@@ -24,12 +24,12 @@ export interface Score {
 }
 
 export const LineItemSchema = z.object({
-  id: z.string().url(),
-  scoreMaximum: z.number().positive(),
+  id: z.url(),
+  scoreMaximum: z.number().check(z.positive()),
   label: z.string(),
-  resourceId: z.string().optional(),
-  resourceLinkId: z.string().optional(),
-  tag: z.string().optional(),
+  resourceId: z.optional(z.string()),
+  resourceLinkId: z.optional(z.string()),
+  tag: z.optional(z.string()),
 });
 export type LineItem = z.infer<typeof LineItemSchema>;
 

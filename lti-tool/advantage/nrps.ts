@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../domain/zod.js";
 import type { PlatformRegistration } from "../ports.js";
 import { primaryRole, type ToolRole } from "../roles.js";
 import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } from "./service-client.js";
@@ -6,20 +6,20 @@ import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } fr
 export const MEMBERSHIP_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
 
 const MemberSchema = z.object({
-  user_id: z.string().min(1),
-  status: z.enum(["Active", "Inactive", "Deleted"]).optional(),
-  name: z.string().optional(),
-  given_name: z.string().optional(),
-  family_name: z.string().optional(),
-  email: z.string().optional(),
+  user_id: z.string().check(z.minLength(1)),
+  status: z.optional(z.enum(["Active", "Inactive", "Deleted"])),
+  name: z.optional(z.string()),
+  given_name: z.optional(z.string()),
+  family_name: z.optional(z.string()),
+  email: z.optional(z.string()),
   // Moodle sends short names here ("Learner") but full URIs in the id_token (lti.md).
   roles: z.array(z.string()),
 });
 const ContainerSchema = z.object({
-  id: z.string().optional(),
-  context: z
-    .object({ id: z.string(), label: z.string().optional(), title: z.string().optional() })
-    .optional(),
+  id: z.optional(z.string()),
+  context: z.optional(
+    z.object({ id: z.string(), label: z.optional(z.string()), title: z.optional(z.string()) }),
+  ),
   members: z.array(MemberSchema),
 });
 

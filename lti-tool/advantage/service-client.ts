@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import * as z from "zod";
 import { AppError, UpstreamError } from "../../domain/errors.js";
+import * as z from "../../domain/zod.js";
 import { randomToken } from "../crypto.js";
 import type { PlatformRegistration } from "../ports.js";
 import type { ToolSigner } from "../tool-keys.js";
@@ -32,10 +32,10 @@ export class AccessTokenError extends PlatformServiceError {
 }
 
 const TokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().refine((t) => t.toLowerCase() === "bearer", "token_type must be Bearer"),
-  expires_in: z.number().positive().optional(),
-  scope: z.string().optional(),
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.string().check(z.refine((t) => t.toLowerCase() === "bearer", "token_type must be Bearer")),
+  expires_in: z.optional(z.number().check(z.positive())),
+  scope: z.optional(z.string()),
 });
 
 export interface ServiceClientOptions {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
-import * as z from "zod";
 import { UnauthorizedError, ValidationError } from "../../../domain/errors.js";
+import * as z from "../../../domain/zod.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields } from "../http.js";

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import * as z from "zod";
 import { ACTIVITIES, findActivity } from "../../../domain/activities.js";
 import { ForbiddenError, ValidationError } from "../../../domain/errors.js";
+import * as z from "../../../domain/zod.js";
 import { CLAIM, type DeepLinkingClaims, LaunchFormSchema } from "../../../lti-tool/claims.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
@@ -38,14 +38,14 @@ const DeepLinkingSealSchema = z.object({
     issuer: z.string(),
     clientId: z.string(),
     deploymentId: z.string(),
-    returnUrl: z.string().url(),
-    data: z.string().optional(),
+    returnUrl: z.url(),
+    data: z.optional(z.string()),
     acceptMultiple: z.boolean(),
     acceptLineItem: z.boolean(),
   }),
 });
 const CheckSchema = z.object({
-  state: z.string().min(1),
+  state: z.string().check(z.minLength(1)),
   loginParams: z.record(z.string(), z.string()),
 });
 /** The "cookies work here" marker: partitioned like the state cookie, kept for 30 days. */

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import * as z from "zod";
 import { ValidationError } from "../../../domain/errors.js";
+import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
 import { registerPlatform } from "../../../lti-tool/registration.js";
@@ -9,8 +9,8 @@ import { type Env, singleFormFields, toolUrls } from "../http.js";
 import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-pages.js";
 
 const RegistrationParamsSchema = z.object({
-  openid_configuration: z.string().url(),
-  registration_token: z.string().min(1).optional(),
+  openid_configuration: z.url(),
+  registration_token: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Dynamic Registration 1.0 (the page the LMS opens) and the Canvas JSON configuration URL. */
