@@ -2,11 +2,15 @@ import { issuesFromZod, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
 import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 
+/** The URL, or undefined when it does not parse (z.url() reports that one, once). */
+const parsedUrl = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) : undefined);
+
 /** https everywhere, except plain http on loopback for local development. */
 const EndpointUrl = z.url().check(
   z.refine((u) => {
-    const url = new URL(u);
+    const url = parsedUrl(u);
     return (
+      !url ||
       url.protocol === "https:" ||
       (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
     );
@@ -15,7 +19,7 @@ const EndpointUrl = z.url().check(
 
 export const PlatformRegistrationInputSchema = z.object({
   issuer: EndpointUrl.check(
-    z.refine((u) => !u.endsWith("/") || new URL(u).pathname !== "/", {
+    z.refine((u) => !u.endsWith("/") || parsedUrl(u)?.pathname !== "/", {
       error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
     }),
   ),

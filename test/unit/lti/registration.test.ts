@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../../domain/errors.js";
+import { registerPlatform } from "../../../lti-tool/registration.js";
+import { MemoryRegistrationStore } from "../../support/memory-stores.js";
+
+const input = {
+  issuer: "https://moodle.school.test",
+  clientId: "abc",
+  authUrl: "https://moodle.school.test/mod/lti/auth.php",
+  tokenUrl: "https://moodle.school.test/mod/lti/token.php",
+  jwksUrl: "https://moodle.school.test/mod/lti/certs.php",
+  deploymentIds: ["1"],
+};
+
+describe("registering a platform: bad input gets field-by-field errors, never a crash", () => {
+  it("names every field that is not a URL, once each, and stores nothing", async () => {
+    const store = new MemoryRegistrationStore();
+    const error = await registerPlatform(
+      { ...input, issuer: "moodle", authUrl: "str", tokenUrl: "not a url/" },
+      store,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    const paths = (error as ValidationError).issues.map((i) => i.path);
+    expect(paths.sort()).toEqual(["authUrl", "issuer", "tokenUrl"]);
+    expect(store.platforms.size).toBe(0);
+  });
+
+  it("still refuses plain http off loopback and a trailing slash on the issuer", async () => {
+    const store = new MemoryRegistrationStore();
+    const error = await registerPlatform(
+      { ...input, issuer: "https://moodle.school.test/", jwksUrl: "http://moodle.school.test/certs" },
+      store,
+    ).catch((e: unknown) => e);
+    expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual(["issuer", "jwksUrl"]);
+    await expect(registerPlatform(input, store)).resolves.toMatchObject({ clientId: "abc" });
+  });
+});
