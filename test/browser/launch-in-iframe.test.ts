@@ -86,6 +86,32 @@ describe("a launch inside the LMS iframe with third-party cookies blocked", () =
     }
   });
 
+  it("skips the cookie check on the next launch from the same browser, and still completes", async () => {
+    const lms = await platform({ platformStorage: false });
+    const browser = await launchBrowser({ blockThirdPartyCookies: true });
+    try {
+      const page = await browser.context.newPage();
+      const checks: string[] = [];
+      page.on("request", (r) => {
+        if (r.url().startsWith(`${tool.url}/lti/login/check`)) checks.push(r.url());
+      });
+      await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
+      expect((await toolHeading(page)).heading).toBe("Your HLTA preparation");
+      expect(checks).toHaveLength(1);
+      // The check saw the state cookie come back, so it marked this browser, partitioned under
+      // the LMS's site like the state cookie (which the launch deleted).
+      const cookies = await browser.context.cookies();
+      const lmsSite = `${new URL(lms.url).protocol}//${new URL(lms.url).hostname}`;
+      expect(cookies.map((c) => c.name)).toEqual(["hlta_lti_ok"]);
+      expect(cookies[0]).toMatchObject({ value: "1", sameSite: "None", partitionKey: lmsSite });
+      await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
+      expect((await toolHeading(page)).heading).toBe("Your HLTA preparation");
+      expect(checks).toHaveLength(1);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("offers a new window when no cookie can be kept in the frame, and the launch completes there", async () => {
     const lms = await platform({ platformStorage: false });
     const browser = await launchBrowser({
