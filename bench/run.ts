@@ -15,12 +15,15 @@
  * BENCH_SEQ_SECONDS (60), BENCH_CONCURRENCY (8), BENCH_CONCURRENT_LAUNCHES (400),
  * BENCH_CONC_SECONDS (30), BENCH_DIAG_LAUNCHES (50).
  */
+// First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
+import "./lib/quiet-sdk.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startLocalAws } from "../dev/local-services.js";
+import type { CookieJar } from "../dev/platform/cookie-jar.js";
 import {
   type DevPlatformToolOptions,
   type RunningDevPlatform,
@@ -65,6 +68,7 @@ const CONFIG = {
   seqMs: intEnv("BENCH_SEQ_SECONDS", 60, 1) * 1000,
   concurrency: intEnv("BENCH_CONCURRENCY", 8, 1),
   concurrentLaunches: intEnv("BENCH_CONCURRENT_LAUNCHES", 400, 10),
+  returningLaunches: intEnv("BENCH_RETURNING_LAUNCHES", 128, 10),
   concMs: intEnv("BENCH_CONC_SECONDS", 30, 1) * 1000,
   diagLaunches: intEnv("BENCH_DIAG_LAUNCHES", 50, 0),
 };
@@ -129,6 +133,9 @@ interface LaunchReport {
   fatal: string | undefined;
   warmup: RunResult | undefined;
   sequential: RunResult | undefined;
+  /** Seeding pass (one launch per person, untimed), then the timed run from kept cookies. */
+  returningSeed: RunResult | undefined;
+  returning: RunResult | undefined;
   concurrent: RunResult | undefined;
 }
 
@@ -265,6 +272,8 @@ async function benchLaunches(
     fatal: undefined,
     warmup: undefined,
     sequential: undefined,
+    returningSeed: undefined,
+    returning: undefined,
     concurrent: undefined,
   };
   let pair: Awaited<ReturnType<typeof startPair>>;
@@ -295,6 +304,12 @@ async function benchLaunches(
       report.cpuPerLaunchMs =
         (cpuAfter.userMs + cpuAfter.systemMs - cpuBefore.userMs - cpuBefore.systemMs) / done;
     }
+    // Returning browsers: each person launches from their own browser, which keeps its cookies
+    // (one untimed launch each first, then the timed run).
+    log(`  ${tool.name}: ${CONFIG.returningLaunches} launches from returning browsers…`);
+    const jars = new Map<string, CookieJar>();
+    report.returningSeed = await runSequential(pair.target, BENCH_USERS.length, CONFIG.seqMs, jars);
+    report.returning = await runSequential(pair.target, CONFIG.returningLaunches, CONFIG.seqMs, jars);
     log(
       `  ${tool.name}: ${CONFIG.concurrentLaunches} launches, ${CONFIG.concurrency} in flight (≤ ${CONFIG.concMs / 1000} s)…`,
     );
@@ -489,6 +504,12 @@ function printReport(r: {
   row("p99", `${f(pct(lo?.sequential, 99))} ms`, `${f(pct(ll?.sequential, 99))} ms`);
   row("sequential launches/s", f(rate(lo?.sequential)), f(rate(ll?.sequential)));
   row(
+    "returning browsers: p50 / p99",
+    `${f(pct(lo?.returning, 50))}/${f(pct(lo?.returning, 99))}`,
+    `${f(pct(ll?.returning, 50))}/${f(pct(ll?.returning, 99))}`,
+    `ms; ${lo?.returning?.samples.length ?? 0} / ${ll?.returning?.samples.length ?? 0} launches, cookies kept per person`,
+  );
+  row(
     `concurrent: ${CONFIG.concurrency} in flight, launches/s`,
     f(rate(lo?.concurrent)),
     f(rate(ll?.concurrent)),
@@ -501,10 +522,14 @@ function printReport(r: {
     "ms",
   );
   const failures = (rep: LaunchReport | undefined) =>
-    [rep?.warmup, rep?.sequential, rep?.concurrent].flatMap((run) => run?.failures ?? []);
+    [rep?.warmup, rep?.sequential, rep?.returningSeed, rep?.returning, rep?.concurrent].flatMap(
+      (run) => run?.failures ?? [],
+    );
   const attempts = (rep: LaunchReport | undefined) =>
-    [rep?.warmup, rep?.sequential, rep?.concurrent].reduce((a, run) => a + (run?.attempted ?? 0), 0) +
-    (rep?.sanity || rep?.fatal ? 1 : 0);
+    [rep?.warmup, rep?.sequential, rep?.returningSeed, rep?.returning, rep?.concurrent].reduce(
+      (a, run) => a + (run?.attempted ?? 0),
+      0,
+    ) + (rep?.sanity || rep?.fatal ? 1 : 0);
   const fo = failures(lo);
   const fl = failures(ll);
   row(

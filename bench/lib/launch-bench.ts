@@ -6,7 +6,7 @@
  * real HTTP; this module follows the redirect with the same cookie jar and checks the page.
  */
 import { performance } from "node:perf_hooks";
-import { siteOf } from "../../dev/platform/cookie-jar.js";
+import { CookieJar, siteOf } from "../../dev/platform/cookie-jar.js";
 import { launch } from "../../dev/platform/index.js";
 import type { BenchUser } from "./seed.js";
 
@@ -60,8 +60,16 @@ const snippet = (html: string) =>
     .trim()
     .slice(0, 240);
 
-/** One full launch; throws LaunchFailure when any step or the first page is wrong. */
-export async function launchOnce(target: LaunchTarget, user: BenchUser): Promise<LaunchSample> {
+/**
+ * One full launch; throws LaunchFailure when any step or the first page is wrong. With `jars`,
+ * each person launches from their own browser, which keeps its cookies between launches (as a
+ * returning candidate's does); without, every launch starts from an empty cookie jar.
+ */
+export async function launchOnce(
+  target: LaunchTarget,
+  user: BenchUser,
+  jars?: Map<string, CookieJar>,
+): Promise<LaunchSample> {
   const started = performance.now();
   let result: Awaited<ReturnType<typeof launch>>;
   try {
@@ -72,6 +80,7 @@ export async function launchOnce(target: LaunchTarget, user: BenchUser): Promise
       presentation: "iframe",
       // Kept for the per-origin timings; bodies are small HTML pages.
       capture: true,
+      ...(jars ? { jar: jarOf(jars, user.username) } : {}),
     });
   } catch (error) {
     throw new LaunchFailure(`the flow stopped: ${(error as Error).message}`, user.username);
@@ -151,13 +160,23 @@ export interface RunResult {
   readonly timedOut: boolean;
 }
 
+function jarOf(jars: Map<string, CookieJar>, username: string): CookieJar {
+  let jar = jars.get(username);
+  if (!jar) {
+    jar = new CookieJar();
+    jars.set(username, jar);
+  }
+  return jar;
+}
+
 async function attempt(
   target: LaunchTarget,
   user: BenchUser,
   run: { samples: LaunchSample[]; failures: LaunchFailure[] },
+  jars?: Map<string, CookieJar>,
 ) {
   try {
-    run.samples.push(await launchOnce(target, user));
+    run.samples.push(await launchOnce(target, user, jars));
   } catch (error) {
     run.failures.push(
       error instanceof LaunchFailure ? error : new LaunchFailure(String(error), user.username),
@@ -165,8 +184,13 @@ async function attempt(
   }
 }
 
-/** `count` launches one after another, stopping early at `maxMs`. */
-export async function runSequential(target: LaunchTarget, count: number, maxMs: number): Promise<RunResult> {
+/** `count` launches one after another, stopping early at `maxMs` (`jars`: see launchOnce). */
+export async function runSequential(
+  target: LaunchTarget,
+  count: number,
+  maxMs: number,
+  jars?: Map<string, CookieJar>,
+): Promise<RunResult> {
   const run = { samples: [] as LaunchSample[], failures: [] as LaunchFailure[] };
   const started = performance.now();
   let attempted = 0;
@@ -179,7 +203,7 @@ export async function runSequential(target: LaunchTarget, count: number, maxMs: 
     const user = target.users[i % target.users.length];
     if (!user) break;
     attempted++;
-    await attempt(target, user, run);
+    await attempt(target, user, run, jars);
   }
   return { ...run, attempted, elapsedMs: performance.now() - started, timedOut };
 }
