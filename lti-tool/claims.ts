@@ -124,15 +124,17 @@ export const CLAIM_SCHEMAS: Record<MessageType, z.ZodMiniType<LaunchClaims>> = {
 };
 
 /** OIDC third-party login initiation parameters (Core §5.1.1 / Security Framework §5.1.1.1). */
+// Lengths are bounded: what is not matched against a registration travels in the sealed state
+// (target link, storage target), which must stay short enough for URLs (login-state.ts).
 export const LoginInitiationSchema = z.object({
-  iss: z.url(),
-  login_hint: z.string().check(z.minLength(1)),
-  target_link_uri: z.url(),
-  lti_message_hint: z.optional(z.string()),
-  lti_deployment_id: z.optional(z.string().check(z.minLength(1))),
-  client_id: z.optional(z.string().check(z.minLength(1))),
+  iss: z.url().check(z.maxLength(2048)),
+  login_hint: z.string().check(z.minLength(1), z.maxLength(2048)),
+  target_link_uri: z.url().check(z.maxLength(2048)),
+  lti_message_hint: z.optional(z.string().check(z.maxLength(4096))),
+  lti_deployment_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  client_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   // LTI Platform Storage: the frame the tool posts lti.put_data / lti.get_data to.
-  lti_storage_target: z.optional(z.string().check(z.minLength(1))),
+  lti_storage_target: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });
 export type LoginInitiation = z.infer<typeof LoginInitiationSchema>;
 

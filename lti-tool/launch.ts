@@ -33,7 +33,13 @@ import {
 } from "./errors.js";
 import { unregisteredDeployment } from "./login.js";
 import type { PlatformJwksCache } from "./platform-jwks.js";
-import type { LoginStateStore, OpenedLoginState, PlatformRegistration, RegistrationStore } from "./ports.js";
+import type {
+  BrowserBinding,
+  LoginStateStore,
+  OpenedLoginState,
+  PlatformRegistration,
+  RegistrationStore,
+} from "./ports.js";
 import { primaryRole, type ToolRole } from "./roles.js";
 
 export interface LaunchDeps {
@@ -52,6 +58,13 @@ export interface LaunchInput {
   state: string;
   /** The browser secret from the state cookie or from platform storage; undefined if neither came. */
   browserSecret: string | undefined;
+  /**
+   * Where that secret came from. A state sealed for the cookie binding accepts only the cookie:
+   * a secret in a form field is the Platform Storage path's, and the caller passes it only when
+   * the tool's own page posted it (a cross-site form could otherwise carry an attacker's secret
+   * and log the victim in to the attacker's launch: login CSRF).
+   */
+  secretVia: BrowserBinding | undefined;
 }
 
 export interface ValidatedLaunch {
@@ -89,10 +102,18 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
     );
   }
   const bindingHash = input.browserSecret ? sha256b64url(input.browserSecret) : "";
-  if (!timingSafeEqualText(bindingHash, loginState.bindingHash)) {
+  const rightChannel = input.secretVia === "cookie" || input.secretVia === loginState.binding;
+  if (!rightChannel || !timingSafeEqualText(bindingHash, loginState.bindingHash)) {
     throw new StateNotBoundError(
       "Your browser did not keep the tool's launch cookie, so the launch cannot be confirmed as yours. Open the tool in a new window to continue.",
-      { context: { state: `${loginState.stateId.slice(0, 8)}…`, proofGiven: bindingHash !== "" } },
+      {
+        context: {
+          state: `${loginState.stateId.slice(0, 8)}…`,
+          proofGiven: bindingHash !== "",
+          via: input.secretVia ?? "none",
+          binding: loginState.binding,
+        },
+      },
     );
   }
 

@@ -1,12 +1,12 @@
 import * as z from "../domain/zod.js";
 import { sha256b64url } from "./crypto.js";
-import { NonceReplayedError, StateReplayedError } from "./errors.js";
+import { InvalidSessionError, NonceReplayedError, StateReplayedError } from "./errors.js";
 import type { LoginState, LoginStateStore, OpenedLoginState, UsedLoginStore } from "./ports.js";
 
 /** Signs a small payload for a round trip through the browser, and checks it on the way back. */
 export interface Sealer {
   seal(audience: string, payload: Record<string, unknown>, ttlSeconds: number, now?: Date): Promise<string>;
-  /** Throws when the value is forged, expired or for another audience. */
+  /** Throws InvalidSessionError when the value is forged, expired or for another audience. */
   open(audience: string, token: string | undefined, now?: Date): Promise<Record<string, unknown>>;
 }
 
@@ -59,10 +59,15 @@ export class SealedLoginStates implements LoginStateStore {
   }
 
   async open(state: string, nowSeconds: number): Promise<OpenedLoginState | undefined> {
-    if (!state || state.length > 4096) return undefined;
+    if (!state || state.length > 8192) return undefined;
+    // Forged, expired or for another purpose: not ours (undefined). Failing to load the secret
+    // is not the user's doing and propagates (a 500, not "this launch was not started here").
     const opened = await this.sealer
       .open(STATE_AUDIENCE, state, new Date(nowSeconds * 1000))
-      .catch(() => undefined);
+      .catch((error: unknown) => {
+        if (error instanceof InvalidSessionError) return undefined;
+        throw error;
+      });
     const parsed = SealedStateSchema.safeParse(opened);
     if (!parsed.success) return undefined;
     const s = parsed.data;
@@ -82,11 +87,12 @@ export class SealedLoginStates implements LoginStateStore {
   }
 
   async markUsed(state: OpenedLoginState): Promise<void> {
+    // Kept a minute past the state's expiry: by then the state itself is refused as expired.
     const { previous } = await this.usedLogins.claim(
       state.issuer,
       state.nonce,
       state.stateId,
-      state.expiresAt,
+      state.expiresAt + 60,
     );
     if (previous === undefined) return;
     if (previous === state.stateId) {

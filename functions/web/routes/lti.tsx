@@ -13,7 +13,9 @@ import {
 } from "../../../lti-tool/deep-linking.js";
 import {
   InvalidLaunchRequestError,
+  InvalidSessionError,
   PlatformReturnedError,
+  StateNotBoundError,
   UnknownStateError,
 } from "../../../lti-tool/errors.js";
 import { isResourceLinkLaunch, type ValidatedLaunch, validateLaunch } from "../../../lti-tool/launch.js";
@@ -48,15 +50,33 @@ const CheckSchema = z.object({
   state: z.string().check(z.minLength(1)),
   loginParams: z.record(z.string(), z.string()),
 });
-/** The "cookies work here" marker: partitioned like the state cookie, kept for 30 days. */
+/** The "cookies work here" marker: partitioned like the state cookie, kept for a week. */
 const COOKIES_WORK_OPTIONS = {
   path: "/lti",
   httpOnly: true,
   secure: true,
   sameSite: "None",
   partitioned: true,
-  maxAge: 30 * 24 * 3600,
+  maxAge: 7 * 24 * 3600,
 } as const;
+
+/** A catch handler: `value` for a forged or expired sealed value, any other failure rethrown. */
+const ifInvalid =
+  <T,>(value: T) =>
+  (error: unknown): T => {
+    if (error instanceof InvalidSessionError) return value;
+    throw error;
+  };
+
+/**
+ * Whether the tool's own page sent this request: the browser says so (`Sec-Fetch-Site`), or the
+ * `Origin` is the tool's. Neither header from an old browser: not ours, to be safe.
+ */
+function postedByOwnPage(c: import("hono").Context<Env>, deps: AppDeps): boolean {
+  if (c.req.header("sec-fetch-site") === "same-origin") return true;
+  const origin = c.req.header("origin");
+  return origin !== undefined && origin === new URL(toolUrls(c, deps).base).origin;
+}
 
 /** Which activity a resource link launch opens: the deep-linked custom parameter, else its target URL. */
 export function launchActivity(launch: ValidatedLaunch): string {
@@ -137,7 +157,9 @@ export function ltiRoutes(deps: AppDeps) {
   // where the cookie is first-party: the platform has not seen this login yet, so nothing is spent.
   app.get("/lti/login/check", async (c) => {
     const at = now();
-    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), at).catch(() => undefined);
+    // A forged or expired check is the user's problem (400 below); failing to load our own
+    // secret is ours, and goes on as a 500.
+    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), at).catch(ifInvalid(undefined));
     const check = CheckSchema.safeParse(opened);
     const login = check.success
       ? await deps.states.open(check.data.state, Math.floor(at.getTime() / 1000))
@@ -191,7 +213,13 @@ export function ltiRoutes(deps: AppDeps) {
     }
     const { id_token: idToken, state } = parsed.data;
     const cookieName = stateCookieName(state);
-    const browserSecret = getCookie(c, cookieName) ?? fields.lti_storage_secret;
+    const cookieSecret = getCookie(c, cookieName);
+    // The Platform Storage secret comes back only through our own GetDataPage, a same-origin
+    // post; the field in a post from anywhere else is ignored (it could carry an attacker's
+    // secret to log this browser in to the attacker's launch).
+    const formSecret = postedByOwnPage(c, deps) ? fields.lti_storage_secret : undefined;
+    const browserSecret = cookieSecret ?? formSecret;
+    const secretVia = cookieSecret !== undefined ? "cookie" : formSecret ? "platform-storage" : undefined;
     if (!browserSecret) {
       const pending = await deps.states.open(state, Math.floor(now().getTime() / 1000));
       const target = pending?.storageTarget;
@@ -215,14 +243,21 @@ export function ltiRoutes(deps: AppDeps) {
     }
     const at = now();
     const launch = await validateLaunch(
-      { idToken, state, browserSecret },
+      { idToken, state, browserSecret, secretVia },
       {
         registrations: deps.registrations,
         states: deps.states,
         platformKeys: deps.platformKeys,
         now: () => at,
       },
-    );
+    ).catch((error: unknown) => {
+      // The marker said cookies stick here, yet the state cookie did not come back: stop
+      // trusting it, so the next login checks the cookie before spending the LMS's hint.
+      if (error instanceof StateNotBoundError && getCookie(c, COOKIES_WORK_COOKIE) !== undefined) {
+        deleteCookie(c, COOKIES_WORK_COOKIE, COOKIES_WORK_OPTIONS);
+      }
+      throw error;
+    });
     deleteCookie(c, cookieName, { path: "/lti", secure: true, sameSite: "None", partitioned: true });
     if (getCookie(c, cookieName) !== undefined && getCookie(c, COOKIES_WORK_COOKIE) !== "1") {
       setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);

@@ -48,7 +48,10 @@ async function launchWith(
   const claims = validClaims(nonce);
   edit(claims);
   const idToken = signWith ? await signWith(claims) : await sign(claims, p.signingKey);
-  return validateLaunch({ idToken, state: login.state, browserSecret: login.browserSecret }, p.deps());
+  return validateLaunch(
+    { idToken, state: login.state, browserSecret: login.browserSecret, secretVia: "cookie" as const },
+    p.deps(),
+  );
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -215,7 +218,12 @@ describe("launch validation: state, nonce and binding", () => {
     const login = await p.login();
     const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
     const idToken = await sign(validClaims(nonce), p.signingKey);
-    const input = { idToken, state: login.state, browserSecret: login.browserSecret };
+    const input = {
+      idToken,
+      state: login.state,
+      browserSecret: login.browserSecret,
+      secretVia: "cookie" as const,
+    };
     await validateLaunch(input, p.deps());
     expect(await rejection(validateLaunch(input, p.deps()))).toBeInstanceOf(StateReplayedError);
   });
@@ -224,7 +232,10 @@ describe("launch validation: state, nonce and binding", () => {
     const p = await testPlatform();
     const idToken = await sign(validClaims("n"), p.signingKey);
     const error = await rejection(
-      validateLaunch({ idToken, state: "made-up", browserSecret: "x" }, p.deps()),
+      validateLaunch(
+        { idToken, state: "made-up", browserSecret: "x", secretVia: "cookie" as const },
+        p.deps(),
+      ),
     );
     expect(error).toBeInstanceOf(UnknownStateError);
   });
@@ -235,11 +246,17 @@ describe("launch validation: state, nonce and binding", () => {
     const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
     const idToken = await sign(validClaims(nonce), p.signingKey);
     const error = await rejection(
-      validateLaunch({ idToken, state: login.state, browserSecret: undefined }, p.deps()),
+      validateLaunch(
+        { idToken, state: login.state, browserSecret: undefined, secretVia: undefined },
+        p.deps(),
+      ),
     );
     expect(error).toBeInstanceOf(StateNotBoundError);
     const wrong = await rejection(
-      validateLaunch({ idToken, state: login.state, browserSecret: "other" }, p.deps()),
+      validateLaunch(
+        { idToken, state: login.state, browserSecret: "other", secretVia: "cookie" as const },
+        p.deps(),
+      ),
     );
     expect(wrong).toBeInstanceOf(StateNotBoundError);
   });
@@ -260,10 +277,20 @@ describe("launch validation: state, nonce and binding", () => {
       issuedAt: Math.floor(Date.now() / 1000),
       expiresAt: Math.floor(Date.now() / 1000) + 600,
     });
-    const input = { idToken, state: forged, browserSecret: login.browserSecret };
+    const input = {
+      idToken,
+      state: forged,
+      browserSecret: login.browserSecret,
+      secretVia: "cookie" as const,
+    };
     expect(await rejection(validateLaunch(input, p.deps()))).toBeInstanceOf(UnknownStateError);
     const late = { ...p.deps(), now: () => new Date(Date.now() + 601_000) };
-    const expired = { idToken, state: login.state, browserSecret: login.browserSecret };
+    const expired = {
+      idToken,
+      state: login.state,
+      browserSecret: login.browserSecret,
+      secretVia: "cookie" as const,
+    };
     expect(await rejection(validateLaunch(expired, late))).toBeInstanceOf(UnknownStateError);
   });
 
@@ -272,16 +299,27 @@ describe("launch validation: state, nonce and binding", () => {
     const login = await p.login();
     const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
     const idToken = await sign(validClaims(nonce), p.signingKey);
-    const unbound = { idToken, state: login.state, browserSecret: "another-browser" };
+    const unbound = {
+      idToken,
+      state: login.state,
+      browserSecret: "another-browser",
+      secretVia: "cookie" as const,
+    };
     expect(await rejection(validateLaunch(unbound, p.deps()))).toBeInstanceOf(StateNotBoundError);
     const forgedToken = {
       idToken: `${idToken.slice(0, -4)}AAAA`,
       state: login.state,
       browserSecret: login.browserSecret,
+      secretVia: "cookie" as const,
     };
     expect(await rejection(validateLaunch(forgedToken, p.deps()))).toBeInstanceOf(InvalidSignatureError);
     // The right browser with the platform's real token still gets in, once.
-    const right = { idToken, state: login.state, browserSecret: login.browserSecret };
+    const right = {
+      idToken,
+      state: login.state,
+      browserSecret: login.browserSecret,
+      secretVia: "cookie" as const,
+    };
     await expect(validateLaunch(right, p.deps())).resolves.toMatchObject({ user: { sub: "user-1" } });
     expect(await rejection(validateLaunch(right, p.deps()))).toBeInstanceOf(StateReplayedError);
   });
@@ -300,7 +338,10 @@ describe("launch validation: state, nonce and binding", () => {
     await p.states.used.claim(ISSUER, nonce, "another-state-id", Number.MAX_SAFE_INTEGER);
     const idToken = await sign(validClaims(nonce), p.signingKey);
     const error = await rejection(
-      validateLaunch({ idToken, state: login.state, browserSecret: login.browserSecret }, p.deps()),
+      validateLaunch(
+        { idToken, state: login.state, browserSecret: login.browserSecret, secretVia: "cookie" as const },
+        p.deps(),
+      ),
     );
     expect(error).toBeInstanceOf(NonceReplayedError);
   });

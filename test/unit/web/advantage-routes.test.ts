@@ -166,9 +166,10 @@ describe("Platform Storage", () => {
     const page = await first.text();
     expect(page).toContain("lti.get_data");
     const idToken = page.match(/name="id_token" value="([^"]+)"/)?.[1] ?? "";
+    // The GetDataPage posts from the tool's own origin, as the browser says.
     const second = await t.ctx.app.request(
       "/lti/launch",
-      formPost({ id_token: idToken, state, lti_storage_secret: value }),
+      formPost({ id_token: idToken, state, lti_storage_secret: value }, { "sec-fetch-site": "same-origin" }),
     );
     expect(second.status).toBe(303);
   });
@@ -181,11 +182,14 @@ describe("Platform Storage", () => {
     const idToken = await sign(claims, t.p.signingKey);
     const res = await t.ctx.app.request(
       "/lti/launch",
-      formPost({
-        id_token: idToken,
-        state: auth.searchParams.get("state") ?? "",
-        lti_storage_secret: "guess",
-      }),
+      formPost(
+        {
+          id_token: idToken,
+          state: auth.searchParams.get("state") ?? "",
+          lti_storage_secret: "guess",
+        },
+        { "sec-fetch-site": "same-origin" },
+      ),
     );
     expect(res.status).toBe(401);
   });

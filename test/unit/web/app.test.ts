@@ -191,6 +191,95 @@ describe("launch to the first page", () => {
     expect(response.headers.get("content-type")).toContain("text/html");
   });
 
+  it("refuses a cookie-bound launch whose secret comes in a form field instead (login CSRF)", async () => {
+    // An attacker logs in as themself, keeps their state, cookie value and id_token, and makes
+    // the victim's browser post them with the secret as a form field: no cookie in that browser.
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const login = await app.request("/lti/login", form(loginFields));
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const secret = cookie.slice(cookie.indexOf("=") + 1);
+    const check = await app.request(login.headers.get("location") ?? "", { headers: { cookie } });
+    const auth = new URL(check.headers.get("location") ?? "");
+    const idToken = await sign(validClaims(auth.searchParams.get("nonce") ?? ""), p.signingKey);
+    const fields = {
+      id_token: idToken,
+      state: auth.searchParams.get("state") ?? "",
+      lti_storage_secret: secret,
+    };
+    const attempts: Record<string, string>[] = [
+      { origin: "https://attacker.example" },
+      {},
+      // Even "from our own page": a state sealed for the cookie takes only the cookie.
+      { "sec-fetch-site": "same-origin" },
+    ];
+    for (const headers of attempts) {
+      const res = await app.request("/lti/launch", {
+        ...form(fields),
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      });
+      expect(res.status).toBe(401);
+    }
+    // The attacker's launch is still unspent: the platform's own post with the cookie goes through.
+    const own = await app.request("/lti/launch", {
+      ...form({ id_token: idToken, state: fields.state }),
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    });
+    expect(own.status).toBe(303);
+  });
+
+  it("takes the Platform Storage secret only from the tool's own page", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const login = await app.request("/lti/login", form({ ...loginFields, lti_storage_target: "_parent" }));
+    const html = await login.text();
+    const secret = /"value":"([A-Za-z0-9_-]{43})"/.exec(html)?.[1] ?? "";
+    const authUrl = new URL(/"authUrl":"([^"]+)"/.exec(html)?.[1]?.replaceAll("\\u0026", "&") ?? "");
+    expect(secret).not.toBe("");
+    const state = authUrl.searchParams.get("state") ?? "";
+    const idToken = await sign(validClaims(authUrl.searchParams.get("nonce") ?? ""), p.signingKey);
+    const post = (headers: Record<string, string>) =>
+      app.request("/lti/launch", {
+        ...form({ id_token: idToken, state, lti_storage_secret: secret }),
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      });
+    // From another site the field is ignored: the tool asks the platform's storage again.
+    const foreign = await post({ origin: "https://attacker.example", "sec-fetch-site": "cross-site" });
+    expect(foreign.status).toBe(200);
+    expect(await foreign.text()).toContain("lti.get_data");
+    const own = await post({ "sec-fetch-site": "same-origin", origin: "https://tool.test" });
+    expect(own.status).toBe(303);
+  });
+
+  it("stops trusting the cookies-work marker when the state cookie did not come back", async () => {
+    const p = await testPlatform();
+    const again = await memoryApp(p);
+    const login = await again.app.request("/lti/login", {
+      ...form(loginFields),
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: "hlta_lti_ok=1" },
+    });
+    const next = new URL(login.headers.get("location") ?? "");
+    expect(next.pathname).toBe("/mod/lti/auth.php");
+    const idToken = await sign(validClaims(next.searchParams.get("nonce") ?? ""), p.signingKey);
+    // The state cookie was dropped; only the marker came back.
+    const res = await again.app.request("/lti/launch", {
+      ...form({ id_token: idToken, state: next.searchParams.get("state") ?? "" }),
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: "hlta_lti_ok=1" },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.getSetCookie().find((c) => c.startsWith("hlta_lti_ok="))).toMatch(/Max-Age=0/i);
+  });
+
+  it("refuses a login whose target link is too long to travel in the state", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request(
+      "/lti/login",
+      form({ ...loginFields, target_link_uri: `https://tool.test/app?x=${"a".repeat(2100)}` }),
+    );
+    expect(res.status).toBe(400);
+  });
+
   it("shows a launch failure as an HTML page with a reference", async () => {
     const { response } = await launch((c) => (c[CLAIM.deploymentId] = "3"));
     expect(response.status).toBe(400);
