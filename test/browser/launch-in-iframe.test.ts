@@ -33,27 +33,46 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** The tool's frame on the course page once it shows a heading (bounded wait). */
+/** The promise's value, or undefined if it fails or takes longer than `ms`. */
+function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  return Promise.race([
+    promise.catch(() => undefined),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms)),
+  ]);
+}
+
+/**
+ * The tool's frame on the course page once it shows a heading (bounded wait). Every frame but
+ * the LMS page itself is asked for the document it shows now: after the tool's cross-site form
+ * posts (the LMS and the tool are different sites, so different renderer processes), Playwright
+ * can keep reporting a frame's previous URL for a while, so `frame.url()` alone misses it.
+ */
 async function toolHeading(page: Page): Promise<{ frame: Frame; heading: string }> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (!frame.url().startsWith(tool.url)) continue;
-      const heading = await frame
-        .locator("h1")
-        .first()
-        .textContent({ timeout: 500 })
-        .catch(() => null);
-      if (heading) return { frame, heading };
+      if (frame === page.mainFrame()) continue;
+      const shown = await within(
+        500,
+        frame.evaluate(() => ({
+          url: location.href,
+          heading: document.querySelector("h1")?.textContent ?? "",
+        })),
+      );
+      if (shown?.url.startsWith(tool.url) && shown.heading) return { frame, heading: shown.heading };
     }
     await page.waitForTimeout(100);
   }
-  throw new Error(
-    `the tool's frame showed no heading; frames: ${page
-      .frames()
-      .map((f) => f.url())
-      .join(", ")}`,
+  const shown = await Promise.all(
+    page.frames().map(
+      async (f) =>
+        (await within(
+          500,
+          f.evaluate(() => location.href),
+        )) ?? `${f.url()} (no answer)`,
+    ),
   );
+  throw new Error(`the tool's frame showed no heading; frames: ${shown.join(", ")}`);
 }
 
 describe("a launch inside the LMS iframe with third-party cookies blocked", () => {
