@@ -1,4 +1,4 @@
-import type { Frame, Page } from "playwright-core";
+import type { BrowserContext, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningDevPlatform } from "../../dev/platform/index.js";
 import type { RunningToolServer } from "../../dev/tool-server.js";
@@ -48,6 +48,7 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
  * can keep reporting a frame's previous URL for a while, so `frame.url()` alone misses it.
  */
 async function toolHeading(page: Page): Promise<{ frame: Frame; heading: string }> {
+  const seen = traffic.get(page) ?? [];
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
@@ -72,7 +73,26 @@ async function toolHeading(page: Page): Promise<{ frame: Frame; heading: string 
         )) ?? `${f.url()} (no answer)`,
     ),
   );
-  throw new Error(`the tool's frame showed no heading; frames: ${shown.join(", ")}`);
+  throw new Error(
+    `the tool's frame showed no heading; frames: ${shown.join(", ")}\nwhat the page did:\n${seen.join("\n")}`,
+  );
+}
+
+/** What each page asked for and was told, kept to explain a failure. */
+const traffic = new WeakMap<Page, string[]>();
+async function newPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  const seen: string[] = [];
+  traffic.set(page, seen);
+  const at = () => new Date().toISOString().slice(17, 23);
+  const short = (u: string) => u.slice(0, 120);
+  page.on("request", (r) => seen.push(`${at()} → ${r.method()} ${short(r.url())}`));
+  page.on("response", (r) => seen.push(`${at()} ← ${r.status()} ${short(r.url())}`));
+  page.on("requestfailed", (r) => seen.push(`${at()} ✗ ${short(r.url())} ${r.failure()?.errorText}`));
+  page.on("console", (m) => seen.push(`${at()} console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => seen.push(`${at()} page error: ${e.message}`));
+  page.on("framenavigated", (f) => seen.push(`${at()} frame navigated: ${short(f.url())}`));
+  return page;
 }
 
 describe("a launch inside the LMS iframe with third-party cookies blocked", () => {
@@ -83,7 +103,7 @@ describe("a launch inside the LMS iframe with third-party cookies blocked", () =
       blockEmbeddedCookies: { origin: tool.url, embeddedIn: lms.url },
     });
     try {
-      const page = await browser.context.newPage();
+      const page = await newPage(browser.context);
       await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
       const { heading } = await toolHeading(page);
       expect(heading).toBe("Your HLTA preparation");
@@ -96,7 +116,7 @@ describe("a launch inside the LMS iframe with third-party cookies blocked", () =
     const lms = await platform({ platformStorage: false });
     const browser = await launchBrowser({ blockThirdPartyCookies: true });
     try {
-      const page = await browser.context.newPage();
+      const page = await newPage(browser.context);
       await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
       const { heading } = await toolHeading(page);
       expect(heading).toBe("Your HLTA preparation");
@@ -109,7 +129,7 @@ describe("a launch inside the LMS iframe with third-party cookies blocked", () =
     const lms = await platform({ platformStorage: false });
     const browser = await launchBrowser({ blockThirdPartyCookies: true });
     try {
-      const page = await browser.context.newPage();
+      const page = await newPage(browser.context);
       const checks: string[] = [];
       page.on("request", (r) => {
         if (r.url().startsWith(`${tool.url}/lti/login/check`)) checks.push(r.url());
@@ -138,7 +158,7 @@ describe("a launch inside the LMS iframe with third-party cookies blocked", () =
       blockEmbeddedCookies: { origin: tool.url, embeddedIn: lms.url },
     });
     try {
-      const page = await browser.context.newPage();
+      const page = await newPage(browser.context);
       await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
       const { frame, heading } = await toolHeading(page);
       expect(heading).toBe("Open the tool in a new window");

@@ -48,12 +48,15 @@ export async function launchBrowser(options: {
       },
     }),
   );
-  // Site isolation off: with the LMS and the tool in separate renderer processes, Playwright
-  // sometimes kept tracking the tool's frame at its old document (the LMS's auth page) after the
-  // tool's cross-site form posts, about one run in four here; in one process it never did (8 of
-  // 8). Cookie rules (third-party blocking, partitioning, the per-site exception) are the network
-  // service's and do not depend on it: the blocked-cookie tests still see their cookies refused.
-  const disabled = ["Translate", "MediaRouter", "OptimizationHints", "IsolateOrigins", "site-per-process"];
+  // Site isolation off: with the LMS and the tool in separate renderer processes (an
+  // out-of-process iframe), Playwright sometimes kept tracking the tool's frame at its old
+  // document (the LMS's auth page) after the tool's cross-site form posts and never saw it
+  // navigate again, about one run in three under load. Only the switch turns it off
+  // (`--disable-features=site-per-process`, often quoted, names no feature; measured: the frame
+  // stayed a separate "iframe" target). Cookie rules (third-party blocking, partitioning, the
+  // per-site exception) are the network service's and do not depend on it: the blocked-cookie
+  // tests still see their cookies refused.
+  const disabled = ["Translate", "MediaRouter", "OptimizationHints"];
   const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -65,6 +68,7 @@ export async function launchBrowser(options: {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      "--disable-site-isolation-trials",
       `--disable-features=${disabled.join(",")}`,
     ],
   });
