@@ -2,7 +2,8 @@
  * `npm run bench`: our tool beside the ltijs 5.9.9 baseline, in one run, on this machine.
  *
  *   (1) cold import of the web Lambda bundle: fresh `node` processes, median/min/max, and the
- *       bundle sizes; target: ours ≤ 0.3 × ltijs;
+ *       bundle sizes; target: ours ≤ 0.3 × ltijs; the same imports counted in instructions
+ *       (valgrind), which repeat where timings drift;
  *   (2) the full launch handshake on loopback (login → launch → first page), each tool in its
  *       own process on its own store (ours: DynamoDB Local; ltijs: its in-memory plugin), each
  *       launched by its own development platform: p50/p99 of sequential launches, launches/s
@@ -13,11 +14,11 @@
  * when a launch fails (a missed target is printed as MISSED, not an error).
  * Settings (environment): BENCH_IMPORT_RUNS (15), BENCH_WARMUP (20), BENCH_LAUNCHES (300),
  * BENCH_SEQ_SECONDS (60), BENCH_CONCURRENCY (8), BENCH_CONCURRENT_LAUNCHES (400),
- * BENCH_CONC_SECONDS (30), BENCH_DIAG_LAUNCHES (50).
+ * BENCH_CONC_SECONDS (30), BENCH_DIAG_LAUNCHES (50), BENCH_INSTRUCTIONS (1; 0 skips valgrind).
  */
 // First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
 import "./lib/quiet-sdk.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -32,7 +33,7 @@ import {
 import { DEFAULT_FRAMEWORK } from "../domain/standards/framework.js";
 import { type BundleReport, buildBundles, formatBytes } from "./build-bundles.js";
 import { startToolProcess, type ToolProcess } from "./lib/child-tool.js";
-import { type ImportSample, importOnce } from "./lib/cold-import.js";
+import { type ImportSample, importInstructions, importOnce, valgrindAvailable } from "./lib/cold-import.js";
 import { startDynamoProxy } from "./lib/dynamo-proxy.js";
 import { warmDynamoLocal } from "./lib/dynamo-warmup.js";
 import {
@@ -71,12 +72,21 @@ const CONFIG = {
   returningLaunches: intEnv("BENCH_RETURNING_LAUNCHES", 128, 10),
   concMs: intEnv("BENCH_CONC_SECONDS", 30, 1) * 1000,
   diagLaunches: intEnv("BENCH_DIAG_LAUNCHES", 50, 0),
+  /** Count the imports' instructions with valgrind (about 40 s); BENCH_INSTRUCTIONS=0 skips it. */
+  instructions: process.env.BENCH_INSTRUCTIONS !== "0",
 };
 const TARGETS = { importRatio: 0.3, launchP50Ms: 15 };
 /** Nothing in the run may take longer than this, whatever happens. */
 const HARD_LIMIT_MS = 15 * 60_000;
 
 type ToolName = "ours" | "ltijs";
+
+/** Instructions to start node, import and exit (callgrind), for each bundle and an empty module. */
+interface ImportInstructions {
+  empty: number;
+  ours: number;
+  ltijs: number;
+}
 
 interface ToolSetup {
   name: ToolName;
@@ -197,6 +207,21 @@ async function main(): Promise<number> {
     }
   }
 
+  // The same imports counted in instructions: an empty module's count is Node's own part.
+  let instructions: ImportInstructions | undefined;
+  if (CONFIG.instructions && valgrindAvailable()) {
+    log("cold import, counted: one callgrind run per bundle and one of an empty module…");
+    const empty = join(dataDir, "empty.mjs");
+    writeFileSync(empty, "export const handler = () => undefined;\n");
+    instructions = {
+      empty: await importInstructions(empty, {}),
+      ours: await importInstructions(bundle("ours").file, importEnv.ours),
+      ltijs: await importInstructions(bundle("ltijs").file, importEnv.ltijs),
+    };
+  } else if (CONFIG.instructions) {
+    log("cold import, counted: skipped (valgrind is not installed)");
+  }
+
   // (2) Launch handshake.
   const launches: Partial<Record<ToolName, LaunchReport>> = {};
   for (const name of ["ours", "ltijs"] as const) {
@@ -213,7 +238,7 @@ async function main(): Promise<number> {
 
   await cleanup();
   const wallMs = performance.now() - wallStarted;
-  return printReport({ startedAt, loadBefore, bundles, imports, launches, diag, wallMs, warm });
+  return printReport({ startedAt, loadBefore, bundles, imports, instructions, launches, diag, wallMs, warm });
 }
 
 async function startPair(
@@ -392,6 +417,7 @@ function printReport(r: {
   loadBefore: number[];
   bundles: BundleReport[];
   imports: Record<ToolName, ImportSample[]>;
+  instructions: ImportInstructions | undefined;
   launches: Partial<Record<ToolName, LaunchReport>>;
   diag: DiagReport | undefined;
   wallMs: number;
@@ -452,6 +478,16 @@ function printReport(r: {
     "",
     `target ≤ ${TARGETS.importRatio}×  ${verdict(ratio <= TARGETS.importRatio)}`,
   );
+  if (r.instructions) {
+    const { empty, ours, ltijs } = r.instructions;
+    const [o, l] = [ours - empty, ltijs - empty];
+    row(
+      "import, instructions (callgrind)",
+      `${f(o / 1e6, 0)} M`,
+      `${f(l / 1e6, 0)} M`,
+      `ratio ${f(o / l, 2)}×; Node's own ${f(empty / 1e6, 0)} M taken off; repeats within ~1 %`,
+    );
+  }
   for (const b of r.bundles) {
     line(
       `    ${b.name} largest: ${b.topPackages.map((p) => `${p.name} ${formatBytes(p.bytes)}`).join(", ")}`,

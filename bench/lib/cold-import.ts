@@ -1,10 +1,13 @@
 /**
  * Cold import of a Lambda bundle: a fresh `node` process imports it and times
  * `await import(bundle)` with performance.now() inside the process, module evaluation
- * included (our handler builds its dependencies at import, with two DynamoDB reads; the
- * ltijs handler sets ltijs up). The parent also times the whole process, spawn to exit.
+ * included (our handler builds its dependencies at import, touching no network; the ltijs
+ * handler sets ltijs up). The parent also times the whole process, spawn to exit.
+ *
+ * Timings on a shared 2-core machine move by ±10 ms from run to run, so the same import is
+ * also counted in instructions (valgrind's callgrind), which repeat within about 1 %.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 
@@ -73,6 +76,62 @@ export function importOnce(
           ),
         );
       }
+    });
+  });
+}
+
+/** Whether valgrind is installed (it is on every machine of this kind; elsewhere the count is skipped). */
+export function valgrindAvailable(): boolean {
+  return spawnSync("valgrind", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * Instructions a fresh `node` process executes to start, `await import(bundle)` and exit, counted
+ * by callgrind (one run; subtract an empty module's count for the import alone). Node runs
+ * `--single-threaded`, so no background compiler or GC thread adds to the count.
+ */
+export function importInstructions(
+  bundleFile: string,
+  env: Record<string, string>,
+  timeoutMs = 180_000,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "valgrind",
+      [
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        process.execPath,
+        "--single-threaded",
+        "--input-type=module",
+        "-e",
+        PROBE,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          ...env,
+          BENCH_BUNDLE_URL: pathToFileURL(bundleFile).href,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      const collected = stderr.match(/Collected\s*:\s*(\d+)/);
+      if (code === 0 && collected?.[1]) return resolve(Number(collected[1]));
+      reject(
+        new Error(`Counting the import of ${bundleFile} failed (exit ${code ?? signal}).\n${tail(stderr)}`),
+      );
     });
   });
 }
