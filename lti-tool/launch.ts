@@ -85,11 +85,25 @@ export interface ValidatedLaunch {
 }
 
 /**
- * Validate an LTI 1.3 launch (Security Framework §5.1.3; LTI Core §5.1.2), cheapest check
- * first: state and browser binding, signature, iss/aud/azp/exp/iat, nonce, the single use of
- * state and nonce (one conditional write), then the message's claims and the deployment.
+ * The launch's own writes, run while state and nonce are marked used, to save a round trip. They
+ * must be idempotent for one state (an upsert, an event keyed by the state id): a replay of the
+ * same launch from the same browser, refused, may have run them once more.
  */
-export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Promise<ValidatedLaunch> {
+export type AlongsideMarking = (launch: ValidatedLaunch) => Promise<unknown>;
+
+/**
+ * Validate an LTI 1.3 launch (Security Framework §5.1.3; LTI Core §5.1.2), cheapest check
+ * first: state and browser binding, signature, iss/aud/azp/exp/iat, nonce, the message's claims
+ * and the deployment; then the single use of state and nonce (one conditional write), with
+ * `alongside` running meanwhile. A failed check spends nothing and runs nothing. The launch is
+ * returned only once the marking succeeded; a replay's refusal wins over a failure of
+ * `alongside`, whose own failure is thrown otherwise.
+ */
+export async function validateLaunch(
+  input: LaunchInput,
+  deps: LaunchDeps,
+  alongside?: AlongsideMarking,
+): Promise<ValidatedLaunch> {
   const now = deps.now?.() ?? new Date();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const skew = deps.clockSkewSeconds ?? 30;
@@ -131,14 +145,13 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
   // 3. Registered claims.
   checkRegisteredClaims(payload, platform, nowSeconds, skew, deps.maxTokenAgeSeconds ?? 600);
 
-  // 4. Nonce: the one sealed in this state. Then state and nonce are used, once (one write).
+  // 4. Nonce: the one sealed in this state (used once: step 6).
   if (payload.nonce !== loginState.nonce) {
     throw new NonceMismatchError(
       "The launch did not match the login that started it. Please launch the tool again from your course.",
       { context: { issuer: platform.issuer } },
     );
   }
-  await deps.states.markUsed(loginState);
 
   // 5. LTI claims, per message type.
   const claims = parseLtiClaims(payload);
@@ -154,7 +167,7 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
   const locale = claims[CLAIM.launchPresentation]?.locale ?? claims.locale;
   const roles = claims[CLAIM.roles];
 
-  return {
+  const launch: ValidatedLaunch = {
     messageType: claims[CLAIM.messageType],
     claims,
     platform,
@@ -170,6 +183,15 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
     },
     loginState,
   };
+
+  // 6. State and nonce are used, once (one conditional write), while the caller's writes run.
+  const [marked, ran] = await Promise.allSettled([
+    deps.states.markUsed(loginState),
+    alongside ? alongside(launch) : Promise.resolve(),
+  ]);
+  if (marked.status === "rejected") throw marked.reason;
+  if (ran.status === "rejected") throw ran.reason;
+  return launch;
 }
 
 async function verifySignature(
