@@ -242,21 +242,6 @@ export function ltiRoutes(deps: AppDeps) {
       }
     }
     const at = now();
-    // A resource link launch with a role records the enrolment (and its xAPI statement) while
-    // the state is marked used: both writes are keyed by the launch, so a refused replay of it
-    // rewrites the same enrolment and its statement's condition stops a second one.
-    const record = async (l: ValidatedLaunch) => {
-      if (!l.user.role || !isResourceLinkLaunch(l.claims)) return;
-      await Promise.all([
-        deps.launches.recordLaunch(l, at, launchActivity(l)),
-        deps.registrations.recordLaunch(
-          l.tenant.issuer,
-          l.tenant.clientId,
-          l.tenant.deploymentId,
-          at.toISOString(),
-        ),
-      ]);
-    };
     const launch = await validateLaunch(
       { idToken, state, browserSecret, secretVia },
       {
@@ -265,7 +250,6 @@ export function ltiRoutes(deps: AppDeps) {
         platformKeys: deps.platformKeys,
         now: () => at,
       },
-      record,
     ).catch((error: unknown) => {
       // The marker said cookies stick here, yet the state cookie did not come back: stop
       // trusting it, so the next login checks the cookie before spending the LMS's hint.
@@ -292,6 +276,15 @@ export function ltiRoutes(deps: AppDeps) {
     if (!isResourceLinkLaunch(launch.claims)) return deepLinkingPicker(c, launch, launch.claims, at);
 
     const activity = launchActivity(launch);
+    await Promise.all([
+      deps.launches.recordLaunch(launch, at, activity),
+      deps.registrations.recordLaunch(
+        launch.tenant.issuer,
+        launch.tenant.clientId,
+        launch.tenant.deploymentId,
+        at.toISOString(),
+      ),
+    ]);
     const context = launch.claims[CLAIM.context];
     const token = await deps.sessions.issue(
       {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { LaunchFlowError, launch } from "../../../dev/platform/driver.js";
-import type { RunningDevPlatform } from "../../../dev/platform/index.js";
+import { DEFAULT_SEED, type RunningDevPlatform } from "../../../dev/platform/index.js";
+import type { CourseRole } from "../../../dev/platform/seed.js";
 import type { RunningToolServer } from "../../../dev/tool-server.js";
 import { registerPlatform } from "../../../lti-tool/registration.js";
 import { type Stack, startPlatform, startStack } from "../../support/stack.js";
@@ -108,6 +110,48 @@ describe("a launch from the development platform over real HTTP", () => {
     });
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain("already been used");
+  });
+
+  it("writes nothing for a refused replay: a newer launch's enrolment stays as it recorded it", async () => {
+    // This platform's own copy of the seed, changed between launches as an LMS would be.
+    const seed = structuredClone(DEFAULT_SEED);
+    const lms = await startPlatform(stack, { seed });
+    try {
+      const enrolment = seed.enrolments.find((e) => e.courseId === "2" && e.userId === "4") as {
+        role: CourseRole;
+      };
+      const user = seed.users.find((u) => u.id === "4") as { givenName: string };
+      enrolment.role = "editingteacher";
+      const first = await launch({ platformUrl: lms.url, course: "2", user: "candidate", capture: true });
+      expect(first.status).toBe(303);
+      const post = first.exchanges.find((e) => e.step === "launch");
+      // The LMS makes them a student again and renames them; the next launch records that.
+      enrolment.role = "student";
+      user.givenName = "Newname";
+      expect((await launch({ platformUrl: lms.url, course: "2", user: "candidate" })).status).toBe(303);
+      const { issuer, clientId } = lms.platform.registration();
+      const course = { issuer, clientId, deploymentId: "1", contextId: "2" };
+      const enrolments = new DynamoEnrolmentStore(stack.aws.doc, stack.aws.tableName);
+      const recorded = async () =>
+        (await enrolments.listCourse(course))
+          .filter((e) => e.userId === "4")
+          .map((e) => ({ role: e.role, name: e.name, ltiRoles: e.ltiRoles, lastLaunchAt: e.lastLaunchAt }));
+      const before = await recorded();
+      expect(before).toMatchObject([{ role: "candidate", name: expect.stringContaining("Newname") }]);
+      const replay = await fetch(post?.request.url ?? "", {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: post?.request.headers.cookie ?? "",
+        },
+        body: post?.request.body ?? "",
+        redirect: "manual",
+      });
+      expect(replay.status).toBe(400);
+      expect(await recorded()).toEqual(before);
+    } finally {
+      await lms.stop();
+    }
   });
 
   it("accepts launches after the platform rotates its key", async () => {
