@@ -59,7 +59,8 @@ function backlogSortKey(at: string, statementId: string): string {
  * The outbox items for built statements × the tenant's LRS routes, to add to the caller's
  * `TransactWriteCommand` beside the change that caused them. The condition makes an event
  * recorded twice fail the whole transaction (TransactionCanceledException with reason
- * ConditionalCheckFailed at these items' indexes): the caller treats that as "already done".
+ * ConditionalCheckFailed at these items' indexes), so a change recorded again cannot queue its
+ * statement twice (the launch's event id is its single-use state's, refused before this).
  * No routes → no items (the tenant has no LRS). Mind the 100-items-per-transaction limit.
  */
 export function outboxTransactItems(
