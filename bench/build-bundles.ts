@@ -1,7 +1,8 @@
 /**
  * `npm run build:lambda`: the web Lambda bundles, built with the settings of the CDK
  * NodejsFunction (esbuild; ESM, platform node, target node22, minified, the AWS SDK bundled in
- * with its credential chain cut to the environment link, a banner defining `require` for
+ * with its credential chain cut to the environment link and `node:process` read from the global
+ * (BUNDLE_ALIASES), a banner defining `require` for
  * bundled CommonJS):
  *
  *   bench/.build/ours/handler.mjs    from functions/web/handler.ts (what CDK deploys)
@@ -17,7 +18,7 @@ import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BuildOptions, build, type Metafile } from "esbuild";
-import { CREDENTIAL_CHAIN, LAMBDA_CREDENTIALS } from "../infra/constructs/hlta-function.js";
+import { BUNDLE_ALIASES } from "../infra/constructs/hlta-function.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILD_DIR = join(ROOT, "bench", ".build");
@@ -76,7 +77,7 @@ function options(target: Target, outfile: string, sdkExternal: boolean): BuildOp
     mainFields: ["module", "main"],
     external: sdkExternal ? ["@aws-sdk/*"] : [],
     // Ours as CDK bundles it: the credential chain cut to its environment link (CDK's esbuildArgs).
-    ...(target.name === "ours" && !sdkExternal ? { alias: { [CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS } } : {}),
+    ...(target.name === "ours" && !sdkExternal ? { alias: { ...BUNDLE_ALIASES } } : {}),
     banner: { js: target.banner },
     metafile: true,
     logLevel: "silent",

@@ -485,7 +485,7 @@ function printReport(r: {
       "import, instructions (callgrind)",
       `${f(o / 1e6, 0)} M`,
       `${f(l / 1e6, 0)} M`,
-      `ratio ${f(o / l, 2)}×; Node's own ${f(empty / 1e6, 0)} M taken off; repeats within ~1 %`,
+      `ratio ${f(o / l, 2)}×; Node's own ${f(empty / 1e6, 0)} M taken off; repeats within ~3 %`,
     );
   }
   for (const b of r.bundles) {

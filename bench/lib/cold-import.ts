@@ -5,7 +5,7 @@
  * handler sets ltijs up). The parent also times the whole process, spawn to exit.
  *
  * Timings on a shared 2-core machine move by ±10 ms from run to run, so the same import is
- * also counted in instructions (valgrind's callgrind), which repeat within about 1 %.
+ * also counted in instructions (valgrind's callgrind), which repeat within about 3 %.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";

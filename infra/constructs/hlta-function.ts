@@ -47,6 +47,11 @@ const ESM_REQUIRE_BANNER =
 /** The SDK's default credential chain, and what the Lambda bundles use instead. */
 export const CREDENTIAL_CHAIN = "@aws-sdk/credential-provider-node";
 export const LAMBDA_CREDENTIALS = "./functions/lambda-credentials.ts";
+/** Module paths the Lambda bundles take from the project instead (see each file for why). */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  [CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS,
+  "node:process": "./functions/node-process.ts",
+};
 
 /**
  * The house Lambda: Node.js 22 on arm64, an ESM bundle built with the local esbuild (no Docker),
@@ -110,8 +115,11 @@ export class HltaFunction extends Construct {
         // per bundle; the bundles stay under 1 MB.
         externalModules: [],
         // In Lambda the credentials are in the environment: only that link of the default
-        // chain is bundled (functions/lambda-credentials.ts says why). Relative to projectRoot.
-        esbuildArgs: { [`--alias:${CREDENTIAL_CHAIN}`]: LAMBDA_CREDENTIALS },
+        // chain is bundled (functions/lambda-credentials.ts says why); `process` is the global
+        // (functions/node-process.ts). Relative to projectRoot.
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
       },
     });
   }

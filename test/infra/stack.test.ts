@@ -240,6 +240,8 @@ describe("functions", () => {
       expect(bundle).toContain("Unable to find environment variable credentials");
       expect(bundle).not.toContain("Could not load credentials from any providers");
       expect(bundle).not.toContain("defaultProvider::fromSSO");
+      // `process` is the global, not the node:process module (functions/node-process.ts).
+      expect(bundle).not.toMatch(/from\s*"(node:)?process"/);
       expect(bundle.length).toBeLessThan(1_500_000);
       // Source maps ship with every function but the web one (its cold start, hlta-function.ts).
       const map = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, "")}`, "index.mjs.map");
