@@ -32,15 +32,30 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, readyMs: t1 }) + "\\n")
 process.exit(0);
 `;
 
-/** One fresh process; bounded by `timeoutMs`. `env` is all the process gets (plus PATH). */
-export function importOnce(
+interface ProbeRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Spawn to exit, measured by the parent. */
+  processMs: number;
+}
+
+/**
+ * The import probe in one fresh process: `command` with `args` before the probe's own node
+ * arguments (none: node itself; valgrind: its options and node's path). `env` is all the
+ * process gets (plus PATH); killed after `timeoutMs`.
+ */
+function runProbe(
   bundleFile: string,
   env: Record<string, string>,
-  timeoutMs = 30_000,
-): Promise<ImportSample> {
+  timeoutMs: number,
+  command: string,
+  args: readonly string[],
+): Promise<ProbeRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ["--input-type=module", "-e", PROBE], {
+    const child = spawn(command, [...args, "--input-type=module", "-e", PROBE], {
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         ...env,
@@ -63,21 +78,28 @@ export function importOnce(
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      const processMs = performance.now() - started;
-      const line = stdout.trim().split("\n").pop() ?? "";
-      try {
-        if (code !== 0) throw new Error(`exit ${code ?? signal}`);
-        const parsed = JSON.parse(line) as { importMs: number; readyMs: number };
-        resolve({ importMs: parsed.importMs, readyMs: parsed.readyMs, processMs });
-      } catch (error) {
-        reject(
-          new Error(
-            `Importing ${bundleFile} in a fresh process failed (${(error as Error).message}).\n${tail(stderr)}`,
-          ),
-        );
-      }
+      resolve({ code, signal, stdout, stderr, processMs: performance.now() - started });
     });
   });
+}
+
+/** One fresh process; bounded by `timeoutMs`. `env` is all the process gets (plus PATH). */
+export async function importOnce(
+  bundleFile: string,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ImportSample> {
+  const run = await runProbe(bundleFile, env, timeoutMs, process.execPath, []);
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  try {
+    if (run.code !== 0) throw new Error(`exit ${run.code ?? run.signal}`);
+    const parsed = JSON.parse(line) as { importMs: number; readyMs: number };
+    return { importMs: parsed.importMs, readyMs: parsed.readyMs, processMs: run.processMs };
+  } catch (error) {
+    throw new Error(
+      `Importing ${bundleFile} in a fresh process failed (${(error as Error).message}).\n${tail(run.stderr)}`,
+    );
+  }
 }
 
 /** Whether valgrind is installed (it is on every machine of this kind; elsewhere the count is skipped). */
@@ -90,50 +112,22 @@ export function valgrindAvailable(): boolean {
  * by callgrind (one run; subtract an empty module's count for the import alone). Node runs
  * `--single-threaded`, so no background compiler or GC thread adds to the count.
  */
-export function importInstructions(
+export async function importInstructions(
   bundleFile: string,
   env: Record<string, string>,
   timeoutMs = 180_000,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      "valgrind",
-      [
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        process.execPath,
-        "--single-threaded",
-        "--input-type=module",
-        "-e",
-        PROBE,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          ...env,
-          BENCH_BUNDLE_URL: pathToFileURL(bundleFile).href,
-        },
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      const collected = stderr.match(/Collected\s*:\s*(\d+)/);
-      if (code === 0 && collected?.[1]) return resolve(Number(collected[1]));
-      reject(
-        new Error(`Counting the import of ${bundleFile} failed (exit ${code ?? signal}).\n${tail(stderr)}`),
-      );
-    });
-  });
+  const run = await runProbe(bundleFile, env, timeoutMs, "valgrind", [
+    "--tool=callgrind",
+    "--callgrind-out-file=/dev/null",
+    process.execPath,
+    "--single-threaded",
+  ]);
+  const collected = run.stderr.match(/Collected\s*:\s*(\d+)/);
+  if (run.code === 0 && collected?.[1]) return Number(collected[1]);
+  throw new Error(
+    `Counting the import of ${bundleFile} failed (exit ${run.code ?? run.signal}).\n${tail(run.stderr)}`,
+  );
 }
 
 /** The end of a (possibly minified, very long) error output. */
