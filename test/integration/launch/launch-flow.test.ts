@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
-import { LaunchFlowError, launch } from "../../../dev/platform/driver.js";
+import { LaunchFlowError, type LaunchResult, launch } from "../../../dev/platform/driver.js";
 import { DEFAULT_SEED, type RunningDevPlatform } from "../../../dev/platform/index.js";
 import type { CourseRole } from "../../../dev/platform/seed.js";
 import type { RunningToolServer } from "../../../dev/tool-server.js";
@@ -23,6 +23,21 @@ afterAll(async () => {
   await platform?.stop();
   await stack?.stop();
 });
+
+/** The launch's id_token POST again, from the same browser (its cookies), as a replay would be. */
+async function postLaunchAgain(result: LaunchResult): Promise<Response> {
+  const post = result.exchanges.find((e) => e.step === "launch");
+  expect(post).toBeDefined();
+  return fetch(post?.request.url ?? "", {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie: post?.request.headers.cookie ?? "",
+    },
+    body: post?.request.body ?? "",
+    redirect: "manual",
+  });
+}
 
 async function firstPage(location: string | null) {
   expect(location).toMatch(/^\/app\?s=/);
@@ -97,17 +112,7 @@ describe("a launch from the development platform over real HTTP", () => {
   it("refuses the same id_token posted twice", async () => {
     const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate", capture: true });
     expect(result.status).toBe(303);
-    const post = result.exchanges.find((e) => e.step === "launch");
-    expect(post).toBeDefined();
-    const replay = await fetch(post?.request.url ?? "", {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: post?.request.headers.cookie ?? "",
-      },
-      body: post?.request.body ?? "",
-      redirect: "manual",
-    });
+    const replay = await postLaunchAgain(result);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain("already been used");
   });
@@ -124,7 +129,6 @@ describe("a launch from the development platform over real HTTP", () => {
       enrolment.role = "editingteacher";
       const first = await launch({ platformUrl: lms.url, course: "2", user: "candidate", capture: true });
       expect(first.status).toBe(303);
-      const post = first.exchanges.find((e) => e.step === "launch");
       // The LMS makes them a student again and renames them; the next launch records that.
       enrolment.role = "student";
       user.givenName = "Newname";
@@ -138,16 +142,7 @@ describe("a launch from the development platform over real HTTP", () => {
           .map((e) => ({ role: e.role, name: e.name, ltiRoles: e.ltiRoles, lastLaunchAt: e.lastLaunchAt }));
       const before = await recorded();
       expect(before).toMatchObject([{ role: "candidate", name: expect.stringContaining("Newname") }]);
-      const replay = await fetch(post?.request.url ?? "", {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          cookie: post?.request.headers.cookie ?? "",
-        },
-        body: post?.request.body ?? "",
-        redirect: "manual",
-      });
-      expect(replay.status).toBe(400);
+      expect((await postLaunchAgain(first)).status).toBe(400);
       expect(await recorded()).toEqual(before);
     } finally {
       await lms.stop();
