@@ -37,6 +37,30 @@ import {
 
 type Platform = Awaited<ReturnType<typeof testPlatform>>;
 
+type Login = Awaited<ReturnType<Platform["login"]>>;
+
+/** The nonce a login sent in its auth request, which the platform's id_token must carry. */
+const nonceOf = (login: Login) => new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+
+/**
+ * What the browser posts back after `login`: the platform's id_token for it (claims changed by
+ * `edit`), the state, and the secret of the login's cookie.
+ */
+async function launchInput(
+  p: Platform,
+  login: Login,
+  edit: (claims: Record<string, unknown>) => void = () => {},
+) {
+  const claims = validClaims(nonceOf(login));
+  edit(claims);
+  return {
+    idToken: await sign(claims, p.signingKey),
+    state: login.state,
+    browserSecret: login.browserSecret,
+    secretVia: "cookie" as const,
+  };
+}
+
 /** Log in, then launch with claims changed by `edit` and signed as `signWith` decides. */
 async function launchWith(
   p: Platform,
@@ -44,8 +68,7 @@ async function launchWith(
   signWith?: (claims: Record<string, unknown>) => Promise<string> | string,
 ) {
   const login = await p.login();
-  const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
-  const claims = validClaims(nonce);
+  const claims = validClaims(nonceOf(login));
   edit(claims);
   const idToken = signWith ? await signWith(claims) : await sign(claims, p.signingKey);
   return validateLaunch(
@@ -215,15 +238,7 @@ describe("launch validation: the certification's known-bad payloads", () => {
 describe("launch validation: state, nonce and binding", () => {
   it("refuses a replayed state", async () => {
     const p = await testPlatform();
-    const login = await p.login();
-    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
-    const idToken = await sign(validClaims(nonce), p.signingKey);
-    const input = {
-      idToken,
-      state: login.state,
-      browserSecret: login.browserSecret,
-      secretVia: "cookie" as const,
-    };
+    const input = await launchInput(p, await p.login());
     await validateLaunch(input, p.deps());
     expect(await rejection(validateLaunch(input, p.deps()))).toBeInstanceOf(StateReplayedError);
   });
@@ -243,7 +258,7 @@ describe("launch validation: state, nonce and binding", () => {
   it("refuses a launch from a browser without the login's cookie", async () => {
     const p = await testPlatform();
     const login = await p.login();
-    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const nonce = nonceOf(login);
     const idToken = await sign(validClaims(nonce), p.signingKey);
     const error = await rejection(
       validateLaunch(
@@ -264,7 +279,7 @@ describe("launch validation: state, nonce and binding", () => {
   it("refuses a state sealed by someone else, and an expired one, as never issued", async () => {
     const p = await testPlatform();
     const login = await p.login();
-    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const nonce = nonceOf(login);
     const idToken = await sign(validClaims(nonce), p.signingKey);
     const other = new MemoryLoginStateStore(new Uint8Array(32).fill(1));
     const forged = await other.seal({
@@ -296,30 +311,12 @@ describe("launch validation: state, nonce and binding", () => {
 
   it("does not spend the state on a launch that fails its checks", async () => {
     const p = await testPlatform();
-    const login = await p.login();
-    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
-    const idToken = await sign(validClaims(nonce), p.signingKey);
-    const unbound = {
-      idToken,
-      state: login.state,
-      browserSecret: "another-browser",
-      secretVia: "cookie" as const,
-    };
+    const right = await launchInput(p, await p.login());
+    const unbound = { ...right, browserSecret: "another-browser" };
     expect(await rejection(validateLaunch(unbound, p.deps()))).toBeInstanceOf(StateNotBoundError);
-    const forgedToken = {
-      idToken: `${idToken.slice(0, -4)}AAAA`,
-      state: login.state,
-      browserSecret: login.browserSecret,
-      secretVia: "cookie" as const,
-    };
+    const forgedToken = { ...right, idToken: `${right.idToken.slice(0, -4)}AAAA` };
     expect(await rejection(validateLaunch(forgedToken, p.deps()))).toBeInstanceOf(InvalidSignatureError);
     // The right browser with the platform's real token still gets in, once.
-    const right = {
-      idToken,
-      state: login.state,
-      browserSecret: login.browserSecret,
-      secretVia: "cookie" as const,
-    };
     await expect(validateLaunch(right, p.deps())).resolves.toMatchObject({ user: { sub: "user-1" } });
     expect(await rejection(validateLaunch(right, p.deps()))).toBeInstanceOf(StateReplayedError);
   });
@@ -333,7 +330,7 @@ describe("launch validation: state, nonce and binding", () => {
   it("refuses a replayed nonce", async () => {
     const p = await testPlatform();
     const login = await p.login();
-    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
+    const nonce = nonceOf(login);
     // The nonce was used before, under another state (only a forger could make one).
     await p.states.used.claim(ISSUER, nonce, "another-state-id", Number.MAX_SAFE_INTEGER);
     const idToken = await sign(validClaims(nonce), p.signingKey);
@@ -429,25 +426,14 @@ describe("launch validation: the single use comes last", () => {
     const p = await testPlatform();
     // One login; the platform's token for it, and variants of it that fail a check.
     const login = await p.login();
-    const nonce = new URL(login.authRedirectUrl).searchParams.get("nonce") ?? "";
-    const withToken = async (edit: (claims: Record<string, unknown>) => void = () => {}) => {
-      const claims = validClaims(nonce);
-      edit(claims);
-      return {
-        idToken: await sign(claims, p.signingKey),
-        state: login.state,
-        browserSecret: login.browserSecret,
-        secretVia: "cookie" as const,
-      };
-    };
-    const otherDeployment = await withToken((c) => (c[CLAIM.deploymentId] = "99"));
+    const otherDeployment = await launchInput(p, login, (c) => (c[CLAIM.deploymentId] = "99"));
     expect(await rejection(validateLaunch(otherDeployment, p.deps()))).toBeInstanceOf(
       UnregisteredDeploymentError,
     );
-    const noRoles = await withToken((c) => delete c[CLAIM.roles]);
+    const noRoles = await launchInput(p, login, (c) => delete c[CLAIM.roles]);
     expect(await rejection(validateLaunch(noRoles, p.deps()))).toBeInstanceOf(InvalidClaimsError);
     // The state was not spent: the platform's real token still launches, once.
-    const right = await withToken();
+    const right = await launchInput(p, login);
     await expect(validateLaunch(right, p.deps())).resolves.toMatchObject({ user: { sub: "user-1" } });
     expect(await rejection(validateLaunch(right, p.deps()))).toBeInstanceOf(StateReplayedError);
   });
