@@ -103,3 +103,12 @@ export class InvalidSessionError extends AppError {
   readonly code = "session.invalid";
   readonly title = "Your session has ended";
 }
+
+/**
+ * A catch handler for opening a sealed value: a forged, expired or foreign one is not ours
+ * (undefined); any other failure, such as failing to load the secret, is rethrown.
+ */
+export function undefinedIfInvalid(error: unknown): undefined {
+  if (error instanceof InvalidSessionError) return undefined;
+  throw error;
+}

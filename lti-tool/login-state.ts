@@ -1,6 +1,6 @@
 import * as z from "../domain/zod.js";
 import { sha256b64url } from "./crypto.js";
-import { InvalidSessionError, NonceReplayedError, StateReplayedError } from "./errors.js";
+import { NonceReplayedError, StateReplayedError, undefinedIfInvalid } from "./errors.js";
 import type { LoginState, LoginStateStore, OpenedLoginState, UsedLoginStore } from "./ports.js";
 
 /** Signs a small payload for a round trip through the browser, and checks it on the way back. */
@@ -64,10 +64,7 @@ export class SealedLoginStates implements LoginStateStore {
     // is not the user's doing and propagates (a 500, not "this launch was not started here").
     const opened = await this.sealer
       .open(STATE_AUDIENCE, state, new Date(nowSeconds * 1000))
-      .catch((error: unknown) => {
-        if (error instanceof InvalidSessionError) return undefined;
-        throw error;
-      });
+      .catch(undefinedIfInvalid);
     const parsed = SealedStateSchema.safeParse(opened);
     if (!parsed.success) return undefined;
     const s = parsed.data;

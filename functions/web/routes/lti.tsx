@@ -13,10 +13,10 @@ import {
 } from "../../../lti-tool/deep-linking.js";
 import {
   InvalidLaunchRequestError,
-  InvalidSessionError,
   PlatformReturnedError,
   StateNotBoundError,
   UnknownStateError,
+  undefinedIfInvalid,
 } from "../../../lti-tool/errors.js";
 import { isResourceLinkLaunch, type ValidatedLaunch, validateLaunch } from "../../../lti-tool/launch.js";
 import { authRequestUrl, initiateLogin } from "../../../lti-tool/login.js";
@@ -59,14 +59,6 @@ const COOKIES_WORK_OPTIONS = {
   partitioned: true,
   maxAge: 7 * 24 * 3600,
 } as const;
-
-/** A catch handler: `value` for a forged or expired sealed value, any other failure rethrown. */
-const ifInvalid =
-  <T,>(value: T) =>
-  (error: unknown): T => {
-    if (error instanceof InvalidSessionError) return value;
-    throw error;
-  };
 
 /**
  * Whether the tool's own page sent this request: the browser says so (`Sec-Fetch-Site`), or the
@@ -159,7 +151,7 @@ export function ltiRoutes(deps: AppDeps) {
     const at = now();
     // A forged or expired check is the user's problem (400 below); failing to load our own
     // secret is ours, and goes on as a 500.
-    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), at).catch(ifInvalid(undefined));
+    const opened = await deps.sessions.open(CHECK_AUDIENCE, c.req.query("c"), at).catch(undefinedIfInvalid);
     const check = CheckSchema.safeParse(opened);
     const login = check.success
       ? await deps.states.open(check.data.state, Math.floor(at.getTime() / 1000))
