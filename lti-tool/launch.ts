@@ -10,7 +10,6 @@ import {
   type MessageType,
   type ResourceLinkClaims,
 } from "./claims.js";
-import { sha256b64url, timingSafeEqualText } from "./crypto.js";
 import {
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
@@ -26,12 +25,12 @@ import {
   TokenExpiredError,
   UnknownKidError,
   UnknownMessageTypeError,
-  UnknownStateError,
   UnregisteredPlatformError,
   UnsupportedAlgorithmError,
   UnsupportedVersionError,
 } from "./errors.js";
 import { unregisteredDeployment } from "./login.js";
+import { holdsBrowserSecret, unknownStateError } from "./login-state.js";
 import type { PlatformJwksCache } from "./platform-jwks.js";
 import type {
   BrowserBinding,
@@ -99,20 +98,15 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
 
   // 1. State: issued by us, not expired, bound to this browser.
   const loginState = await deps.states.open(input.state, nowSeconds);
-  if (!loginState) {
-    throw new UnknownStateError(
-      "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
-    );
-  }
-  const bindingHash = input.browserSecret ? sha256b64url(input.browserSecret) : "";
+  if (!loginState) throw unknownStateError();
   const rightChannel = input.secretVia === "cookie" || input.secretVia === loginState.binding;
-  if (!rightChannel || !timingSafeEqualText(bindingHash, loginState.bindingHash)) {
+  if (!rightChannel || !holdsBrowserSecret(loginState, input.browserSecret)) {
     throw new StateNotBoundError(
       "Your browser did not keep the tool's launch cookie, so the launch cannot be confirmed as yours. Open the tool in a new window to continue.",
       {
         context: {
           state: `${loginState.stateId.slice(0, 8)}…`,
-          proofGiven: bindingHash !== "",
+          proofGiven: Boolean(input.browserSecret),
           via: input.secretVia ?? "none",
           binding: loginState.binding,
         },

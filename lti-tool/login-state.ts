@@ -1,6 +1,6 @@
 import * as z from "../domain/zod.js";
-import { sha256b64url } from "./crypto.js";
-import { NonceReplayedError, StateReplayedError, undefinedIfInvalid } from "./errors.js";
+import { sha256b64url, timingSafeEqualText } from "./crypto.js";
+import { NonceReplayedError, StateReplayedError, UnknownStateError, undefinedIfInvalid } from "./errors.js";
 import type { LoginState, LoginStateStore, OpenedLoginState, UsedLoginStore } from "./ports.js";
 
 /** Signs a small payload for a round trip through the browser, and checks it on the way back. */
@@ -11,6 +11,23 @@ export interface Sealer {
 }
 
 const STATE_AUDIENCE = "hlta-lti-state";
+
+/** Whether `secret` is the browser secret this login was bound to (hashes compared in constant time). */
+export function holdsBrowserSecret(
+  login: Pick<LoginState, "bindingHash">,
+  secret: string | undefined,
+): boolean {
+  return (
+    secret !== undefined && secret !== "" && timingSafeEqualText(sha256b64url(secret), login.bindingHash)
+  );
+}
+
+/** A state the tool did not seal, or sealed too long ago: the user's way back is a new launch. */
+export function unknownStateError(): UnknownStateError {
+  return new UnknownStateError(
+    "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
+  );
+}
 
 /** The sealed form: short keys, because the value travels in the platform's URLs and forms. */
 const SealedStateSchema = z.object({

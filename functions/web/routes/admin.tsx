@@ -1,8 +1,8 @@
-import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { UnauthorizedError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
+import { timingSafeEqualText } from "../../../lti-tool/crypto.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields } from "../http.js";
 import { Layout } from "../views/layout.js";
@@ -52,9 +52,7 @@ export function adminRoutes(deps: AppDeps) {
   app.post("/admin/login", async (c) => {
     const key = (await singleFormFields(c)).key ?? "";
     const expected = Buffer.from(await deps.adminKey()).toString("base64url");
-    const a = Buffer.from(key);
-    const b = Buffer.from(expected);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    if (!timingSafeEqualText(key, expected)) {
       deps.log.warn("admin.login_refused", { reference: c.get("reference") });
       throw new UnauthorizedError("That administrator key is not right.");
     }

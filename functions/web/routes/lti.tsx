@@ -4,7 +4,6 @@ import { ACTIVITIES, findActivity } from "../../../domain/activities.js";
 import { ForbiddenError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { CLAIM, type DeepLinkingClaims, LaunchFormSchema } from "../../../lti-tool/claims.js";
-import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
   buildDeepLinkingResponse,
   type DeepLinkingContext,
@@ -15,11 +14,11 @@ import {
   InvalidLaunchRequestError,
   PlatformReturnedError,
   StateNotBoundError,
-  UnknownStateError,
   undefinedIfInvalid,
 } from "../../../lti-tool/errors.js";
 import { isResourceLinkLaunch, type ValidatedLaunch, validateLaunch } from "../../../lti-tool/launch.js";
 import { authRequestUrl, initiateLogin } from "../../../lti-tool/login.js";
+import { holdsBrowserSecret, unknownStateError } from "../../../lti-tool/login-state.js";
 import type { AppDeps } from "../deps.js";
 import {
   COOKIES_WORK_COOKIE,
@@ -159,13 +158,11 @@ export function ltiRoutes(deps: AppDeps) {
     const loginHint = check.data?.loginParams.login_hint;
     const platform = login && (await deps.registrations.getPlatform(login.issuer, login.clientId));
     if (!check.success || !login || !platform || !loginHint) {
-      throw new UnknownStateError(
-        "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
-      );
+      throw unknownStateError();
     }
     const { state, loginParams } = check.data;
     const secret = getCookie(c, stateCookieName(state));
-    if (secret && sha256b64url(secret) === login.bindingHash) {
+    if (holdsBrowserSecret(login, secret)) {
       setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
       const messageHint = loginParams.lti_message_hint;
       const auth = authRequestUrl(platform, {
