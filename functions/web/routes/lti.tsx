@@ -203,6 +203,7 @@ export function ltiRoutes(deps: AppDeps) {
     const { id_token: idToken, state } = parsed.data;
     const cookieName = stateCookieName(state);
     const cookieSecret = getCookie(c, cookieName);
+    const cookiesWorkMarker = getCookie(c, COOKIES_WORK_COOKIE);
     // The Platform Storage secret comes back only through our own GetDataPage, a same-origin
     // post; the field in a post from anywhere else is ignored (it could carry an attacker's
     // secret to log this browser in to the attacker's launch).
@@ -242,13 +243,13 @@ export function ltiRoutes(deps: AppDeps) {
     ).catch((error: unknown) => {
       // The marker said cookies stick here, yet the state cookie did not come back: stop
       // trusting it, so the next login checks the cookie before spending the LMS's hint.
-      if (error instanceof StateNotBoundError && getCookie(c, COOKIES_WORK_COOKIE) !== undefined) {
+      if (error instanceof StateNotBoundError && cookiesWorkMarker !== undefined) {
         deleteCookie(c, COOKIES_WORK_COOKIE, COOKIES_WORK_OPTIONS);
       }
       throw error;
     });
     deleteCookie(c, cookieName, { path: "/lti", secure: true, sameSite: "None", partitioned: true });
-    if (getCookie(c, cookieName) !== undefined && getCookie(c, COOKIES_WORK_COOKIE) !== "1") {
+    if (cookieSecret !== undefined && cookiesWorkMarker !== "1") {
       setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
     }
     const role = launch.user.role;
