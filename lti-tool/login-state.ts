@@ -101,23 +101,33 @@ export class SealedLoginStates implements LoginStateStore {
   }
 
   async markUsed(state: OpenedLoginState): Promise<void> {
-    // Kept a minute past the state's expiry: by then the state itself is refused as expired.
     const { previous } = await this.usedLogins.claim(
       state.issuer,
       state.nonce,
       state.stateId,
-      state.expiresAt + 60,
+      usedLoginExpiry(state),
     );
-    if (previous === undefined) return;
-    if (previous === state.stateId) {
-      throw new StateReplayedError(
-        "This launch has already been used. Please launch the tool again from your course.",
-        { context: { state: `${state.stateId.slice(0, 8)}…` } },
-      );
-    }
-    throw new NonceReplayedError(
-      "This launch has already been used. Please launch the tool again from your course.",
-      { context: { issuer: state.issuer } },
-    );
+    if (previous !== undefined) throw replayedLoginError(state, previous);
   }
+}
+
+/** Until when a login's use is remembered: a minute past the state's expiry, when the state itself is refused as expired. */
+export function usedLoginExpiry(state: OpenedLoginState): number {
+  return state.expiresAt + 60;
+}
+
+/**
+ * The error for a login whose use was already recorded, given the state id recorded then:
+ * the same state (a replayed launch) or another state with the same nonce (a replayed token).
+ * Shared by `markUsed` and by stores that record the use inside a larger write.
+ */
+export function replayedLoginError(
+  state: OpenedLoginState,
+  previousStateId: string,
+): StateReplayedError | NonceReplayedError {
+  const message = "This launch has already been used. Please launch the tool again from your course.";
+  if (previousStateId === state.stateId) {
+    return new StateReplayedError(message, { context: { state: `${state.stateId.slice(0, 8)}…` } });
+  }
+  return new NonceReplayedError(message, { context: { issuer: state.issuer } });
 }

@@ -1,11 +1,16 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Enrolment } from "../../domain/enrolment.js";
+import { ConflictError } from "../../domain/errors.js";
 import { enrolmentRegistration } from "../../domain/ids.js";
 import type { LaunchRecorder } from "../../functions/web/deps.js";
 import { CLAIM } from "../../lti-tool/claims.js";
 import { isResourceLinkLaunch, type ValidatedLaunch } from "../../lti-tool/launch.js";
-import type { CourseServices, ResourceLinkRecord } from "../../lti-tool/ports.js";
+import { replayedLoginError, usedLoginExpiry } from "../../lti-tool/login-state.js";
+import type { CourseServices, OpenedLoginState, ResourceLinkRecord } from "../../lti-tool/ports.js";
 import type { DynamoCourseServicesStore } from "./course-services.js";
 import type { DynamoEnrolmentStore, TransactItem } from "./enrolments.js";
+import { type DynamoUsedLoginStore, previousStateId } from "./login-states.js";
 
 /** Builds the writes a launch causes beyond the enrolment itself (the xAPI outbox items). */
 export type LaunchSideEffects = (
@@ -27,15 +32,29 @@ export function servicesOf(launch: ValidatedLaunch, at: Date): CourseServices | 
   };
 }
 
+export interface LaunchRecorderOptions {
+  /** Attempts when DynamoDB cancels the transaction for a conflict with another one (default 3). */
+  conflictAttempts?: number;
+  /** Waits between those attempts (default: a timer). */
+  pause?: (ms: number) => Promise<void>;
+}
+
+/** Where the claim sits in the transaction: after the enrolment's update, which `recordLaunch` puts first. */
+const CLAIM_INDEX = 1;
+
 /**
- * One transaction per launch: the enrolment, the course's service endpoints, the placed link's
- * activity and line item, and whatever side effects add (the xAPI outbox): all or nothing.
+ * One transaction per launch, all or nothing: the enrolment, the single use of the launch's
+ * state and nonce, the course's service endpoints, the placed link's activity and line item,
+ * and whatever side effects add (the xAPI outbox). So a refused replay writes nothing, a launch
+ * whose writes fail has not spent its state, and the launch costs one DynamoDB call.
  */
 export class DynamoLaunchRecorder implements LaunchRecorder {
   constructor(
     private readonly enrolments: DynamoEnrolmentStore,
     private readonly courseServices: DynamoCourseServicesStore,
+    private readonly usedLogins: DynamoUsedLoginStore,
     private readonly sideEffects: LaunchSideEffects = async () => [],
+    private readonly options: LaunchRecorderOptions = {},
   ) {}
 
   async recordLaunch(launch: ValidatedLaunch, at: Date, activityId: string): Promise<Enrolment> {
@@ -66,12 +85,53 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
         ...(rl.title ? { title: rl.title } : {}),
       };
     }
+    const state = launch.loginState;
     const services = this.courseServices.launchWrites(launch.course, servicesOf(launch, at), link);
-    await this.enrolments.recordLaunch(enrolment, [
+    // The claim comes straight after the enrolment's update: CLAIM_INDEX, read by `refusal`.
+    const alsoWrite: TransactItem[] = [
+      { Put: this.usedLogins.claimPut(state.issuer, state.nonce, state.stateId, usedLoginExpiry(state)) },
       ...services.items,
       ...(await this.sideEffects(launch, enrolment, activityId)),
-    ]);
+    ];
+    const attempts = Math.max(1, this.options.conflictAttempts ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.enrolments.recordLaunch(enrolment, alsoWrite);
+        break;
+      } catch (error) {
+        const refused = refusal(error, state);
+        if (refused === "conflict" && attempt < attempts) {
+          // Cancelled whole: nothing was written, so the same transaction can run again.
+          await (this.options.pause ?? sleep)(15 * attempt + Math.floor(Math.random() * 15));
+          continue;
+        }
+        if (refused === "conflict") {
+          throw new ConflictError(
+            "Another launch of yours was being recorded at the same moment. Please launch the tool again from your course.",
+            { cause: error, context: { attempts, issuer: state.issuer } },
+          );
+        }
+        throw refused ?? error;
+      }
+    }
     services.written();
     return enrolment;
   }
+}
+
+/**
+ * What a cancelled launch transaction means: the login was used before (the replay error), or
+ * another transaction held one of its items ("conflict": nothing was written, it may run
+ * again); undefined for anything else, which propagates as it came.
+ */
+function refusal(
+  error: unknown,
+  state: OpenedLoginState,
+): ReturnType<typeof replayedLoginError> | "conflict" | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reasons = error.CancellationReasons ?? [];
+  const claim = reasons[CLAIM_INDEX];
+  if (claim?.Code === "ConditionalCheckFailed") return replayedLoginError(state, previousStateId(claim.Item));
+  if (reasons.some((r) => r.Code === "TransactionConflict")) return "conflict";
+  return undefined;
 }

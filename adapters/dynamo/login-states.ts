@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { UsedLoginStore } from "../../lti-tool/ports.js";
+import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 /**
@@ -14,6 +15,26 @@ export class DynamoUsedLoginStore implements UsedLoginStore {
     private readonly tableName: string,
   ) {}
 
+  /**
+   * The claim as a put of its own or as an item of a launch's transaction (the recorder's): it
+   * fails its condition when the (issuer, nonce) was claimed before, and then returns the item
+   * that was there, whose state id `previousStateId` reads.
+   */
+  claimPut(issuer: string, nonce: string, stateId: string, expiresAt: number) {
+    return {
+      TableName: this.tableName,
+      Item: {
+        ...keys.usedNonce(issuer, nonce),
+        kind: "used-login",
+        stateId,
+        [TABLE_KEYS.ttl]: expiresAt,
+      },
+      ConditionExpression: "attribute_not_exists(#pk)",
+      ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    } as const satisfies NonNullable<TransactItem["Put"]>;
+  }
+
   async claim(
     issuer: string,
     nonce: string,
@@ -21,26 +42,20 @@ export class DynamoUsedLoginStore implements UsedLoginStore {
     expiresAt: number,
   ): Promise<{ previous?: string }> {
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.usedNonce(issuer, nonce),
-            kind: "used-login",
-            stateId,
-            [TABLE_KEYS.ttl]: expiresAt,
-          },
-          ConditionExpression: "attribute_not_exists(#pk)",
-          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      await this.doc.send(new PutCommand(this.claimPut(issuer, nonce, stateId, expiresAt)));
       return {};
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // The exception's Item is in the low-level AttributeValue shape.
-      const previous = (error.Item?.stateId as { S?: string } | undefined)?.S;
-      return { previous: previous ?? "" };
+      return { previous: previousStateId(error.Item) };
     }
   }
+}
+
+/**
+ * The state id of a claim that failed its condition, from the old item DynamoDB returned (in
+ * the low-level AttributeValue shape, in a ConditionalCheckFailedException as in a transaction's
+ * cancellation reason); "" when it did not come back.
+ */
+export function previousStateId(item: Record<string, unknown> | undefined): string {
+  return (item?.stateId as { S?: string } | undefined)?.S ?? "";
 }

@@ -95,6 +95,7 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     app: createXapiAdminRoutes({ outbox: new DynamoOutboxStore(doc, table), routes: lrsRoutes }),
   };
   const sessions = new SessionTokens(sessionSecret);
+  const usedLogins = new DynamoUsedLoginStore(doc, table);
   return {
     config: {
       toolName: "HLTA preparation",
@@ -103,13 +104,14 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     },
     registrations: new CachedRegistrationStore(new DynamoRegistrationStore(doc, table)),
     // Login states are sealed with the session secret; only their single use is stored.
-    states: new SealedLoginStates(sessions, new DynamoUsedLoginStore(doc, table)),
+    states: new SealedLoginStates(sessions, usedLogins),
     platformKeys: new PlatformJwksCache(options.fetch ? { fetch: options.fetch } : {}),
     signer,
     sessions,
     launches: new DynamoLaunchRecorder(
       enrolments,
       courseServices,
+      usedLogins,
       options.sideEffects ?? launchStatements(outboxWriter, log),
     ),
     cohort: enrolments,

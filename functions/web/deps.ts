@@ -20,6 +20,11 @@ export interface AppConfig {
 
 /** What the launch causes in storage: the enrolment, the course's service endpoints, the xAPI statement. */
 export interface LaunchRecorder {
+  /**
+   * Record a checked launch (`checkLaunch`) and the single use of its state and nonce, all or
+   * nothing. Throws StateReplayedError or NonceReplayedError, as `LoginStateStore.markUsed`
+   * does, when the login was used before, and then writes nothing.
+   */
   recordLaunch(launch: ValidatedLaunch, at: Date, activityId: string): Promise<Enrolment>;
 }
 

@@ -11,15 +11,18 @@ import type { CourseMember } from "../../lti-tool/advantage/nrps.js";
 import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
 import type { ValidatedLaunch } from "../../lti-tool/launch.js";
-import type { CourseServices } from "../../lti-tool/ports.js";
+import type { CourseServices, LoginStateStore } from "../../lti-tool/ports.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 import { StoredKeySigner } from "../../lti-tool/tool-keys.js";
 import { MemoryToolKeyStore } from "./memory-stores.js";
 import type { testPlatform } from "./test-platform.js";
 
+/** Enrolments in memory, with DynamoLaunchRecorder's contract: the login's single use first, then the write. */
 export class MemoryEnrolments implements LaunchRecorder, CohortReader {
   byCourse = new Map<string, Map<string, Enrolment>>();
+  constructor(private readonly states: Pick<LoginStateStore, "markUsed">) {}
   async recordLaunch(launch: ValidatedLaunch, at: Date): Promise<Enrolment> {
+    await this.states.markUsed(launch.loginState);
     const scope = courseScopeKey(launch.course);
     const course = this.byCourse.get(scope) ?? new Map<string, Enrolment>();
     this.byCourse.set(scope, course);
@@ -47,7 +50,7 @@ export async function memoryApp(
   platform: Awaited<ReturnType<typeof testPlatform>>,
   overrides: Partial<AppDeps> = {},
 ) {
-  const enrolments = new MemoryEnrolments();
+  const enrolments = new MemoryEnrolments(overrides.states ?? platform.states);
   const keyStore = new MemoryToolKeyStore();
   const signer = new StoredKeySigner(keyStore);
   await signer.ensureKey();

@@ -1,7 +1,9 @@
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { CLAIM } from "../../lti-tool/claims.js";
+import { CLAIM, type LaunchClaims } from "../../lti-tool/claims.js";
+import type { ValidatedLaunch } from "../../lti-tool/launch.js";
 import { initiateLogin, type LoginResult } from "../../lti-tool/login.js";
 import { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
+import type { OpenedLoginState, PlatformRegistration } from "../../lti-tool/ports.js";
 import { MemoryLoginStateStore, MemoryRegistrationStore } from "./memory-stores.js";
 
 export const ISSUER = "https://moodle.school.test";
@@ -110,6 +112,47 @@ export function validClaims(nonce: string, now = Math.floor(Date.now() / 1000)):
     [CLAIM.resourceLink]: { id: "link-1", title: "HLTA preparation" },
     [CLAIM.roles]: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
     [CLAIM.context]: { id: "course-1", label: "HLTA", title: "HLTA Spring cohort" },
+  };
+}
+
+/** Turns valid launch claims into a tutor's Deep Linking request (Deep Linking §4.4). */
+export function deepLinkingClaims(c: Record<string, unknown>): void {
+  c[CLAIM.messageType] = "LtiDeepLinkingRequest";
+  delete c[CLAIM.resourceLink];
+  c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"];
+  c[CLAIM.deepLinkingSettings] = {
+    deep_link_return_url: "https://moodle.school.test/mod/lti/contentitem_return.php?course=2",
+    accept_types: ["ltiResourceLink"],
+    accept_presentation_document_targets: ["iframe"],
+    accept_multiple: true,
+    accept_lineitem: true,
+    data: "keep-me",
+  };
+}
+
+/**
+ * A candidate's resource link launch as `checkLaunch` returns it, for stores that record
+ * launches (they trust the checks for everything in it). `loginState` carries the single use.
+ */
+export function checkedLaunch(
+  loginState: OpenedLoginState,
+  user: { sub?: string; name?: string } = {},
+): ValidatedLaunch {
+  const tenant = { issuer: loginState.issuer, clientId: loginState.clientId, deploymentId: DEPLOYMENT_ID };
+  const claims = { ...validClaims(loginState.nonce), iss: loginState.issuer, aud: loginState.clientId };
+  return {
+    messageType: "LtiResourceLinkRequest",
+    claims: claims as unknown as LaunchClaims,
+    platform: { issuer: loginState.issuer, clientId: loginState.clientId } as PlatformRegistration,
+    tenant,
+    course: { ...tenant, contextId: "course-1" },
+    user: {
+      sub: user.sub ?? "user-1",
+      ...(user.name !== undefined ? { name: user.name } : {}),
+      ltiRoles: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+      role: "candidate",
+    },
+    loginState,
   };
 }
 

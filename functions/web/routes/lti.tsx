@@ -16,7 +16,7 @@ import {
   StateNotBoundError,
   undefinedIfInvalid,
 } from "../../../lti-tool/errors.js";
-import { isResourceLinkLaunch, type ValidatedLaunch, validateLaunch } from "../../../lti-tool/launch.js";
+import { checkLaunch, isResourceLinkLaunch, type ValidatedLaunch } from "../../../lti-tool/launch.js";
 import { authRequestUrl, initiateLogin } from "../../../lti-tool/login.js";
 import { holdsBrowserSecret, unknownStateError } from "../../../lti-tool/login-state.js";
 import type { AppDeps } from "../deps.js";
@@ -232,7 +232,9 @@ export function ltiRoutes(deps: AppDeps) {
       }
     }
     const at = now();
-    const launch = await validateLaunch(
+    // Checked, not yet spent: each way out below records the single use of state and nonce
+    // before it acts, alone (markUsed) or in the launch's own transaction (recordLaunch).
+    const launch = await checkLaunch(
       { idToken, state, browserSecret, secretVia },
       {
         registrations: deps.registrations,
@@ -253,6 +255,7 @@ export function ltiRoutes(deps: AppDeps) {
       setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
     }
     const role = launch.user.role;
+    if (!role || !isResourceLinkLaunch(launch.claims)) await deps.states.markUsed(launch.loginState);
     if (!role) {
       return c.html(
         <ErrorPage
@@ -266,15 +269,15 @@ export function ltiRoutes(deps: AppDeps) {
     if (!isResourceLinkLaunch(launch.claims)) return deepLinkingPicker(c, launch, launch.claims, at);
 
     const activity = launchActivity(launch);
-    await Promise.all([
-      deps.launches.recordLaunch(launch, at, activity),
-      deps.registrations.recordLaunch(
-        launch.tenant.issuer,
-        launch.tenant.clientId,
-        launch.tenant.deploymentId,
-        at.toISOString(),
-      ),
-    ]);
+    await deps.launches.recordLaunch(launch, at, activity);
+    // After the launch's own transaction, so a refused replay touches nothing (this write is
+    // throttled by the registration cache: most launches skip it).
+    await deps.registrations.recordLaunch(
+      launch.tenant.issuer,
+      launch.tenant.clientId,
+      launch.tenant.deploymentId,
+      at.toISOString(),
+    );
     const context = launch.claims[CLAIM.context];
     const token = await deps.sessions.issue(
       {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
+import { DynamoLaunchRecorder } from "../../../adapters/dynamo/launch-recorder.js";
 import { DynamoUsedLoginStore } from "../../../adapters/dynamo/login-states.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../../adapters/dynamo/tool-keys.js";
@@ -14,6 +16,7 @@ import { registerPlatform } from "../../../lti-tool/registration.js";
 import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { localAwsForTests } from "../../support/local-aws.js";
+import { checkedLaunch } from "../../support/test-platform.js";
 
 let aws: Awaited<ReturnType<typeof localAwsForTests>>;
 beforeAll(async () => {
@@ -169,6 +172,39 @@ describe("enrolments are scoped to tenant and course", () => {
     expect(u1).toMatchObject({ name: "Una", firstLaunchAt: at, lastLaunchAt: "2026-11-24T09:00:00.000Z" });
     expect(u1?.registration).toBe(enrolmentRegistration(courseA, "u1"));
     expect((await store.listCourse(courseB)).map((e) => e.userId)).toEqual(["u3"]);
+  });
+});
+
+describe("a launch recorded with its login's single use, on DynamoDB Local", () => {
+  it("writes the enrolment and spends the login in one transaction; a replay is refused and writes nothing", async () => {
+    const states = sealedStates();
+    const enrolments = new DynamoEnrolmentStore(aws.doc, aws.tableName);
+    const recorder = new DynamoLaunchRecorder(
+      enrolments,
+      new DynamoCourseServicesStore(aws.doc, aws.tableName),
+      new DynamoUsedLoginStore(aws.doc, aws.tableName),
+    );
+    const first = await sealAndOpen(states, loginState("n-recorded", { issuer: "https://rec.test" }));
+    const at = new Date();
+    const launch = checkedLaunch(first, { sub: "u-rec", name: "First" });
+    await recorder.recordLaunch(launch, at, "module-standards");
+    const recorded = await enrolments.listCourse(launch.course);
+    expect(recorded).toMatchObject([{ userId: "u-rec", name: "First" }]);
+
+    // The same state again, then its nonce under another state: each refused, nothing written.
+    await expect(
+      recorder.recordLaunch(checkedLaunch(first, { sub: "u-rec", name: "Replayed" }), at, "module-standards"),
+    ).rejects.toBeInstanceOf(StateReplayedError);
+    const other = await sealAndOpen(
+      states,
+      loginState("n-recorded", { issuer: "https://rec.test", targetLinkUri: "https://tool.test/app/other" }),
+    );
+    await expect(
+      recorder.recordLaunch(checkedLaunch(other, { sub: "u-other" }), at, "module-standards"),
+    ).rejects.toBeInstanceOf(NonceReplayedError);
+    expect(await enrolments.listCourse(launch.course)).toEqual(recorded);
+    // The recorder's claim is the one markUsed makes.
+    await expect(states.markUsed(first)).rejects.toBeInstanceOf(StateReplayedError);
   });
 });
 

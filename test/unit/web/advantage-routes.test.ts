@@ -2,7 +2,14 @@ import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { memoryApp } from "../../support/memory-app.js";
-import { CLIENT_ID, ISSUER, sign, testPlatform, validClaims } from "../../support/test-platform.js";
+import {
+  CLIENT_ID,
+  deepLinkingClaims,
+  ISSUER,
+  sign,
+  testPlatform,
+  validClaims,
+} from "../../support/test-platform.js";
 
 const formPost = (fields: Record<string, string | string[]>, headers: Record<string, string> = {}) => {
   const body = new URLSearchParams();
@@ -57,20 +64,6 @@ async function stateAndNonce(
   const auth = new URL(check.headers.get("location") ?? "");
   return { state: auth.searchParams.get("state") ?? "", nonce: auth.searchParams.get("nonce") ?? "" };
 }
-
-const deepLinkingClaims = (c: Record<string, unknown>) => {
-  c[CLAIM.messageType] = "LtiDeepLinkingRequest";
-  delete c[CLAIM.resourceLink];
-  c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"];
-  c[CLAIM.deepLinkingSettings] = {
-    deep_link_return_url: "https://moodle.school.test/mod/lti/contentitem_return.php?course=2",
-    accept_types: ["ltiResourceLink"],
-    accept_presentation_document_targets: ["iframe"],
-    accept_multiple: true,
-    accept_lineitem: true,
-    data: "keep-me",
-  };
-};
 
 describe("deep linking", () => {
   it("shows a tutor the activities, then auto-posts a signed response to the return URL", async () => {

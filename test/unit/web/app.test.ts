@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { PROBLEM_BASE } from "../../../domain/errors.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { memoryApp } from "../../support/memory-app.js";
-import { CLIENT_ID, ISSUER, sign, testPlatform, validClaims } from "../../support/test-platform.js";
+import {
+  CLIENT_ID,
+  deepLinkingClaims,
+  ISSUER,
+  sign,
+  testPlatform,
+  validClaims,
+} from "../../support/test-platform.js";
 
 const form = (fields: Record<string, string>) => ({
   method: "POST",
@@ -33,14 +41,19 @@ async function launch(
   const claims = validClaims(auth.searchParams.get("nonce") ?? "");
   edit(claims);
   const idToken = await sign(claims, p.signingKey);
-  const response = await app.request("/lti/launch", {
-    ...form({ id_token: idToken, state: auth.searchParams.get("state") ?? "" }),
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      ...(opts.dropCookie ? {} : { cookie }),
-    },
-  });
-  return { app, response, login, check, auth, setCookie, enrolments };
+  const post = (headers: Record<string, string> = {}) =>
+    app.request("/lti/launch", {
+      ...form({ id_token: idToken, state: auth.searchParams.get("state") ?? "" }),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        ...(opts.dropCookie ? {} : { cookie }),
+        ...headers,
+      },
+    });
+  const response = await post();
+  /** The same launch POST again (a replay), answered as problem+json to read its type. */
+  const replay = () => post({ accept: "application/problem+json" });
+  return { app, response, login, check, auth, setCookie, enrolments, replay };
 }
 
 describe("login initiation", () => {
@@ -284,6 +297,28 @@ describe("launch to the first page", () => {
     const { response } = await launch((c) => (c[CLAIM.deploymentId] = "3"));
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("deployment 3");
+  });
+
+  it.each([
+    ["a candidate's launch, recorded with the enrolment", (_c: Record<string, unknown>) => {}, 303],
+    ["a launch with no role the tool knows", (c: Record<string, unknown>) => (c[CLAIM.roles] = []), 403],
+    ["a tutor's deep-linking launch", deepLinkingClaims, 200],
+    [
+      "a candidate's deep-linking launch",
+      (c: Record<string, unknown>) => {
+        deepLinkingClaims(c);
+        c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"];
+      },
+      403,
+    ],
+  ])("spends the login on every way out: %s", async (_name, edit, status) => {
+    const { response, replay, enrolments } = await launch(edit);
+    expect(response.status).toBe(status);
+    const enrolled = JSON.stringify([...enrolments.byCourse.entries()].map(([k, v]) => [k, [...v]]));
+    const again = await replay();
+    expect(again.status).toBe(400);
+    expect(((await again.json()) as { type: string }).type).toBe(`${PROBLEM_BASE}lti.state_replayed`);
+    expect(JSON.stringify([...enrolments.byCourse.entries()].map(([k, v]) => [k, [...v]]))).toBe(enrolled);
   });
 
   it("answers a launch without a form body with 400, not 500", async () => {
