@@ -46,8 +46,9 @@ const SealedStateSchema = z.object({
 /**
  * Login states sealed into the OIDC `state` parameter (Security Framework §5.1.1.2 leaves its
  * form to the tool): HS256 with the tool's session secret, expiring with the login. A login
- * therefore costs no write; the launch records the state's use with one conditional write,
- * which makes state and nonce single-use together (the nonce lives inside the state, and the
+ * therefore costs no write; the launch records the state's use with one conditional write
+ * (`markUsed`, or the same claim inside the launch's own transaction: `usedLoginExpiry` and
+ * `replayedLoginError` serve both), which makes state and nonce single-use together (the nonce lives inside the state, and the
  * launch checks the id_token's nonce against it).
  */
 export class SealedLoginStates implements LoginStateStore {
