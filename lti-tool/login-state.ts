@@ -48,8 +48,8 @@ const SealedStateSchema = z.object({
  * form to the tool): HS256 with the tool's session secret, expiring with the login. A login
  * therefore costs no write; the launch records the state's use with one conditional write
  * (`markUsed`, or the same claim inside the launch's own transaction: `usedLoginExpiry` and
- * `replayedLoginError` serve both), which makes state and nonce single-use together (the nonce lives inside the state, and the
- * launch checks the id_token's nonce against it).
+ * `replayedLoginError` serve both), which makes state and nonce single-use together (the nonce
+ * lives inside the state, and the launch checks the id_token's nonce against it).
  */
 export class SealedLoginStates implements LoginStateStore {
   constructor(

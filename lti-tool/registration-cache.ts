@@ -69,6 +69,12 @@ export class CachedRegistrationStore implements RegistrationStore {
     const last = this.lastLaunchWrite.get(key);
     if (last !== undefined && this.now - last < (this.options.launchWriteEveryMs ?? 15 * 60_000)) return;
     this.lastLaunchWrite.set(key, this.now);
-    await this.inner.recordLaunch(issuer, clientId, deploymentId, at);
+    try {
+      await this.inner.recordLaunch(issuer, clientId, deploymentId, at);
+    } catch (error) {
+      // Not written: the next launch tries again.
+      if (this.lastLaunchWrite.get(key) === this.now) this.lastLaunchWrite.delete(key);
+      throw error;
+    }
   }
 }

@@ -10,7 +10,7 @@ import { replayedLoginError, usedLoginExpiry } from "../../lti-tool/login-state.
 import type { CourseServices, OpenedLoginState, ResourceLinkRecord } from "../../lti-tool/ports.js";
 import type { DynamoCourseServicesStore } from "./course-services.js";
 import type { DynamoEnrolmentStore, TransactItem } from "./enrolments.js";
-import { type DynamoUsedLoginStore, previousStateId } from "./login-states.js";
+import { type DynamoUsedLoginStore, previousStateId, USED_LOGIN_KIND } from "./login-states.js";
 
 /** Builds the writes a launch causes beyond the enrolment itself (the xAPI outbox items). */
 export type LaunchSideEffects = (
@@ -33,14 +33,18 @@ export function servicesOf(launch: ValidatedLaunch, at: Date): CourseServices | 
 }
 
 export interface LaunchRecorderOptions {
-  /** Attempts when DynamoDB cancels the transaction for a conflict with another one (default 3). */
-  conflictAttempts?: number;
+  /**
+   * Attempts when DynamoDB cancels the transaction for a passing reason: a conflict with another
+   * transaction on one of its items (a course's shared items at the start of a class) or
+   * throttling (default 5).
+   */
+  attempts?: number;
   /** Waits between those attempts (default: a timer). */
   pause?: (ms: number) => Promise<void>;
 }
 
-/** Where the claim sits in the transaction: after the enrolment's update, which `recordLaunch` puts first. */
-const CLAIM_INDEX = 1;
+/** Cancellation reasons that pass: the same transaction may succeed a moment later. */
+const PASSING = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"]);
 
 /**
  * One transaction per launch, all or nothing: the enrolment, the single use of the launch's
@@ -87,31 +91,29 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
     }
     const state = launch.loginState;
     const services = this.courseServices.launchWrites(launch.course, servicesOf(launch, at), link);
-    // The claim comes straight after the enrolment's update: CLAIM_INDEX, read by `refusal`.
     const alsoWrite: TransactItem[] = [
       { Put: this.usedLogins.claimPut(state.issuer, state.nonce, state.stateId, usedLoginExpiry(state)) },
       ...services.items,
       ...(await this.sideEffects(launch, enrolment, activityId)),
     ];
-    const attempts = Math.max(1, this.options.conflictAttempts ?? 3);
+    const attempts = Math.max(1, this.options.attempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.enrolments.recordLaunch(enrolment, alsoWrite);
         break;
       } catch (error) {
         const refused = refusal(error, state);
-        if (refused === "conflict" && attempt < attempts) {
-          // Cancelled whole: nothing was written, so the same transaction can run again.
-          await (this.options.pause ?? sleep)(15 * attempt + Math.floor(Math.random() * 15));
-          continue;
-        }
-        if (refused === "conflict") {
+        if (refused !== "passing") throw refused ?? error;
+        if (attempt >= attempts) {
           throw new ConflictError(
-            "Another launch of yours was being recorded at the same moment. Please launch the tool again from your course.",
+            "Other launches were being recorded at the same moment, so yours could not be. Please launch the tool again from your course.",
             { cause: error, context: { attempts, issuer: state.issuer } },
           );
         }
-        throw refused ?? error;
+        // Cancelled whole: nothing was written, so the same transaction can run again. Backing
+        // off exponentially, with jitter, so launches that collided do not collide again.
+        const ceiling = Math.min(400, 20 * 2 ** (attempt - 1));
+        await (this.options.pause ?? sleep)(Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
       }
     }
     services.written();
@@ -120,18 +122,21 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
 }
 
 /**
- * What a cancelled launch transaction means: the login was used before (the replay error), or
- * another transaction held one of its items ("conflict": nothing was written, it may run
- * again); undefined for anything else, which propagates as it came.
+ * What a cancelled launch transaction means: the login was used before (the replay error: the
+ * claim failed its condition, and DynamoDB returned the claim that was there), or a passing
+ * reason ("passing": nothing was written, it may run again); undefined for anything else,
+ * which propagates as it came.
  */
 function refusal(
   error: unknown,
   state: OpenedLoginState,
-): ReturnType<typeof replayedLoginError> | "conflict" | undefined {
+): ReturnType<typeof replayedLoginError> | "passing" | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   const reasons = error.CancellationReasons ?? [];
-  const claim = reasons[CLAIM_INDEX];
-  if (claim?.Code === "ConditionalCheckFailed") return replayedLoginError(state, previousStateId(claim.Item));
-  if (reasons.some((r) => r.Code === "TransactionConflict")) return "conflict";
+  const claim = reasons.find(
+    (r) => r.Code === "ConditionalCheckFailed" && r.Item?.kind?.S === USED_LOGIN_KIND,
+  );
+  if (claim) return replayedLoginError(state, previousStateId(claim.Item));
+  if (reasons.some((r) => r.Code !== undefined && PASSING.has(r.Code))) return "passing";
   return undefined;
 }

@@ -4,6 +4,9 @@ import type { UsedLoginStore } from "../../lti-tool/ports.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
+/** The `kind` of a used-login item (how a cancelled transaction's reasons name the claim). */
+export const USED_LOGIN_KIND = "used-login";
+
 /**
  * The single use of a login (state and nonce together) on one conditional write: DynamoDB
  * decides atomically, so two concurrent launches with the same state cannot both pass. The item
@@ -25,7 +28,7 @@ export class DynamoUsedLoginStore implements UsedLoginStore {
       TableName: this.tableName,
       Item: {
         ...keys.usedNonce(issuer, nonce),
-        kind: "used-login",
+        kind: USED_LOGIN_KIND,
         stateId,
         [TABLE_KEYS.ttl]: expiresAt,
       },

@@ -271,13 +271,18 @@ export function ltiRoutes(deps: AppDeps) {
     const activity = launchActivity(launch);
     await deps.launches.recordLaunch(launch, at, activity);
     // After the launch's own transaction, so a refused replay touches nothing (this write is
-    // throttled by the registration cache: most launches skip it).
-    await deps.registrations.recordLaunch(
-      launch.tenant.issuer,
-      launch.tenant.clientId,
-      launch.tenant.deploymentId,
-      at.toISOString(),
-    );
+    // throttled by the registration cache: most launches skip it). Bookkeeping only: the login
+    // is spent by now, so its failure is logged and the person still gets in.
+    await deps.registrations
+      .recordLaunch(launch.tenant.issuer, launch.tenant.clientId, launch.tenant.deploymentId, at.toISOString())
+      .catch((error: unknown) =>
+        deps.log.warn("lti.last_launch_not_recorded", {
+          issuer: launch.tenant.issuer,
+          deploymentId: launch.tenant.deploymentId,
+          reference: c.get("reference"),
+          error,
+        }),
+      );
     const context = launch.claims[CLAIM.context];
     const token = await deps.sessions.issue(
       {

@@ -206,6 +206,34 @@ describe("a launch recorded with its login's single use, on DynamoDB Local", () 
     // The recorder's claim is the one markUsed makes.
     await expect(states.markUsed(first)).rejects.toBeInstanceOf(StateReplayedError);
   });
+  it("spends nothing and writes nothing when the launch's transaction fails for another reason", async () => {
+    const states = sealedStates();
+    const enrolments = new DynamoEnrolmentStore(aws.doc, aws.tableName);
+    // A side effect whose own condition fails (an outbox item recorded twice would, for one).
+    const failing = new DynamoLaunchRecorder(
+      enrolments,
+      new DynamoCourseServicesStore(aws.doc, aws.tableName),
+      new DynamoUsedLoginStore(aws.doc, aws.tableName),
+      async () => [
+        {
+          Put: {
+            TableName: aws.tableName,
+            Item: { pk: "TEST#never", sk: "never" },
+            ConditionExpression: "attribute_exists(pk)",
+          },
+        },
+      ],
+    );
+    const opened = await sealAndOpen(states, loginState("n-unspent", { issuer: "https://unspent.test" }));
+    const launch = checkedLaunch(opened, { sub: "u-unspent" });
+    await expect(failing.recordLaunch(launch, new Date(), "module-standards")).rejects.toHaveProperty(
+      "name",
+      "TransactionCanceledException",
+    );
+    expect(await enrolments.listCourse(launch.course)).toEqual([]);
+    // The login was not spent: the person's next post of the same launch can still go through.
+    await states.markUsed(opened);
+  });
 });
 
 describe("tool keys in the table", () => {

@@ -17,6 +17,7 @@ const platform = {
 class CountingStore extends MemoryRegistrationStore {
   reads = 0;
   launchWrites = 0;
+  failLaunchWrites = 0;
   override async getPlatform(issuer: string, clientId: string) {
     this.reads++;
     return super.getPlatform(issuer, clientId);
@@ -27,6 +28,10 @@ class CountingStore extends MemoryRegistrationStore {
   }
   override async recordLaunch(issuer: string, clientId: string, deploymentId: string, at: string) {
     this.launchWrites++;
+    if (this.failLaunchWrites > 0) {
+      this.failLaunchWrites--;
+      throw new Error("DynamoDB is unavailable");
+    }
     return super.recordLaunch(issuer, clientId, deploymentId, at);
   }
 }
@@ -75,6 +80,16 @@ describe("registration cache", () => {
     now = 1001;
     await cache.recordLaunch(platform.issuer, "c", "1", "t4");
     expect(inner.launchWrites).toBe(3);
+  });
+
+  it("tries lastLaunchAt again on the next launch when the write failed", async () => {
+    const inner = new CountingStore();
+    inner.failLaunchWrites = 1;
+    const cache = new CachedRegistrationStore(inner, { launchWriteEveryMs: 1000, now: () => 0 });
+    await expect(cache.recordLaunch(platform.issuer, "c", "1", "t1")).rejects.toThrow("unavailable");
+    await cache.recordLaunch(platform.issuer, "c", "1", "t2");
+    await cache.recordLaunch(platform.issuer, "c", "1", "t3");
+    expect(inner.launchWrites).toBe(2);
   });
 });
 

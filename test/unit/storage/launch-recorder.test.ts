@@ -44,7 +44,7 @@ function recorder(pause = vi.fn(async (_ms: number) => {})) {
       new DynamoCourseServicesStore(doc, TABLE),
       new DynamoUsedLoginStore(doc, TABLE),
       async () => [],
-      { pause, conflictAttempts: 3 },
+      { pause, attempts: 3 },
     ),
   };
 }
@@ -55,6 +55,16 @@ const cancelled = (reasons: CancellationReason[]) =>
     $metadata: {},
     CancellationReasons: reasons,
   });
+
+/** The cancellation of a launch whose login was claimed by `stateId`: DynamoDB returns that claim. */
+const usedBy = (stateId: string) =>
+  cancelled([
+    { Code: "None" },
+    {
+      Code: "ConditionalCheckFailed",
+      Item: { kind: { S: "used-login" }, stateId: { S: stateId } },
+    },
+  ]);
 
 beforeEach(() => ddb.reset());
 
@@ -82,25 +92,37 @@ describe("DynamoLaunchRecorder: the launch and its login's single use in one tra
 
   it("refuses the same state again as a replayed state, and the nonce under another state as a replayed nonce", async () => {
     const { recorder: r } = recorder();
-    const usedBy = (stateId: string) =>
-      cancelled([{ Code: "None" }, { Code: "ConditionalCheckFailed", Item: { stateId: { S: stateId } } }]);
     ddb.on(TransactWriteCommand).rejectsOnce(usedBy("state-A")).rejectsOnce(usedBy("state-B"));
     await expect(r.recordLaunch(launchOf("state-A"), AT, "a")).rejects.toBeInstanceOf(StateReplayedError);
     await expect(r.recordLaunch(launchOf("state-A"), AT, "a")).rejects.toBeInstanceOf(NonceReplayedError);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
   });
 
-  it("runs the transaction again when another one held its items, after a pause", async () => {
+  it("runs the transaction again, after a growing pause, when another held its items or it was throttled", async () => {
     const { recorder: r, pause } = recorder();
     ddb
       .on(TransactWriteCommand)
       .rejectsOnce(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]))
-      .rejectsOnce(cancelled([{ Code: "None" }, { Code: "TransactionConflict" }]))
+      .rejectsOnce(cancelled([{ Code: "None" }, { Code: "ThrottlingError" }]))
       .resolves({});
     const enrolment = await r.recordLaunch(launchOf(), AT, "a");
     expect(enrolment).toMatchObject({ userId: "user-1", role: "candidate" });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
-    expect(pause).toHaveBeenCalledTimes(2);
+    const [first, second] = pause.mock.calls.map(([ms]) => ms);
+    expect(first).toBeGreaterThanOrEqual(10);
+    expect(first).toBeLessThanOrEqual(20);
+    expect(second).toBeGreaterThanOrEqual(20);
+    expect(second).toBeLessThanOrEqual(40);
+  });
+
+  it("refuses a replay found on a retry: a conflict, then the claim already there", async () => {
+    const { recorder: r } = recorder();
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]))
+      .rejectsOnce(usedBy("state-A"));
+    await expect(r.recordLaunch(launchOf("state-A"), AT, "a")).rejects.toBeInstanceOf(StateReplayedError);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
   });
 
   it("gives up on conflicts after its attempts with a ConflictError, not a 500", async () => {
@@ -114,7 +136,8 @@ describe("DynamoLaunchRecorder: the launch and its login's single use in one tra
 
   it("passes any other cancellation on as it came (not as a replay)", async () => {
     const { recorder: r, pause } = recorder();
-    const other = cancelled([{ Code: "None" }, { Code: "None" }, { Code: "ConditionalCheckFailed" }]);
+    // An outbox item's condition failing, even at the claim's place, is not the claim's.
+    const other = cancelled([{ Code: "None" }, { Code: "ConditionalCheckFailed" }, { Code: "None" }]);
     ddb.on(TransactWriteCommand).rejects(other);
     await expect(r.recordLaunch(launchOf(), AT, "a")).rejects.toBe(other);
     expect(pause).not.toHaveBeenCalled();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { PROBLEM_BASE } from "../../../domain/errors.js";
+import type { AppDeps } from "../../../functions/web/deps.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
-import { memoryApp } from "../../support/memory-app.js";
+import { MemoryEnrolments, memoryApp } from "../../support/memory-app.js";
 import {
   CLIENT_ID,
   deepLinkingClaims,
@@ -29,10 +30,13 @@ const loginFields = {
 /** Drive login → launch through the app as a browser would, returning the launch response. */
 async function launch(
   edit: (c: Record<string, unknown>) => void = () => {},
-  opts: { dropCookie?: boolean } = {},
+  opts: {
+    dropCookie?: boolean;
+    deps?: (p: Awaited<ReturnType<typeof testPlatform>>) => Partial<AppDeps>;
+  } = {},
 ) {
   const p = await testPlatform();
-  const { app, enrolments } = await memoryApp(p);
+  const { app, enrolments } = await memoryApp(p, opts.deps?.(p));
   const login = await app.request("/lti/login", form(loginFields));
   const setCookie = login.headers.get("set-cookie") ?? "";
   const cookie = setCookie.split(";")[0] ?? "";
@@ -319,6 +323,42 @@ describe("launch to the first page", () => {
     expect(again.status).toBe(400);
     expect(((await again.json()) as { type: string }).type).toBe(`${PROBLEM_BASE}lti.state_replayed`);
     expect(JSON.stringify([...enrolments.byCourse.entries()].map(([k, v]) => [k, [...v]]))).toBe(enrolled);
+  });
+
+  it("spends nothing when the launch cannot be recorded: no session, and the same post goes through after", async () => {
+    let failures = 1;
+    const { response, replay } = await launch(undefined, {
+      deps: (p) => {
+        const recorder = new MemoryEnrolments(p.states);
+        return {
+          launches: {
+            recordLaunch: async (checked, at) => {
+              if (failures-- > 0) throw new Error("DynamoDB is unavailable");
+              return recorder.recordLaunch(checked, at);
+            },
+          },
+        };
+      },
+    });
+    expect(response.status).toBe(500);
+    expect(response.headers.get("location")).toBeNull();
+    const again = await replay();
+    expect(again.status).toBe(303);
+    expect(again.headers.get("location")).toMatch(/^\/app\?s=/);
+  });
+
+  it("lets the person in when only the deployment's last-launch time cannot be written", async () => {
+    const { response } = await launch(undefined, {
+      deps: (p) => {
+        const registrations = Object.create(p.registrations) as typeof p.registrations;
+        registrations.recordLaunch = async () => {
+          throw new Error("DynamoDB is unavailable");
+        };
+        return { registrations };
+      },
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toMatch(/^\/app\?s=/);
   });
 
   it("answers a launch without a form body with 400, not 500", async () => {
