@@ -274,7 +274,12 @@ export function ltiRoutes(deps: AppDeps) {
     // throttled by the registration cache: most launches skip it). Bookkeeping only: the login
     // is spent by now, so its failure is logged and the person still gets in.
     await deps.registrations
-      .recordLaunch(launch.tenant.issuer, launch.tenant.clientId, launch.tenant.deploymentId, at.toISOString())
+      .recordLaunch(
+        launch.tenant.issuer,
+        launch.tenant.clientId,
+        launch.tenant.deploymentId,
+        at.toISOString(),
+      )
       .catch((error: unknown) =>
         deps.log.warn("lti.last_launch_not_recorded", {
           issuer: launch.tenant.issuer,
