@@ -67,13 +67,14 @@ export class CachedRegistrationStore implements RegistrationStore {
   async recordLaunch(issuer: string, clientId: string, deploymentId: string, at: string): Promise<void> {
     const key = `${issuer}\n${clientId}\n${deploymentId}`;
     const last = this.lastLaunchWrite.get(key);
-    if (last !== undefined && this.now - last < (this.options.launchWriteEveryMs ?? 15 * 60_000)) return;
-    this.lastLaunchWrite.set(key, this.now);
+    const now = this.now;
+    if (last !== undefined && now - last < (this.options.launchWriteEveryMs ?? 15 * 60_000)) return;
+    this.lastLaunchWrite.set(key, now);
     try {
       await this.inner.recordLaunch(issuer, clientId, deploymentId, at);
     } catch (error) {
-      // Not written: the next launch tries again.
-      if (this.lastLaunchWrite.get(key) === this.now) this.lastLaunchWrite.delete(key);
+      // Not written: the next launch tries again (unless a later launch has claimed the slot).
+      if (this.lastLaunchWrite.get(key) === now) this.lastLaunchWrite.delete(key);
       throw error;
     }
   }

@@ -85,7 +85,9 @@ describe("registration cache", () => {
   it("tries lastLaunchAt again on the next launch when the write failed", async () => {
     const inner = new CountingStore();
     inner.failLaunchWrites = 1;
-    const cache = new CachedRegistrationStore(inner, { launchWriteEveryMs: 1000, now: () => 0 });
+    // The clock moves on while the write is under way, as it does in production.
+    let now = 0;
+    const cache = new CachedRegistrationStore(inner, { launchWriteEveryMs: 1000, now: () => now++ });
     await expect(cache.recordLaunch(platform.issuer, "c", "1", "t1")).rejects.toThrow("unavailable");
     await cache.recordLaunch(platform.issuer, "c", "1", "t2");
     await cache.recordLaunch(platform.issuer, "c", "1", "t3");
