@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
-import { DynamoLaunchRecorder } from "../../../adapters/dynamo/launch-recorder.js";
+import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../../adapters/dynamo/launch-recorder.js";
 import { DynamoUsedLoginStore } from "../../../adapters/dynamo/login-states.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../../adapters/dynamo/tool-keys.js";
@@ -176,14 +176,20 @@ describe("enrolments are scoped to tenant and course", () => {
 });
 
 describe("a launch recorded with its login's single use, on DynamoDB Local", () => {
-  it("writes the enrolment and spends the login in one transaction; a replay is refused and writes nothing", async () => {
-    const states = sealedStates();
+  const launchRecorder = (sideEffects?: LaunchSideEffects) => {
     const enrolments = new DynamoEnrolmentStore(aws.doc, aws.tableName);
     const recorder = new DynamoLaunchRecorder(
       enrolments,
       new DynamoCourseServicesStore(aws.doc, aws.tableName),
       new DynamoUsedLoginStore(aws.doc, aws.tableName),
+      sideEffects,
     );
+    return { enrolments, recorder };
+  };
+
+  it("writes the enrolment and spends the login in one transaction; a replay is refused and writes nothing", async () => {
+    const states = sealedStates();
+    const { enrolments, recorder } = launchRecorder();
     const first = await sealAndOpen(states, loginState("n-recorded", { issuer: "https://rec.test" }));
     const at = new Date();
     const launch = checkedLaunch(first, { sub: "u-rec", name: "First" });
@@ -206,24 +212,19 @@ describe("a launch recorded with its login's single use, on DynamoDB Local", () 
     // The recorder's claim is the one markUsed makes.
     await expect(states.markUsed(first)).rejects.toBeInstanceOf(StateReplayedError);
   });
+
   it("spends nothing and writes nothing when the launch's transaction fails for another reason", async () => {
     const states = sealedStates();
-    const enrolments = new DynamoEnrolmentStore(aws.doc, aws.tableName);
     // A side effect whose own condition fails (an outbox item recorded twice would, for one).
-    const failing = new DynamoLaunchRecorder(
-      enrolments,
-      new DynamoCourseServicesStore(aws.doc, aws.tableName),
-      new DynamoUsedLoginStore(aws.doc, aws.tableName),
-      async () => [
-        {
-          Put: {
-            TableName: aws.tableName,
-            Item: { pk: "TEST#never", sk: "never" },
-            ConditionExpression: "attribute_exists(pk)",
-          },
+    const { enrolments, recorder: failing } = launchRecorder(async () => [
+      {
+        Put: {
+          TableName: aws.tableName,
+          Item: { pk: "TEST#never", sk: "never" },
+          ConditionExpression: "attribute_exists(pk)",
         },
-      ],
-    );
+      },
+    ]);
     const opened = await sealAndOpen(states, loginState("n-unspent", { issuer: "https://unspent.test" }));
     const launch = checkedLaunch(opened, { sub: "u-unspent" });
     await expect(failing.recordLaunch(launch, new Date(), "module-standards")).rejects.toHaveProperty(
