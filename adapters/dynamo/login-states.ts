@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { UsedLoginStore } from "../../lti-tool/ports.js";
@@ -11,6 +12,12 @@ export const USED_LOGIN_KIND = "used-login";
  * The single use of a login (state and nonce together) on one conditional write: DynamoDB
  * decides atomically, so two concurrent launches with the same state cannot both pass. The item
  * expires with the state (TTL); until then a second claim gets the first one's state id back.
+ *
+ * A claim on its own is one conditional PutItem, which has no idempotency token: when DynamoDB
+ * wrote the item but its answer was lost (a timeout, a 500 after the write), the SDK sends the
+ * same put again and meets its own item. Each claim therefore writes a random `attempt` id, and
+ * a failed condition whose old item carries this call's attempt is the same claim, not a replay.
+ * (Inside a launch's transaction the SDK's ClientRequestToken does that job.)
  */
 export class DynamoUsedLoginStore implements UsedLoginStore {
   constructor(
@@ -23,13 +30,14 @@ export class DynamoUsedLoginStore implements UsedLoginStore {
    * fails its condition when the (issuer, nonce) was claimed before, and then returns the item
    * that was there, whose state id `previousStateId` reads.
    */
-  claimPut(issuer: string, nonce: string, stateId: string, expiresAt: number) {
+  claimPut(issuer: string, nonce: string, stateId: string, expiresAt: number, attempt = randomUUID()) {
     return {
       TableName: this.tableName,
       Item: {
         ...keys.usedNonce(issuer, nonce),
         kind: USED_LOGIN_KIND,
         stateId,
+        attempt,
         [TABLE_KEYS.ttl]: expiresAt,
       },
       ConditionExpression: "attribute_not_exists(#pk)",
@@ -44,11 +52,14 @@ export class DynamoUsedLoginStore implements UsedLoginStore {
     stateId: string,
     expiresAt: number,
   ): Promise<{ previous?: string }> {
+    const attempt = randomUUID();
     try {
-      await this.doc.send(new PutCommand(this.claimPut(issuer, nonce, stateId, expiresAt)));
+      await this.doc.send(new PutCommand(this.claimPut(issuer, nonce, stateId, expiresAt, attempt)));
       return {};
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // This call's own write, met again by the SDK's retry after its answer was lost.
+      if ((error.Item?.attempt as { S?: string } | undefined)?.S === attempt) return {};
       return { previous: previousStateId(error.Item) };
     }
   }

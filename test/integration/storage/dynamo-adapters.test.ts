@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoClients } from "../../../adapters/dynamo/client.js";
 import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
 import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../../adapters/dynamo/launch-recorder.js";
@@ -16,6 +17,7 @@ import { registerPlatform } from "../../../lti-tool/registration.js";
 import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { localAwsForTests } from "../../support/local-aws.js";
+import { lostAnswerProxy } from "../../support/lost-answer-proxy.js";
 import { checkedLaunch } from "../../support/test-platform.js";
 
 let aws: Awaited<ReturnType<typeof localAwsForTests>>;
@@ -85,6 +87,47 @@ describe("login state (sealed) and its single use on DynamoDB Local", () => {
     const other = await sealAndOpen(states, loginState("n-1", { issuedAt: now() - 5 }));
     await expect(states.markUsed(other)).rejects.toBeInstanceOf(NonceReplayedError);
     await states.markUsed(await sealAndOpen(states, loginState("n-1", { issuer: "https://other.test" })));
+  });
+});
+
+describe("a login's single use when DynamoDB's answer is lost", () => {
+  // DynamoDB wrote the claim, the answer never came back, the SDK sent the same request again:
+  // that is the same launch, not a replay, whether the claim went alone or in the transaction.
+  it("lets the launch through when the SDK retries a claim DynamoDB had already written", async () => {
+    const proxy = await lostAnswerProxy(aws.dynamoEndpoint, ["PutItem", "TransactWriteItems"]);
+    const { doc, client } = createDynamoClients({ endpoint: proxy.endpoint });
+    try {
+      const usedLogins = new DynamoUsedLoginStore(doc, aws.tableName);
+      const states = new SealedLoginStates(new SessionTokens(new Uint8Array(32).fill(3)), usedLogins);
+      const alone = await sealAndOpen(states, loginState("n-lost-put", { issuer: "https://lost.test" }));
+      await states.markUsed(alone);
+
+      const enrolments = new DynamoEnrolmentStore(doc, aws.tableName);
+      const recorder = new DynamoLaunchRecorder(
+        enrolments,
+        new DynamoCourseServicesStore(doc, aws.tableName),
+        usedLogins,
+      );
+      const inLaunch = await sealAndOpen(states, loginState("n-lost-tx", { issuer: "https://lost.test" }));
+      const launch = checkedLaunch(inLaunch, { sub: "u-lost" });
+      await recorder.recordLaunch(launch, new Date(), "module-standards");
+      expect(await enrolments.listCourse(launch.course)).toMatchObject([{ userId: "u-lost" }]);
+
+      // Each write ran twice: once answered with the lost 500, once by DynamoDB Local.
+      const writes = proxy.calls.filter((c) => c.operation !== "GetItem" && c.operation !== "Query");
+      expect(writes).toEqual([
+        { operation: "PutItem", status: 500 },
+        { operation: "PutItem", status: 400 },
+        { operation: "TransactWriteItems", status: 500 },
+        { operation: "TransactWriteItems", status: 200 },
+      ]);
+      // Both logins are spent all the same: another post of either is a replay.
+      await expect(states.markUsed(alone)).rejects.toBeInstanceOf(StateReplayedError);
+      await expect(states.markUsed(inLaunch)).rejects.toBeInstanceOf(StateReplayedError);
+    } finally {
+      client.destroy();
+      await proxy.stop();
+    }
   });
 });
 
