@@ -2,9 +2,17 @@
 // tree-shake well: the web Lambda's cold start pays for every schema its bundle constructs.
 // zod/mini registers no locale, so issues would read "Invalid input"; English is set here.
 
-import { config } from "zod/mini";
+import { config, refine } from "zod/mini";
 import en from "zod/v4/locales/en.js";
 
 config(en());
 
 export * from "zod/mini";
+
+/**
+ * At most `bytes` bytes of UTF-8: how DynamoDB measures a key (2,048 bytes for a partition key,
+ * 1,024 for a sort key). Identifiers that end up in keys carry it beside their length in
+ * characters, which a few multi-byte characters would otherwise take past the limit.
+ */
+export const maxUtf8Bytes = (bytes: number) =>
+  refine<string>((s) => Buffer.byteLength(s, "utf8") <= bytes, `must be at most ${bytes} bytes long`);

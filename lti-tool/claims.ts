@@ -23,6 +23,20 @@ export const LTI_VERSION = "1.3.0";
 export const MESSAGE_TYPES = ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
+// Bounds. The platform signs these claims, but what the tool keeps (enrolments, the session
+// token, DynamoDB keys) must fit its stores, so every value it stores has a limit. They sit far
+// above what Moodle and Canvas send, so only a broken or hostile token meets them, with a 400
+// that names the claim rather than a failed write later.
+
+/** Identifiers in DynamoDB keys (user, resource link, deployment): 255 characters, 400 bytes. */
+const KeyId = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
+/** Names and titles the tool shows and stores. */
+const Text = z.optional(z.string().check(z.maxLength(1000)));
+/** A platform service or return URL. */
+const Url = z.url().check(z.maxLength(2048));
+/** A list of short strings (roles, context types, scopes). */
+const List = (items: number) => z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(items));
+
 /** Claims every LTI message carries (Core §5.3), checked after the signature. */
 const BaseClaimsSchema = z.object({
   iss: z.string().check(z.minLength(1)),
@@ -34,22 +48,22 @@ const BaseClaimsSchema = z.object({
   exp: z.number(),
   iat: z.number(),
   nonce: z.string().check(z.minLength(1)),
-  name: z.optional(z.string()),
-  given_name: z.optional(z.string()),
-  family_name: z.optional(z.string()),
-  email: z.optional(z.string()),
-  locale: z.optional(z.string()),
+  name: Text,
+  given_name: Text,
+  family_name: Text,
+  email: z.optional(z.string().check(z.maxLength(320))),
+  locale: z.optional(z.string().check(z.maxLength(64))),
   [CLAIM.version]: z.literal(LTI_VERSION),
-  [CLAIM.deploymentId]: z.string().check(z.minLength(1), z.maxLength(255)),
-  [CLAIM.targetLinkUri]: z.url(),
+  [CLAIM.deploymentId]: KeyId,
+  [CLAIM.targetLinkUri]: Url,
   // Roles must be present, may be empty (Core §5.3.7: anonymous or no-role users).
-  [CLAIM.roles]: z.array(z.string()),
+  [CLAIM.roles]: List(100),
   [CLAIM.context]: z.optional(
     z.object({
       id: z.string().check(z.minLength(1), z.maxLength(255)),
-      label: z.optional(z.string()),
-      title: z.optional(z.string()),
-      type: z.optional(z.array(z.string())),
+      label: Text,
+      title: Text,
+      type: z.optional(List(20)),
     }),
   ),
   [CLAIM.toolPlatform]: z.optional(
@@ -64,7 +78,7 @@ const BaseClaimsSchema = z.object({
     z.object({
       document_target: z.optional(z.string()),
       return_url: z.optional(z.string()),
-      locale: z.optional(z.string()),
+      locale: z.optional(z.string().check(z.maxLength(64))),
       height: z.optional(z.number()),
       width: z.optional(z.number()),
     }),
@@ -72,45 +86,47 @@ const BaseClaimsSchema = z.object({
   [CLAIM.custom]: z.optional(z.record(z.string(), z.unknown())),
   [CLAIM.ags]: z.optional(
     z.object({
-      scope: z.array(z.string()),
-      lineitems: z.optional(z.url()),
-      lineitem: z.optional(z.url()),
+      scope: List(20),
+      lineitems: z.optional(Url),
+      lineitem: z.optional(Url),
     }),
   ),
   [CLAIM.nrps]: z.optional(
     z.object({
-      context_memberships_url: z.url(),
-      service_versions: z.optional(z.array(z.string())),
+      context_memberships_url: Url,
+      service_versions: z.optional(List(10)),
     }),
   ),
 });
 
 /** LtiResourceLinkRequest (Core §5.4): `sub` required here (no anonymous launches). */
 export const ResourceLinkClaimsSchema = z.extend(BaseClaimsSchema, {
-  sub: z.string().check(z.minLength(1), z.maxLength(255)),
+  sub: KeyId,
   [CLAIM.messageType]: z.literal("LtiResourceLinkRequest"),
   [CLAIM.resourceLink]: z.object({
-    id: z.string().check(z.minLength(1), z.maxLength(255)),
-    title: z.optional(z.string()),
+    id: KeyId,
+    title: Text,
     description: z.optional(z.string()),
   }),
 });
 
 /** LtiDeepLinkingRequest (Deep Linking 2.0 §4.4). */
 export const DeepLinkingClaimsSchema = z.extend(BaseClaimsSchema, {
-  sub: z.string().check(z.minLength(1), z.maxLength(255)),
+  sub: KeyId,
   [CLAIM.messageType]: z.literal("LtiDeepLinkingRequest"),
   [CLAIM.deepLinkingSettings]: z.object({
-    deep_link_return_url: z.url(),
-    accept_types: z.array(z.string()).check(z.minLength(1)),
-    accept_presentation_document_targets: z.array(z.string()).check(z.minLength(1)),
-    accept_media_types: z.optional(z.string()),
+    // The tool's page posts the response there: a web address, never javascript: or data:.
+    deep_link_return_url: Url.check(z.refine((u) => /^https?:\/\//i.test(u), "must be an http or https URL")),
+    accept_types: List(20).check(z.minLength(1)),
+    accept_presentation_document_targets: List(20).check(z.minLength(1)),
+    accept_media_types: z.optional(z.string().check(z.maxLength(1000))),
     accept_multiple: z.optional(z.boolean()),
     accept_lineitem: z.optional(z.boolean()),
     auto_create: z.optional(z.boolean()),
-    title: z.optional(z.string()),
-    text: z.optional(z.string()),
-    data: z.optional(z.string()),
+    title: Text,
+    text: Text,
+    // Echoed back unchanged in the response; it travels sealed in the picker's form meanwhile.
+    data: z.optional(z.string().check(z.maxLength(2048))),
   }),
 });
 
@@ -127,12 +143,13 @@ export const CLAIM_SCHEMAS: Record<MessageType, z.ZodMiniType<LaunchClaims>> = {
 // Lengths are bounded: what is not matched against a registration travels in the sealed state
 // (target link, storage target), which must stay short enough for URLs (login-state.ts).
 export const LoginInitiationSchema = z.object({
-  iss: z.url().check(z.maxLength(2048)),
+  // The issuer is a DynamoDB partition key (`PLATFORM#<iss>`, at most 2,048 bytes).
+  iss: z.url().check(z.maxLength(1024), z.maxUtf8Bytes(1024)),
   login_hint: z.string().check(z.minLength(1), z.maxLength(2048)),
   target_link_uri: z.url().check(z.maxLength(2048)),
   lti_message_hint: z.optional(z.string().check(z.maxLength(4096))),
-  lti_deployment_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-  client_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  lti_deployment_id: z.optional(KeyId),
+  client_id: z.optional(KeyId),
   // LTI Platform Storage: the frame the tool posts lti.put_data / lti.get_data to.
   lti_storage_target: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });

@@ -1,7 +1,8 @@
-import { AppError } from "../domain/errors.js";
+import { AppError, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
 import { SCOPES, safeJson } from "./advantage/service-client.js";
 import { MESSAGE_TYPES } from "./claims.js";
+import { isEndpointUrl, type PlatformRegistrationInput, parseRegistrationInput } from "./registration.js";
 
 /** Dynamic Registration 1.0 failures: each says what the administrator can do. */
 export class RegistrationError extends AppError {
@@ -43,10 +44,39 @@ export const OpenIdConfigurationSchema = z.object({
 });
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationSchema>;
 
+/** Client and deployment ids become parts of DynamoDB keys (registration.ts has the same bound). */
+const KeyId = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
 const RegistrationResponseSchema = z.object({
-  client_id: z.string().check(z.minLength(1)),
-  [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(z.string().check(z.minLength(1))) })),
+  client_id: KeyId,
+  [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(KeyId) })),
 });
+
+/** The registration the tool saves for a platform that registered it dynamically. */
+export function platformRegistrationInput(
+  config: OpenIdConfiguration,
+  clientId: string,
+  deploymentId: string | undefined,
+): PlatformRegistrationInput {
+  const product = config[PLATFORM_CONFIG].product_family_code;
+  return {
+    issuer: config.issuer,
+    clientId,
+    authUrl: config.authorization_endpoint,
+    tokenUrl: config.token_endpoint,
+    jwksUrl: config.jwks_uri,
+    ...(config.authorization_server ? { authServer: config.authorization_server } : {}),
+    name: `${product.slice(0, 60)} at ${new URL(config.issuer).host}`.slice(0, 200),
+    // Canvas assigns deployments when the tool is installed in an account or course, not here.
+    deploymentIds: deploymentId ? [deploymentId] : [],
+  };
+}
+
+/** "path: message; path: message", for a page that must say what to fix. */
+const listed = (error: ValidationError) =>
+  error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join("; ");
 
 export interface ToolUrls {
   base: string;
@@ -120,29 +150,31 @@ export interface DynamicRegistrationResult {
  * The tool's half of Dynamic Registration: read the platform's configuration (with the
  * registration token if given), check its issuer, send our client registration.
  */
-// Each call to the LMS is bounded (4 s) so the admin sees a clear page within the web function's time limit.
+// The two calls to the LMS share one deadline (8 s) so the admin sees a clear page within the web
+// function's time limit (10 s).
 export async function registerWithPlatform(
   params: { openidConfiguration: string; registrationToken?: string },
   urls: ToolUrls,
   toolName: string,
   fetchImpl: typeof fetch = fetch,
+  deadlineMs = 8_000,
 ): Promise<DynamicRegistrationResult> {
-  let configUrl: URL;
-  try {
-    configUrl = new URL(params.openidConfiguration);
-  } catch {
+  if (!isEndpointUrl(params.openidConfiguration)) {
     throw new RegistrationError(
-      "The LMS opened the registration page without a valid configuration address (openid_configuration).",
+      "The LMS opened the registration page without a valid configuration address (openid_configuration): it must be an https URL.",
     );
   }
+  const configUrl = new URL(params.openidConfiguration);
   const auth: Record<string, string> = params.registrationToken
     ? { authorization: `Bearer ${params.registrationToken}` }
     : {};
+  // One deadline for both calls to the LMS, well inside the web function's time limit.
+  const deadline = AbortSignal.timeout(deadlineMs);
   let configText: string;
   try {
     const res = await fetchImpl(configUrl, {
       headers: { accept: "application/json", ...auth },
-      signal: AbortSignal.timeout(4_000),
+      signal: deadline,
     });
     configText = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -166,22 +198,42 @@ export async function registerWithPlatform(
       `Your LMS's configuration names issuer ${config.issuer}, which is not the site it came from (${configUrl.host}). The registration was stopped for safety.`,
     );
   }
+  // Everything the tool will save is checked before the LMS is asked: a refusal afterwards
+  // would leave the LMS with a tool registration the tool does not have.
+  try {
+    parseRegistrationInput(platformRegistrationInput(config, "pending", undefined), {
+      allowNoDeployments: true,
+    });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new RegistrationError(
+      `Your LMS's configuration cannot be registered (${listed(error)}). Nothing was sent to your LMS.`,
+      { context: { issues: error.issues } },
+    );
+  }
+  if (!isEndpointUrl(config.registration_endpoint)) {
+    throw new RegistrationError(
+      "Your LMS's registration endpoint is not an https URL, so the tool did not send its registration there.",
+      { context: { registrationEndpoint: config.registration_endpoint.slice(0, 200) } },
+    );
+  }
   const body = clientRegistration(urls, config, toolName);
   let res: Response;
+  let text: string;
   try {
     res = await fetchImpl(config.registration_endpoint, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", ...auth },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(4_000),
+      signal: deadline,
     });
+    text = await res.text();
   } catch (cause) {
     throw new RegistrationConfigUnreachableError(
-      "The tool could not reach your LMS's registration endpoint.",
+      "The tool could not reach your LMS's registration endpoint, or its answer was cut off. Check the LMS's list of tools before you try again: it may have kept the registration.",
       { cause },
     );
   }
-  const text = await res.text();
   if (!res.ok) {
     const error = safeJson(text) as { error_description?: unknown; error?: unknown } | undefined;
     const why =
@@ -190,14 +242,14 @@ export async function registerWithPlatform(
         : typeof error?.error === "string"
           ? error.error
           : `HTTP ${res.status}`;
-    throw new RegistrationRefusedError(`Your LMS refused the registration: ${why}.`, {
+    throw new RegistrationRefusedError(`Your LMS refused the registration: ${why.slice(0, 500)}.`, {
       context: { status: res.status, body: text.slice(0, 2000) },
     });
   }
   const registered = RegistrationResponseSchema.safeParse(safeJson(text));
   if (!registered.success) {
     throw new RegistrationRefusedError(
-      "Your LMS accepted the registration but its answer has no client id.",
+      "Your LMS accepted the registration, but its answer has no client id the tool can keep (missing, or longer than 255 characters). Remove the new tool from your LMS's list of tools, then ask the tool's provider.",
       { context: { body: text.slice(0, 2000) } },
     );
   }

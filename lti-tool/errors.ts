@@ -98,6 +98,10 @@ export class InvalidClaimsError extends LtiError {
     super(userMessage, options);
   }
 }
+/** What the launch carries is too big for the token the tool hands the browser (deep-linking `data`, say). */
+export class LaunchTooLargeError extends LtiError {
+  readonly code = "lti.launch_too_large";
+}
 export class InvalidSessionError extends AppError {
   readonly status = 401;
   readonly code = "session.invalid";

@@ -25,7 +25,7 @@ export class Hs256Error extends Error {
 const HEADER = Buffer.from(JSON.stringify({ alg: "HS256" })).toString("base64url");
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 /** Tokens go through URLs and form fields; anything longer is not ours. */
-const MAX_TOKEN_LENGTH = 16_384;
+export const MAX_TOKEN_LENGTH = 16_384;
 
 function mac(secret: Uint8Array, signingInput: string): Buffer {
   return createHmac("sha256", secret).update(signingInput, "ascii").digest();

@@ -193,8 +193,8 @@ async function verifySignature(
   // Security Framework §5.4: RS256. Never `none`, never HS* (a public key used as an HMAC secret).
   if (header.alg !== "RS256") {
     throw new UnsupportedAlgorithmError(
-      `The launch token is signed with ${String(header.alg)}; this tool accepts RS256 only. Ask your LMS administrator.`,
-      { context: { alg: header.alg, issuer: platform.issuer } },
+      `The launch token is signed with ${shown(header.alg, "no algorithm")}; this tool accepts RS256 only. Ask your LMS administrator.`,
+      { context: { alg: shown(header.alg, "none"), issuer: platform.issuer } },
     );
   }
   if (!header.kid) {
@@ -286,26 +286,41 @@ export function isResourceLinkLaunch(claims: LaunchClaims): claims is ResourceLi
   return claims[CLAIM.messageType] === "LtiResourceLinkRequest";
 }
 
+/**
+ * A value from a token, as an error message may quote it: strings and numbers as they are (cut
+ * to 100 characters), anything else by its kind. Never `String(value)`, which an object with a
+ * hostile `toString` turns into a throw.
+ */
+function shown(value: unknown, absent: string): string {
+  if (value === undefined || value === null) return absent;
+  if (typeof value === "string") return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+  if (typeof value === "number" || typeof value === "boolean") return `${value}`;
+  return Array.isArray(value) ? "a list" : `a value of type ${typeof value}`;
+}
+
 function parseLtiClaims(payload: Record<string, unknown>): LaunchClaims {
   const version = payload[CLAIM.version];
   if (version !== LTI_VERSION) {
     throw new UnsupportedVersionError(
-      `Your LMS sent an LTI version the tool does not support (${version === undefined ? "none" : String(version)}); it needs LTI ${LTI_VERSION}.`,
-      { context: { version } },
+      `Your LMS sent an LTI version the tool does not support (${shown(version, "none")}); it needs LTI ${LTI_VERSION}.`,
+      { context: { version: shown(version, "none") } },
     );
   }
   const messageType = payload[CLAIM.messageType];
   if (typeof messageType !== "string" || !(MESSAGE_TYPES as readonly string[]).includes(messageType)) {
     throw new UnknownMessageTypeError(
-      `Your LMS sent a kind of launch this tool does not handle (${messageType === undefined ? "no message type" : String(messageType)}).`,
-      { context: { messageType } },
+      `Your LMS sent a kind of launch this tool does not handle (${shown(messageType, "no message type")}).`,
+      { context: { messageType: shown(messageType, "none") } },
     );
   }
   const parsed = CLAIM_SCHEMAS[messageType as MessageType].safeParse(payload);
   if (!parsed.success) {
     const issues = issuesFromZod(parsed.error);
     throw new InvalidClaimsError(
-      `Your LMS's launch is missing information the tool needs: ${issues.map((i) => claimLabel(i.path)).join(", ")}.`,
+      `Your LMS's launch is missing information the tool needs, or sent it in a form the tool cannot use: ${issues
+        .slice(0, 5)
+        .map((i) => `${claimLabel(i.path)} (${i.message})`)
+        .join("; ")}.`,
       issues,
       { context: { messageType } },
     );

@@ -6,34 +6,64 @@ import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 const parsedUrl = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) : undefined);
 
 /** https everywhere, except plain http on loopback for local development. */
+export function isEndpointUrl(u: string): boolean {
+  const url = parsedUrl(u);
+  return (
+    url !== undefined &&
+    (url.protocol === "https:" ||
+      (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)))
+  );
+}
+
 const EndpointUrl = z.url().check(
-  z.refine((u) => {
-    const url = parsedUrl(u);
-    return (
-      !url ||
-      url.protocol === "https:" ||
-      (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
-    );
-  }, "must be an https URL (http is allowed only for localhost)"),
+  // An unparsable URL is z.url()'s issue already; this one names the scheme.
+  z.refine(
+    (u) => !parsedUrl(u) || isEndpointUrl(u),
+    "must be an https URL (http is allowed only for localhost)",
+  ),
 );
+
+/** Client and deployment ids are parts of DynamoDB sort keys (at most 1,024 bytes together). */
+const KeyId = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
 
 export const PlatformRegistrationInputSchema = z.object({
   issuer: EndpointUrl.check(
+    // Part of the registration's partition key (`PLATFORM#<issuer>`, at most 2,048 bytes).
+    z.maxLength(1024),
+    z.maxUtf8Bytes(1024),
     z.refine((u) => !u.endsWith("/") || parsedUrl(u)?.pathname !== "/", {
       error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
     }),
   ),
-  clientId: z.string().check(z.minLength(1), z.maxLength(255)),
+  clientId: KeyId,
   authUrl: EndpointUrl,
   tokenUrl: EndpointUrl,
   jwksUrl: EndpointUrl,
   authServer: z.optional(z.string().check(z.minLength(1))),
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  deploymentIds: z
-    .array(z.string().check(z.minLength(1), z.maxLength(255)))
-    .check(z.minLength(1, "register at least one deployment id")),
+  deploymentIds: z.array(KeyId).check(z.minLength(1, "register at least one deployment id")),
 });
 export type PlatformRegistrationInput = z.infer<typeof PlatformRegistrationInputSchema>;
+
+/** Without deployments: Canvas assigns them at install, after dynamic registration. */
+const RegistrationWithoutDeploymentsSchema = z.extend(PlatformRegistrationInputSchema, {
+  deploymentIds: z.array(KeyId),
+});
+
+/** A registration as the tool would save it, or a ValidationError naming every problem. */
+export function parseRegistrationInput(
+  input: unknown,
+  options: { allowNoDeployments?: boolean } = {},
+): PlatformRegistrationInput {
+  const schema = options.allowNoDeployments
+    ? RegistrationWithoutDeploymentsSchema
+    : PlatformRegistrationInputSchema;
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ValidationError("The platform registration is not valid.", issuesFromZod(parsed.error));
+  }
+  return parsed.data;
+}
 
 /** Register (or update) a platform and its deployments: the one path for the CLI, the dev runner and dynamic registration. */
 export async function registerPlatform(
@@ -42,16 +72,7 @@ export async function registerPlatform(
   now = new Date(),
   options: { allowNoDeployments?: boolean; productFamily?: string } = {},
 ): Promise<PlatformRegistration> {
-  const schema = options.allowNoDeployments
-    ? z.extend(PlatformRegistrationInputSchema, {
-        deploymentIds: z.array(z.string().check(z.minLength(1), z.maxLength(255))),
-      })
-    : PlatformRegistrationInputSchema;
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError("The platform registration is not valid.", issuesFromZod(parsed.error));
-  }
-  const { deploymentIds, ...p } = parsed.data;
+  const { deploymentIds, ...p } = parseRegistrationInput(input, options);
   const existing = await store.getPlatform(p.issuer, p.clientId);
   const platform: PlatformRegistration = {
     ...p,

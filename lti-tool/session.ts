@@ -1,7 +1,7 @@
 import type { CourseRef } from "../domain/tenancy.js";
 import * as z from "../domain/zod.js";
-import { InvalidSessionError } from "./errors.js";
-import { Hs256Error, signHs256, verifyHs256 } from "./hs256.js";
+import { InvalidSessionError, LaunchTooLargeError } from "./errors.js";
+import { Hs256Error, MAX_TOKEN_LENGTH, signHs256, verifyHs256 } from "./hs256.js";
 import type { ToolRole } from "./roles.js";
 
 /**
@@ -39,6 +39,20 @@ export interface Session {
 }
 
 const ISSUER = "hlta-tool";
+/** Characters of a name or course title the session keeps (the page header shows them). */
+const SHOWN_TEXT = 200;
+
+/**
+ * A token the tool can open again: one longer than `open` and `verify` accept would fail later
+ * as "expired", blaming the person. Said now, plainly, instead.
+ */
+function fitting(token: string): string {
+  if (token.length <= MAX_TOKEN_LENGTH) return token;
+  throw new LaunchTooLargeError(
+    "Your LMS sent more with this launch than the tool can carry (very long names or deep-linking data). Ask your LMS administrator.",
+    { context: { tokenLength: token.length } },
+  );
+}
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 const AUDIENCE = "hlta-session";
 
@@ -68,18 +82,21 @@ export class SessionTokens {
       ctx: session.course.contextId,
       sub: session.userId,
       role: session.role,
-      ...(session.name ? { name: session.name } : {}),
+      // Shown in the page header; cut so the token stays short enough for a URL.
+      ...(session.name ? { name: session.name.slice(0, SHOWN_TEXT) } : {}),
       ...(session.locale ? { loc: session.locale } : {}),
-      ...(session.courseTitle ? { ctt: session.courseTitle } : {}),
+      ...(session.courseTitle ? { ctt: session.courseTitle.slice(0, SHOWN_TEXT) } : {}),
       ...(session.activity ? { act: session.activity } : {}),
       ...(session.resourceLinkId ? { rl: session.resourceLinkId } : {}),
     };
     const iat = Math.floor(now.getTime() / 1000);
     // The LMS issuer lives in `iss` of our claims set; the JWT's own issuer is the tool.
     const { iss, ...rest } = claims;
-    return signHs256(
-      { ...rest, lti_iss: iss, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + this.ttlSeconds },
-      await this.secret(),
+    return fitting(
+      signHs256(
+        { ...rest, lti_iss: iss, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + this.ttlSeconds },
+        await this.secret(),
+      ),
     );
   }
 
@@ -91,9 +108,8 @@ export class SessionTokens {
     now = new Date(),
   ): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
-    return signHs256(
-      { ...payload, iss: ISSUER, aud: audience, iat, exp: iat + ttlSeconds },
-      await this.secret(),
+    return fitting(
+      signHs256({ ...payload, iss: ISSUER, aud: audience, iat, exp: iat + ttlSeconds }, await this.secret()),
     );
   }
 

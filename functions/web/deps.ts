@@ -65,6 +65,6 @@ export interface AppDeps {
   adminKey(): Promise<Uint8Array>;
   grades?: ParkedGrades;
   /** Extra admin sub-apps mounted under /admin (xAPI delivery). */
-  adminApps?: { path: string; title: string; app: import("hono").Hono }[];
+  adminApps?: { path: string; title: string; app: import("hono").Hono<import("./http.js").Env> }[];
   now?: () => Date;
 }

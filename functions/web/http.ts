@@ -47,7 +47,15 @@ export async function formFields(c: Context): Promise<Record<string, string | st
   if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data")) {
     throw new ValidationError("Expected a form post (application/x-www-form-urlencoded).");
   }
-  const body = await c.req.parseBody({ all: true });
+  let body: Awaited<ReturnType<typeof c.req.parseBody>>;
+  try {
+    body = await c.req.parseBody({ all: true });
+  } catch {
+    // A multipart body without its boundary, or cut short: the sender's mistake, not ours.
+    throw new ValidationError(
+      "The form could not be read: its body does not match its content type. Please submit the form again.",
+    );
+  }
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(body)) {
     if (typeof v === "string") out[k] = v;

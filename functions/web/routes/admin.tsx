@@ -9,16 +9,14 @@ import { Layout } from "../views/layout.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
 
+// The replay form echoes a parked job's own keys; bounded so a hand-edited form cannot make a
+// key DynamoDB refuses (a sort key holds at most 1,024 bytes).
+const Part = z.string().check(z.minLength(1), z.maxLength(1024), z.maxUtf8Bytes(1024));
 const ReplaySchema = z.object({
-  course: z.object({
-    issuer: z.string(),
-    clientId: z.string(),
-    deploymentId: z.string(),
-    contextId: z.string(),
-  }),
-  activityId: z.string(),
-  userId: z.string(),
-  jobId: z.string(),
+  course: z.object({ issuer: Part, clientId: Part, deploymentId: Part, contextId: Part }),
+  activityId: z.string().check(z.minLength(1), z.maxLength(128)),
+  userId: z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400)),
+  jobId: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 
 /**

@@ -23,6 +23,7 @@ import type { AppDeps } from "../deps.js";
 import {
   COOKIES_WORK_COOKIE,
   type Env,
+  formFields,
   singleFormFields,
   stateCookieName,
   storageKey,
@@ -75,8 +76,17 @@ export function launchActivity(launch: ValidatedLaunch): string {
   if (typeof custom === "string" && findActivity(custom)) return custom;
   const path = new URL(launch.claims[CLAIM.targetLinkUri]).pathname;
   const m = path.match(/\/app\/activity\/([^/]+)$/);
-  const fromPath = m?.[1] ? decodeURIComponent(m[1]) : undefined;
+  const fromPath = m?.[1] ? decodedSegment(m[1]) : undefined;
   return fromPath && findActivity(fromPath) ? fromPath : "home";
+}
+
+/** A path segment decoded, or undefined when its escapes are broken (`%zz`): no such activity. */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 export function ltiRoutes(deps: AppDeps) {
@@ -195,9 +205,12 @@ export function ltiRoutes(deps: AppDeps) {
       );
     }
     if ("error" in parsed.data) {
+      // Quoted on the page as the LMS sent them, within reason.
+      const error = parsed.data.error.slice(0, 100);
+      const description = parsed.data.error_description?.slice(0, 500);
       throw new PlatformReturnedError(
-        `Your LMS refused the launch (${parsed.data.error}${parsed.data.error_description ? `: ${parsed.data.error_description}` : ""}).`,
-        { context: { error: parsed.data.error } },
+        `Your LMS refused the launch (${error}${description ? `: ${description}` : ""}).`,
+        { context: { error } },
       );
     }
     const { id_token: idToken, state } = parsed.data;
@@ -338,7 +351,7 @@ export function ltiRoutes(deps: AppDeps) {
 
   // The tutor's choice goes back to the LMS as a signed LtiDeepLinkingResponse, auto-posted.
   app.post("/lti/deep-link/respond", async (c) => {
-    const form = await c.req.parseBody({ all: true });
+    const form = await formFields(c);
     const dl = typeof form.dl === "string" ? form.dl : undefined;
     const opened = DeepLinkingSealSchema.safeParse(await deps.sessions.open(DL_AUDIENCE, dl, now()));
     if (!opened.success)

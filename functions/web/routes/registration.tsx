@@ -2,14 +2,15 @@ import { Hono } from "hono";
 import { ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
-import { registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
-import { registerPlatform } from "../../../lti-tool/registration.js";
+import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
+import { isEndpointUrl, registerPlatform } from "../../../lti-tool/registration.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, singleFormFields, toolUrls } from "../http.js";
 import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-pages.js";
 
 const RegistrationParamsSchema = z.object({
-  openid_configuration: z.url(),
+  // The LMS's configuration address: the tool fetches it, so a web address only.
+  openid_configuration: z.url().check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL")),
   registration_token: z.optional(z.string().check(z.minLength(1))),
 });
 
@@ -57,19 +58,8 @@ export function registrationRoutes(deps: AppDeps) {
       deps.fetch,
     );
     const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
-    // Canvas assigns deployments when the tool is installed in an account or course, not here.
-    const deploymentIds = result.deploymentId ? [result.deploymentId] : [];
     await registerPlatform(
-      {
-        issuer: result.config.issuer,
-        clientId: result.clientId,
-        authUrl: result.config.authorization_endpoint,
-        tokenUrl: result.config.token_endpoint,
-        jwksUrl: result.config.jwks_uri,
-        ...(result.config.authorization_server ? { authServer: result.config.authorization_server } : {}),
-        name: `${platformConfig.product_family_code} at ${new URL(result.config.issuer).host}`,
-        deploymentIds,
-      },
+      platformRegistrationInput(result.config, result.clientId, result.deploymentId),
       deps.registrations,
       undefined,
       { allowNoDeployments: true, productFamily: platformConfig.product_family_code },

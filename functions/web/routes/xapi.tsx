@@ -10,6 +10,7 @@ import type {
 } from "../../../statements/ports.js";
 import { HLTA_PROFILE } from "../../../statements/profile.js";
 import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary.js";
+import { type Env, singleFormFields } from "../http.js";
 import { Layout } from "../views/layout.js";
 
 /**
@@ -54,14 +55,16 @@ interface RouteView {
   parked: OutboxEntry[];
 }
 
-function problemResponse(c: Context, error: AppError) {
-  return c.body(JSON.stringify(error.toProblem()), error.status as 400, {
+function problemResponse(c: Context<Env>, error: AppError) {
+  // The web app's middleware gives every request a reference (absent when mounted bare, in tests).
+  const reference: string | undefined = c.get("reference");
+  return c.body(JSON.stringify(error.toProblem(reference)), error.status as 400, {
     "Content-Type": "application/problem+json",
   });
 }
 
 export function createXapiAdminRoutes(deps: XapiAdminDeps) {
-  const app = new Hono();
+  const app = new Hono<Env>();
   const now = () => deps.now?.() ?? new Date();
   const pageSize = deps.parkedPageSize ?? 50;
 
@@ -78,6 +81,22 @@ export function createXapiAdminRoutes(deps: XapiAdminDeps) {
     );
   }
 
+  // Ids from the path go into DynamoDB keys: one too long for a key names nothing here.
+  const routeIdOf = (c: Context) => {
+    const routeId = c.req.param("routeId") ?? "";
+    if (routeId.length > 200) {
+      throw new LrsRouteNotFoundError("There is no LRS route with this id.", { context: {} });
+    }
+    return routeId;
+  };
+  const statementIdOf = (c: Context) => {
+    const statementId = c.req.param("statementId") ?? "";
+    if (statementId.length > 200) {
+      throw new ParkedStatementNotFoundError("This statement is not parked here.", { context: {} });
+    }
+    return statementId;
+  };
+
   async function requireRoute(routeId: string) {
     const route = await deps.routes.getRoute(routeId);
     if (!route)
@@ -85,19 +104,12 @@ export function createXapiAdminRoutes(deps: XapiAdminDeps) {
     return route;
   }
 
-  // JSON API: errors as application/problem+json (RFC 9457) from the AppError classes.
+  // The JSON API answers its known errors as application/problem+json (RFC 9457). Everything
+  // else, the HTML forms' errors and any unexpected failure, goes on to the web app's own error
+  // handler, which logs it with the request's reference and answers a page or a problem.
   app.onError((error, c) => {
-    if (error instanceof AppError) return problemResponse(c, error);
-    return c.body(
-      JSON.stringify({
-        type: "about:blank",
-        title: "Something went wrong on our side",
-        status: 500,
-        detail: "The xAPI admin could not complete the request; nothing was changed.",
-      }),
-      500,
-      { "Content-Type": "application/problem+json" },
-    );
+    if (error instanceof AppError && c.req.path.includes("/api/")) return problemResponse(c, error);
+    throw error;
   });
 
   app.get("/api/routes", async (c) => {
@@ -116,13 +128,14 @@ export function createXapiAdminRoutes(deps: XapiAdminDeps) {
   });
 
   app.post("/api/routes/:routeId/parked/replay", async (c) => {
-    const routeId = c.req.param("routeId");
+    const routeId = routeIdOf(c);
     await requireRoute(routeId);
     return c.json({ replayed: await deps.outbox.replayAllParked(routeId, now()) });
   });
 
   app.post("/api/routes/:routeId/parked/:statementId/replay", async (c) => {
-    const { routeId, statementId } = c.req.param();
+    const routeId = routeIdOf(c);
+    const statementId = statementIdOf(c);
     await requireRoute(routeId);
     if (!(await deps.outbox.replayParked(routeId, statementId, now()))) {
       throw new ParkedStatementNotFoundError(
@@ -145,19 +158,19 @@ export function createXapiAdminRoutes(deps: XapiAdminDeps) {
   const sessionOf = async (c: Context) => {
     const type = c.req.header("content-type") ?? "";
     if (!type.includes("form")) return undefined;
-    const form = await c.req.parseBody();
-    return typeof form.s === "string" ? form.s : undefined;
+    return (await singleFormFields(c)).s;
   };
 
   app.post("/routes/:routeId/parked/replay", async (c) => {
-    const routeId = c.req.param("routeId");
+    const routeId = routeIdOf(c);
     const session = await sessionOf(c);
     const count = await deps.outbox.replayAllParked(routeId, now());
     return c.redirect(pageUrl(c, session, `${count} parked statement(s) sent back to the queue.`), 303);
   });
 
   app.post("/routes/:routeId/parked/:statementId/replay", async (c) => {
-    const { routeId, statementId } = c.req.param();
+    const routeId = routeIdOf(c);
+    const statementId = statementIdOf(c);
     const session = await sessionOf(c);
     const done = await deps.outbox.replayParked(routeId, statementId, now());
     const notice = done

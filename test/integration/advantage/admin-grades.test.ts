@@ -77,5 +77,21 @@ describe("parked scores for tool administrators", () => {
       form({ job: foreign }),
     );
     expect((await store.get(course, "module-standards", "u3"))?.status).toBe("parked");
+
+    // A hand-edited form with ids too long for a DynamoDB key: a 400 in plain words, not a 500.
+    for (const edit of [{ activityId: "a".repeat(2100) }, { userId: "😀".repeat(200) }]) {
+      const tooLong = JSON.stringify({
+        course,
+        activityId: last.activityId,
+        userId: last.userId,
+        jobId: last.jobId,
+        ...edit,
+      });
+      const res = await fetch(
+        `${stack.tool.url}/admin/grades/replay?s=${encodeURIComponent(token)}`,
+        form({ job: tooLong }),
+      );
+      expect(res.status).toBe(400);
+    }
   });
 });

@@ -156,6 +156,22 @@ describe("a launch from the development platform over real HTTP", () => {
     expect(result.status).toBe(303);
   });
 
+  it("refuses a login whose issuer is too long for a DynamoDB key with a 400, not a 500", async () => {
+    for (const iss of [
+      `https://lms.example/${"a".repeat(2020)}`,
+      `https://lms.example/${"語".repeat(700)}`,
+    ]) {
+      const params = new URLSearchParams({
+        iss,
+        login_hint: "u",
+        target_link_uri: `${tool.url}/app`,
+        client_id: "c",
+      });
+      const res = await fetch(`${tool.url}/lti/login?${params}`, { redirect: "manual" });
+      expect(res.status).toBe(400);
+    }
+  });
+
   it("names an unregistered deployment in plain words", async () => {
     const other = await newPlatform("7", false);
     try {

@@ -48,5 +48,18 @@ describe("xAPI delivery page for tool administrators", () => {
     expect(replay.status).toBe(303);
     const forged = await fetch(`${base}/admin/xapi/routes/${routeId}/parked/replay`, form({ s: "forged" }));
     expect(forged.status).toBe(401);
+    // Ids too long for a DynamoDB key name nothing: 404, from the form and from the API alike.
+    const long = "x".repeat(2100);
+    const fromForm = await fetch(
+      `${base}/admin/xapi/routes/${routeId}/parked/${long}/replay`,
+      form({ s: token }),
+    );
+    expect(fromForm.status).toBe(404);
+    const fromApi = await fetch(
+      `${base}/admin/xapi/api/routes/${long}/parked/replay?s=${encodeURIComponent(token)}`,
+      { method: "POST" },
+    );
+    expect(fromApi.status).toBe(404);
+    expect(fromApi.headers.get("content-type")).toBe("application/problem+json");
   });
 });

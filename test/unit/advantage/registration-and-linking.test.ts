@@ -5,6 +5,7 @@ import { SCOPES } from "../../../lti-tool/advantage/service-client.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { buildDeepLinkingResponse, type DeepLinkingContext } from "../../../lti-tool/deep-linking.js";
 import {
+  platformRegistrationInput,
   RegistrationConfigUnreachableError,
   RegistrationError,
   RegistrationRefusedError,
@@ -251,6 +252,70 @@ describe("Dynamic Registration, tool side", () => {
     const error = await registerWithPlatform(params, urls, "x", fetchImpl).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationRefusedError);
     expect(error.userMessage).toContain("domain mismatch");
+  });
+
+  it.each([
+    ["an authorization endpoint on plain http", { authorization_endpoint: "http://moodle.test/auth" }],
+    ["an issuer with a trailing slash", { issuer: "https://moodle.test/" }],
+    ["a registration endpoint on plain http", { registration_endpoint: "http://moodle.test/register" }],
+  ])("checks what it would save before asking the LMS: %s", async (_name, change) => {
+    const { seen, fetchImpl } = platform(() => Response.json({ client_id: "new-client" }), {
+      ...config,
+      ...change,
+    });
+    const error = await registerWithPlatform(params, urls, "x", fetchImpl).catch((e) => e);
+    expect(error).toBeInstanceOf(RegistrationError);
+    expect(error.status).toBe(400);
+    // Nothing was posted: the LMS is not left with a registration the tool does not have.
+    expect(seen.body).toBeUndefined();
+  });
+
+  it("keeps the name it derives within bounds, however long the product code", async () => {
+    const { fetchImpl } = platform(() => Response.json({ client_id: "new-client" }), {
+      ...config,
+      "https://purl.imsglobal.org/spec/lti-platform-configuration": { product_family_code: "m".repeat(300) },
+    });
+    const result = await registerWithPlatform(params, urls, "x", fetchImpl);
+    expect(platformRegistrationInput(result.config, result.clientId, undefined).name).toBe(
+      `${"m".repeat(60)} at moodle.test`,
+    );
+  });
+
+  it("refuses a client id it could not keep as the LMS's refusal, not a server error", async () => {
+    const { fetchImpl } = platform(() => Response.json({ client_id: "c".repeat(300) }));
+    await expect(registerWithPlatform(params, urls, "x", fetchImpl)).rejects.toBeInstanceOf(
+      RegistrationRefusedError,
+    );
+  });
+
+  it("reports an answer cut off or stalled by the LMS as unreachable, within one deadline", async () => {
+    const cut: typeof fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.startsWith("https://moodle.test/mod/lti/openid-configuration.php"))
+        return Response.json(config);
+      // Headers come, then the body fails (a reset connection), or never ends (a stall).
+      const signal = init?.signal;
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"client_'));
+          signal?.addEventListener("abort", () => controller.error(signal.reason));
+        },
+      });
+      return new Response(body, { status: 200 });
+    };
+    const started = Date.now();
+    const error = await registerWithPlatform(params, urls, "x", cut, 200).catch((e) => e);
+    expect(error).toBeInstanceOf(RegistrationConfigUnreachableError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("refuses a configuration address that is not a web address", async () => {
+    const fetchImpl: typeof fetch = async () => Response.json(config);
+    for (const openidConfiguration of ["file:///etc/passwd", "mailto:admin@moodle.test"]) {
+      const error = await registerWithPlatform({ openidConfiguration }, urls, "x", fetchImpl).catch((e) => e);
+      expect(error).toBeInstanceOf(RegistrationError);
+      expect(error.status).toBe(400);
+    }
   });
 
   it("reports an unreachable configuration", async () => {

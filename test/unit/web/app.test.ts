@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PROBLEM_BASE } from "../../../domain/errors.js";
-import type { AppDeps } from "../../../functions/web/deps.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
+import { form, launch, loginFields } from "../../support/app-launch.js";
 import { MemoryEnrolments, memoryApp } from "../../support/memory-app.js";
 import {
   CLIENT_ID,
@@ -11,54 +11,6 @@ import {
   testPlatform,
   validClaims,
 } from "../../support/test-platform.js";
-
-const form = (fields: Record<string, string>) => ({
-  method: "POST",
-  headers: { "content-type": "application/x-www-form-urlencoded" },
-  body: new URLSearchParams(fields).toString(),
-});
-
-const loginFields = {
-  iss: ISSUER,
-  login_hint: "user-1",
-  target_link_uri: "https://tool.test/app",
-  lti_message_hint: "hint-1",
-  client_id: CLIENT_ID,
-  lti_deployment_id: "1",
-};
-
-/** Drive login → launch through the app as a browser would, returning the launch response. */
-async function launch(
-  edit: (c: Record<string, unknown>) => void = () => {},
-  opts: {
-    dropCookie?: boolean;
-    deps?: (p: Awaited<ReturnType<typeof testPlatform>>) => Partial<AppDeps>;
-  } = {},
-) {
-  const p = await testPlatform();
-  const { app, enrolments } = await memoryApp(p, opts.deps?.(p));
-  const login = await app.request("/lti/login", form(loginFields));
-  const setCookie = login.headers.get("set-cookie") ?? "";
-  const cookie = setCookie.split(";")[0] ?? "";
-  const check = await app.request(login.headers.get("location") ?? "", { headers: { cookie } });
-  const auth = new URL(check.headers.get("location") ?? "");
-  const claims = validClaims(auth.searchParams.get("nonce") ?? "");
-  edit(claims);
-  const idToken = await sign(claims, p.signingKey);
-  const post = (headers: Record<string, string> = {}) =>
-    app.request("/lti/launch", {
-      ...form({ id_token: idToken, state: auth.searchParams.get("state") ?? "" }),
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        ...(opts.dropCookie ? {} : { cookie }),
-        ...headers,
-      },
-    });
-  const response = await post();
-  /** The same launch POST again (a replay), answered as problem+json to read its type. */
-  const replay = () => post({ accept: "application/problem+json" });
-  return { app, response, login, check, auth, setCookie, enrolments, replay };
-}
 
 describe("login initiation", () => {
   it("redirects a POSTed login, once its cookie is confirmed, to the platform with every OIDC parameter (Security Framework §5.1.1.2)", async () => {

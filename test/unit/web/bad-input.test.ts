@@ -1,0 +1,188 @@
+import { describe, expect, it } from "vitest";
+import { PROBLEM_BASE } from "../../../domain/errors.js";
+import { jsonLogger } from "../../../functions/web/log.js";
+import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
+import { CLAIM } from "../../../lti-tool/claims.js";
+import { beginLaunch, form, launch } from "../../support/app-launch.js";
+import { memoryApp } from "../../support/memory-app.js";
+import { deepLinkingClaims, testPlatform } from "../../support/test-platform.js";
+
+// Found by an adversarial pass over every route (2026-11-24): each of these gave a 500, or a
+// token the tool then refused. Every one must be a 4xx in plain words, with nothing half-done.
+
+const asProblem = { accept: "application/problem+json" };
+const problemType = async (res: Response) => ((await res.json()) as { type: string }).type;
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+describe("a form the tool cannot read", () => {
+  const unreadable: [string, string][] = [
+    ["multipart/form-data", "x"],
+    ["multipart/form-data; boundary=XX", "this is not multipart"],
+  ];
+
+  it.each(["/lti/login", "/lti/launch", "/lti/register", "/lti/deep-link/respond", "/admin/login", "/app"])(
+    "is a 400 with a page, not a 500: POST %s",
+    async (path) => {
+      const { app } = await memoryApp(await testPlatform());
+      for (const [type, body] of unreadable) {
+        const res = await app.request(path, { method: "POST", headers: { "content-type": type }, body });
+        expect(res.status).toBe(400);
+        const page = await res.text();
+        expect(page).toContain("could not be read");
+        expect(page).toMatch(/Reference: <code>[0-9a-f]{8}<\/code>/);
+      }
+    },
+  );
+});
+
+describe("launch tokens with values of the wrong kind", () => {
+  it("refuses a header whose alg is an object as an unsupported algorithm", async () => {
+    const { post } = await beginLaunch();
+    for (const alg of [{ toString: 1 }, {}, ["RS256"]]) {
+      const token = `${b64url({ alg, kid: "k" })}.${b64url({})}.c2ln`;
+      const res = await post(token, asProblem);
+      expect(res.status).toBe(400);
+      expect(await problemType(res)).toBe(`${PROBLEM_BASE}lti.unsupported_algorithm`);
+    }
+  });
+
+  it("refuses a signed version or message type that is an object, by its kind", async () => {
+    const version = await launch((c) => {
+      c[CLAIM.version] = { toString: 1 };
+    });
+    expect(version.response.status).toBe(400);
+    expect(await version.response.text()).toContain("a value of type object");
+
+    const messageType = await launch((c) => {
+      c[CLAIM.messageType] = { toString: 1 };
+    });
+    expect(messageType.response.status).toBe(400);
+    expect(await messageType.response.text()).toContain("a value of type object");
+  });
+
+  it("opens the home page for a target link whose escapes are broken", async () => {
+    for (const target of ["https://tool.test/app/activity/%zz", "https://tool.test/app/activity/%E0%A4%A"]) {
+      const { response, app } = await launch((c) => {
+        c[CLAIM.targetLinkUri] = target;
+      });
+      expect(response.status).toBe(303);
+      const page = await app.request(response.headers.get("location") ?? "");
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("Your HLTA preparation");
+    }
+  });
+});
+
+describe("claims too big for what the tool keeps", () => {
+  it.each([
+    ["a name of 250,000 characters", (c: Record<string, unknown>) => (c.name = "n".repeat(250_000))],
+    [
+      "a course title of 12,000 characters",
+      (c: Record<string, unknown>) => (c[CLAIM.context] = { id: "course-1", title: "t".repeat(12_000) }),
+    ],
+    [
+      "15,000 roles",
+      (c: Record<string, unknown>) =>
+        (c[CLAIM.roles] = Array.from({ length: 15_000 }, (_, i) => `urn:role:${i}`)),
+    ],
+    ["a user id of 100 emoji (over 400 bytes)", (c: Record<string, unknown>) => (c.sub = "😀".repeat(101))],
+    [
+      "deep-linking data of 13,000 characters",
+      (c: Record<string, unknown>) => {
+        deepLinkingClaims(c);
+        (c[CLAIM.deepLinkingSettings] as Record<string, unknown>).data = "d".repeat(13_000);
+      },
+    ],
+    [
+      "a deep-linking return address that is javascript:",
+      (c: Record<string, unknown>) => {
+        deepLinkingClaims(c);
+        (c[CLAIM.deepLinkingSettings] as Record<string, unknown>).deep_link_return_url =
+          "javascript:alert(1)";
+      },
+    ],
+  ])("refuses %s with the claim named, and spends nothing", async (_name, edit) => {
+    const { response, enrolments, replay } = await launch(edit);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("in a form the tool cannot use");
+    expect(enrolments.byCourse.size).toBe(0);
+    // Not spent: the same post is refused for the same reason, not as a replay.
+    expect(await problemType(await replay())).toBe(`${PROBLEM_BASE}lti.invalid_claims`);
+  });
+
+  it("keeps the session short enough for a URL, however long the name and course title", async () => {
+    const { response, app } = await launch((c) => {
+      // JSON escapes control characters six-fold: the worst case for the token's length.
+      c.name = "\u0001".repeat(1000);
+      c[CLAIM.context] = { id: "course-1", title: "\u0002".repeat(1000) };
+    });
+    expect(response.status).toBe(303);
+    const location = response.headers.get("location") ?? "";
+    expect(location.length).toBeLessThan(8_000);
+    expect((await app.request(location)).status).toBe(200);
+  });
+});
+
+describe("the xAPI admin sub-app", () => {
+  it("hands an unexpected failure to the web app's handler: logged, with a reference", async () => {
+    const lines: string[] = [];
+    const p = await testPlatform();
+    const failing = () => Promise.reject(new Error("DynamoDB is unavailable"));
+    const { app, adminKey } = await memoryApp(p, {
+      log: jsonLogger((line) => lines.push(line)),
+      adminApps: [
+        {
+          path: "xapi",
+          title: "xAPI delivery",
+          app: createXapiAdminRoutes({
+            outbox: {
+              backlog: failing,
+              listParked: failing,
+              replayParked: failing,
+              replayAllParked: failing,
+            },
+            routes: { listRoutes: failing, getRoute: async () => undefined },
+          }),
+        },
+      ],
+    });
+    const login = await app.request(
+      "/admin/login",
+      form({ key: Buffer.from(adminKey).toString("base64url") }),
+    );
+    const token =
+      new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+    const res = await app.request(`/admin/xapi?s=${encodeURIComponent(token)}`);
+    expect(res.status).toBe(500);
+    const reference = /Reference: <code>([0-9a-f]{8})<\/code>/.exec(await res.text())?.[1];
+    expect(reference).toBeDefined();
+    expect(lines.some((l) => l.includes('"unhandled"') && l.includes(reference ?? "?"))).toBe(true);
+
+    // Its own known errors keep their problem+json, now with the request's reference.
+    const unknown = await app.request(`/admin/xapi/api/routes/${"r".repeat(2100)}/parked/replay?s=${token}`, {
+      method: "POST",
+      headers: asProblem,
+    });
+    expect(unknown.status).toBe(404);
+    const problem = (await unknown.json()) as { type: string; reference?: string };
+    expect(problem.type).toBe(`${PROBLEM_BASE}xapi.route_not_found`);
+    expect(problem.reference).toMatch(/^[0-9a-f]{8}$/);
+  });
+});
+
+describe("dynamic registration page", () => {
+  it("refuses a configuration address that is not a web address before showing anything", async () => {
+    const { app } = await memoryApp(await testPlatform());
+    for (const address of ["file:///etc/passwd", "mailto:admin@moodle.test"]) {
+      const res = await app.request(`/lti/register?openid_configuration=${encodeURIComponent(address)}`);
+      expect(res.status).toBe(400);
+    }
+  });
+});
+
+// The same valid launch still goes through: the bounds sit far above what LMSs send.
+it("still takes an ordinary launch to the standards page", async () => {
+  const { response, app } = await launch();
+  expect(response.status).toBe(303);
+  expect((await app.request(response.headers.get("location") ?? "")).status).toBe(200);
+});
