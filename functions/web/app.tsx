@@ -72,6 +72,8 @@ function wantsHtml(c: Context): boolean {
   const accept = c.req.header("accept") ?? "";
   if (accept.includes("application/json") || accept.includes("application/problem+json")) return false;
   const path = new URL(c.req.url).pathname;
+  // JSON APIs under the page paths (/admin/xapi/api/…) answer problem+json whoever asks.
+  if (path.includes("/api/")) return false;
   return (
     path.startsWith("/lti/") ||
     path === "/app" ||

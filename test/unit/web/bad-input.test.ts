@@ -167,6 +167,11 @@ describe("the xAPI admin sub-app", () => {
     const problem = (await unknown.json()) as { type: string; reference?: string };
     expect(problem.type).toBe(`${PROBLEM_BASE}xapi.route_not_found`);
     expect(problem.reference).toMatch(/^[0-9a-f]{8}$/);
+
+    // The JSON API answers problem+json even to a client that did not ask for it.
+    const signedOut = await app.request("/admin/xapi/api/routes");
+    expect(signedOut.status).toBe(401);
+    expect(signedOut.headers.get("content-type")).toBe("application/problem+json");
   });
 });
 
