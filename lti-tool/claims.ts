@@ -28,8 +28,11 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 // above what Moodle and Canvas send, so only a broken or hostile token meets them, with a 400
 // that names the claim rather than a failed write later.
 
-/** Identifiers in DynamoDB keys (user, resource link, deployment): 255 characters, 400 bytes. */
-const KeyId = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
+/**
+ * Identifiers that become parts of DynamoDB keys (client, deployment, user, resource link):
+ * 255 characters and 400 bytes, so two of them fit a sort key (1,024 bytes).
+ */
+export const KeyIdSchema = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
 /** Names and titles the tool shows and stores. */
 const Text = z.optional(z.string().check(z.maxLength(1000)));
 /** A platform service or return URL. */
@@ -54,7 +57,7 @@ const BaseClaimsSchema = z.object({
   email: z.optional(z.string().check(z.maxLength(320))),
   locale: z.optional(z.string().check(z.maxLength(64))),
   [CLAIM.version]: z.literal(LTI_VERSION),
-  [CLAIM.deploymentId]: KeyId,
+  [CLAIM.deploymentId]: KeyIdSchema,
   [CLAIM.targetLinkUri]: Url,
   // Roles must be present, may be empty (Core §5.3.7: anonymous or no-role users).
   [CLAIM.roles]: List(100),
@@ -101,10 +104,10 @@ const BaseClaimsSchema = z.object({
 
 /** LtiResourceLinkRequest (Core §5.4): `sub` required here (no anonymous launches). */
 export const ResourceLinkClaimsSchema = z.extend(BaseClaimsSchema, {
-  sub: KeyId,
+  sub: KeyIdSchema,
   [CLAIM.messageType]: z.literal("LtiResourceLinkRequest"),
   [CLAIM.resourceLink]: z.object({
-    id: KeyId,
+    id: KeyIdSchema,
     title: Text,
     description: z.optional(z.string()),
   }),
@@ -112,7 +115,7 @@ export const ResourceLinkClaimsSchema = z.extend(BaseClaimsSchema, {
 
 /** LtiDeepLinkingRequest (Deep Linking 2.0 §4.4). */
 export const DeepLinkingClaimsSchema = z.extend(BaseClaimsSchema, {
-  sub: KeyId,
+  sub: KeyIdSchema,
   [CLAIM.messageType]: z.literal("LtiDeepLinkingRequest"),
   [CLAIM.deepLinkingSettings]: z.object({
     // The tool's page posts the response there: a web address, never javascript: or data:.
@@ -148,8 +151,8 @@ export const LoginInitiationSchema = z.object({
   login_hint: z.string().check(z.minLength(1), z.maxLength(2048)),
   target_link_uri: z.url().check(z.maxLength(2048)),
   lti_message_hint: z.optional(z.string().check(z.maxLength(4096))),
-  lti_deployment_id: z.optional(KeyId),
-  client_id: z.optional(KeyId),
+  lti_deployment_id: z.optional(KeyIdSchema),
+  client_id: z.optional(KeyIdSchema),
   // LTI Platform Storage: the frame the tool posts lti.put_data / lti.get_data to.
   lti_storage_target: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });

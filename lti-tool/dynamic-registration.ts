@@ -1,7 +1,7 @@
 import { AppError, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
 import { SCOPES, safeJson } from "./advantage/service-client.js";
-import { MESSAGE_TYPES } from "./claims.js";
+import { KeyIdSchema, MESSAGE_TYPES } from "./claims.js";
 import { isEndpointUrl, type PlatformRegistrationInput, parseRegistrationInput } from "./registration.js";
 
 /** Dynamic Registration 1.0 failures: each says what the administrator can do. */
@@ -44,11 +44,10 @@ export const OpenIdConfigurationSchema = z.object({
 });
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationSchema>;
 
-/** Client and deployment ids become parts of DynamoDB keys (registration.ts has the same bound). */
-const KeyId = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
+/** The client and deployment ids become parts of DynamoDB keys, hence their bound. */
 const RegistrationResponseSchema = z.object({
-  client_id: KeyId,
-  [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(KeyId) })),
+  client_id: KeyIdSchema,
+  [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(KeyIdSchema) })),
 });
 
 /** The registration the tool saves for a platform that registered it dynamically. */

@@ -1,5 +1,6 @@
 import { issuesFromZod, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
+import { KeyIdSchema } from "./claims.js";
 import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 
 /** The URL, or undefined when it does not parse (z.url() reports that one, once). */
@@ -23,9 +24,6 @@ const EndpointUrl = z.url().check(
   ),
 );
 
-/** Client and deployment ids are parts of DynamoDB sort keys (at most 1,024 bytes together). */
-const KeyId = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
-
 export const PlatformRegistrationInputSchema = z.object({
   issuer: EndpointUrl.check(
     // Part of the registration's partition key (`PLATFORM#<issuer>`, at most 2,048 bytes).
@@ -35,19 +33,19 @@ export const PlatformRegistrationInputSchema = z.object({
       error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
     }),
   ),
-  clientId: KeyId,
+  clientId: KeyIdSchema,
   authUrl: EndpointUrl,
   tokenUrl: EndpointUrl,
   jwksUrl: EndpointUrl,
   authServer: z.optional(z.string().check(z.minLength(1))),
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  deploymentIds: z.array(KeyId).check(z.minLength(1, "register at least one deployment id")),
+  deploymentIds: z.array(KeyIdSchema).check(z.minLength(1, "register at least one deployment id")),
 });
 export type PlatformRegistrationInput = z.infer<typeof PlatformRegistrationInputSchema>;
 
 /** Without deployments: Canvas assigns them at install, after dynamic registration. */
 const RegistrationWithoutDeploymentsSchema = z.extend(PlatformRegistrationInputSchema, {
-  deploymentIds: z.array(KeyId),
+  deploymentIds: z.array(KeyIdSchema),
 });
 
 /** A registration as the tool would save it, or a ValidationError naming every problem. */

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { UnauthorizedError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
+import { KeyIdSchema } from "../../../lti-tool/claims.js";
 import { timingSafeEqualText } from "../../../lti-tool/crypto.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields } from "../http.js";
@@ -15,7 +16,7 @@ const Part = z.string().check(z.minLength(1), z.maxLength(1024), z.maxUtf8Bytes(
 const ReplaySchema = z.object({
   course: z.object({ issuer: Part, clientId: Part, deploymentId: Part, contextId: Part }),
   activityId: z.string().check(z.minLength(1), z.maxLength(128)),
-  userId: z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400)),
+  userId: KeyIdSchema,
   jobId: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 
