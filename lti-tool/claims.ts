@@ -32,7 +32,14 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
  * Identifiers that become parts of DynamoDB keys (client, deployment, user, resource link):
  * 255 characters and 400 bytes, so two of them fit a sort key (1,024 bytes).
  */
-export const KeyIdSchema = z.string().check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400));
+export const KeyIdSchema = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.maxUtf8Bytes(400),
+    z.regex(/^\P{Cc}*$/u, "must not contain control characters"),
+  );
 /** Names and titles the tool shows and stores. */
 const Text = z.optional(z.string().check(z.maxLength(1000)));
 /** A platform service or return URL. */
@@ -63,7 +70,7 @@ const BaseClaimsSchema = z.object({
   [CLAIM.roles]: List(100),
   [CLAIM.context]: z.optional(
     z.object({
-      id: z.string().check(z.minLength(1), z.maxLength(255)),
+      id: KeyIdSchema,
       label: Text,
       title: Text,
       type: z.optional(List(20)),

@@ -70,11 +70,21 @@ export function platformRegistrationInput(
   };
 }
 
-/** "path: message; path: message", for a page that must say what to fix. */
+/** The LMS configuration's names for what the tool saves, so the administrator can find them. */
+const CONFIG_NAMES: Record<string, string> = {
+  issuer: "issuer",
+  authUrl: "authorization_endpoint",
+  tokenUrl: "token_endpoint",
+  jwksUrl: "jwks_uri",
+  authServer: "authorization_server",
+  name: "product_family_code",
+};
+
+/** "field: message; field: message", in the configuration's names, for a page that must say what to fix. */
 const listed = (error: ValidationError) =>
   error.issues
     .slice(0, 5)
-    .map((i) => `${i.path}: ${i.message}`)
+    .map((i) => `${CONFIG_NAMES[i.path] ?? i.path}: ${i.message}`)
     .join("; ");
 
 export interface ToolUrls {
@@ -214,6 +224,11 @@ export async function registerWithPlatform(
     throw new RegistrationError(
       "Your LMS's registration endpoint is not an https URL, so the tool did not send its registration there.",
       { context: { registrationEndpoint: config.registration_endpoint.slice(0, 200) } },
+    );
+  }
+  if (deadline.aborted) {
+    throw new RegistrationConfigUnreachableError(
+      "Your LMS took too long to send its configuration, so the tool sent nothing to it. Start the registration again.",
     );
   }
   const body = clientRegistration(urls, config, toolName);

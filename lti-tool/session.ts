@@ -43,11 +43,22 @@ const ISSUER = "hlta-tool";
 const SHOWN_TEXT = 200;
 
 /**
- * A token the tool can open again: one longer than `open` and `verify` accept would fail later
- * as "expired", blaming the person. Said now, plainly, instead.
+ * Session tokens travel in URLs: API Gateway's HTTP API refuses a request line and headers over
+ * 10,240 bytes, so a session token stays under 8,000 characters. Sealed values posted in forms
+ * may use all of MAX_TOKEN_LENGTH.
  */
-function fitting(token: string): string {
-  if (token.length <= MAX_TOKEN_LENGTH) return token;
+const URL_TOKEN_LENGTH = 8_000;
+
+/** The first `max` characters, without cutting a character in two (a surrogate pair). */
+const clipped = (text: string, max: number) =>
+  text.length <= max ? text : Array.from(text).slice(0, max).join("");
+
+/**
+ * A token the tool can open again and that can travel where it goes: one longer would fail
+ * later, as "expired" or at the gateway, blaming the person. Said now, plainly, instead.
+ */
+function fitting(token: string, maxLength = MAX_TOKEN_LENGTH): string {
+  if (token.length <= maxLength) return token;
   throw new LaunchTooLargeError(
     "Your LMS sent more with this launch than the tool can carry (very long names or deep-linking data). Ask your LMS administrator.",
     { context: { tokenLength: token.length } },
@@ -83,9 +94,9 @@ export class SessionTokens {
       sub: session.userId,
       role: session.role,
       // Shown in the page header; cut so the token stays short enough for a URL.
-      ...(session.name ? { name: session.name.slice(0, SHOWN_TEXT) } : {}),
+      ...(session.name ? { name: clipped(session.name, SHOWN_TEXT) } : {}),
       ...(session.locale ? { loc: session.locale } : {}),
-      ...(session.courseTitle ? { ctt: session.courseTitle.slice(0, SHOWN_TEXT) } : {}),
+      ...(session.courseTitle ? { ctt: clipped(session.courseTitle, SHOWN_TEXT) } : {}),
       ...(session.activity ? { act: session.activity } : {}),
       ...(session.resourceLinkId ? { rl: session.resourceLinkId } : {}),
     };
@@ -97,6 +108,7 @@ export class SessionTokens {
         { ...rest, lti_iss: iss, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + this.ttlSeconds },
         await this.secret(),
       ),
+      URL_TOKEN_LENGTH,
     );
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 /**
  * The single DynamoDB table and its key design. One table, generic key attributes, every
  * entity's keys built here and nowhere else (docs/architecture.md, "Data model").
@@ -67,9 +68,22 @@ export const keys = {
   lrsRouteListing: { gsi1pk: "LRSROUTES" },
   // Per-tenant xAPI settings (actor identifier type); sk PLATFORM or DEPLOYMENT#<id>.
   xapiSettings: (issuer: string, clientId: string) => ({
-    pk: `XAPISETTINGS#${encodeURIComponent(issuer)}#${encodeURIComponent(clientId)}`,
+    pk: `XAPISETTINGS#${keyPart(issuer)}#${keyPart(clientId)}`,
   }),
 } as const;
+
+/**
+ * A value escaped for a key (so `#` inside it cannot fake a separator). Escaping can triple a
+ * value's length, so one past 600 characters escaped is replaced by `h:` and its SHA-256: two
+ * parts then always fit a partition key (2,048 bytes), and every real issuer keeps its readable
+ * key as before.
+ */
+function keyPart(value: string): string {
+  const escaped = encodeURIComponent(value);
+  return escaped.length <= 600
+    ? escaped
+    : `h:${createHash("sha256").update(value, "utf8").digest("base64url")}`;
+}
 
 export function isExpired(
   item: { expiresAt?: unknown },

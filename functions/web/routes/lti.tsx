@@ -268,8 +268,8 @@ export function ltiRoutes(deps: AppDeps) {
       setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
     }
     const role = launch.user.role;
-    if (!role || !isResourceLinkLaunch(launch.claims)) await deps.states.markUsed(launch.loginState);
     if (!role) {
+      await deps.states.markUsed(launch.loginState);
       return c.html(
         <ErrorPage
           title="No role in this course"
@@ -282,6 +282,22 @@ export function ltiRoutes(deps: AppDeps) {
     if (!isResourceLinkLaunch(launch.claims)) return deepLinkingPicker(c, launch, launch.claims, at);
 
     const activity = launchActivity(launch);
+    // The session first: it writes nothing, and one that cannot be built (too big for a URL)
+    // must fail before the login is spent.
+    const context = launch.claims[CLAIM.context];
+    const token = await deps.sessions.issue(
+      {
+        course: launch.course,
+        userId: launch.user.sub,
+        role,
+        activity,
+        resourceLinkId: launch.claims[CLAIM.resourceLink].id,
+        ...(launch.user.name ? { name: launch.user.name } : {}),
+        ...(launch.user.locale ? { locale: launch.user.locale } : {}),
+        ...(context?.title ? { courseTitle: context.title } : {}),
+      },
+      at,
+    );
     await deps.launches.recordLaunch(launch, at, activity);
     // After the launch's own transaction, so a refused replay touches nothing (this write is
     // throttled by the registration cache: most launches skip it). Bookkeeping only: the login
@@ -301,20 +317,6 @@ export function ltiRoutes(deps: AppDeps) {
           error,
         }),
       );
-    const context = launch.claims[CLAIM.context];
-    const token = await deps.sessions.issue(
-      {
-        course: launch.course,
-        userId: launch.user.sub,
-        role,
-        activity,
-        resourceLinkId: launch.claims[CLAIM.resourceLink].id,
-        ...(launch.user.name ? { name: launch.user.name } : {}),
-        ...(launch.user.locale ? { locale: launch.user.locale } : {}),
-        ...(context?.title ? { courseTitle: context.title } : {}),
-      },
-      at,
-    );
     deps.log.info("lti.launch", {
       issuer: launch.tenant.issuer,
       deploymentId: launch.tenant.deploymentId,
@@ -333,10 +335,13 @@ export function ltiRoutes(deps: AppDeps) {
     at: Date,
   ) {
     if (launch.user.role === "candidate") {
+      await deps.states.markUsed(launch.loginState);
       throw new ForbiddenError("Only tutors and administrators can add HLTA activities to a course.");
     }
     const ctx = deepLinkingContext(claims, launch.platform.clientId);
+    // Sealed before the login is spent: a seal that cannot be built fails with nothing spent.
     const sealed = await deps.sessions.seal(DL_AUDIENCE, { ctx }, 30 * 60, at);
+    await deps.states.markUsed(launch.loginState);
     deps.log.info("lti.deep_linking", { issuer: ctx.issuer, deploymentId: ctx.deploymentId });
     return c.html(
       <ActivityPickerPage

@@ -266,6 +266,8 @@ describe("Dynamic Registration, tool side", () => {
     const error = await registerWithPlatform(params, urls, "x", fetchImpl).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationError);
     expect(error.status).toBe(400);
+    // Named as the LMS's configuration names it.
+    expect(error.userMessage).toMatch(/authorization_endpoint|issuer|registration endpoint/);
     // Nothing was posted: the LMS is not left with a registration the tool does not have.
     expect(seen.body).toBeUndefined();
   });
@@ -288,34 +290,77 @@ describe("Dynamic Registration, tool side", () => {
     );
   });
 
-  it("reports an answer cut off or stalled by the LMS as unreachable, within one deadline", async () => {
-    const cut: typeof fetch = async (input, init) => {
-      const url = String(input instanceof Request ? input.url : input);
-      if (url.startsWith("https://moodle.test/mod/lti/openid-configuration.php"))
-        return Response.json(config);
-      // Headers come, then the body fails (a reset connection), or never ends (a stall).
-      const signal = init?.signal;
-      const body = new ReadableStream({
-        start(controller) {
-          controller.enqueue(new TextEncoder().encode('{"client_'));
-          signal?.addEventListener("abort", () => controller.error(signal.reason));
-        },
-      });
-      return new Response(body, { status: 200 });
-    };
-    const started = Date.now();
-    const error = await registerWithPlatform(params, urls, "x", cut, 200).catch((e) => e);
+  it("reports an answer that stalls or is cut off as unreachable; both calls share one deadline", async () => {
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const answering =
+      (body: (signal: AbortSignal | null | undefined) => ReadableStream): typeof fetch =>
+      async (input, init) => {
+        signals.push(init?.signal);
+        const url = String(input instanceof Request ? input.url : input);
+        if (url.startsWith("https://moodle.test/mod/lti/openid-configuration.php"))
+          return Response.json(config);
+        return new Response(body(init?.signal), { status: 200 });
+      };
+    // Headers, part of the body, then nothing more until the deadline cuts it off.
+    const stalled = answering(
+      (signal) =>
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"client_'));
+            if (signal?.aborted) controller.error(signal.reason);
+            signal?.addEventListener("abort", () => controller.error(signal.reason));
+          },
+        }),
+    );
+    const error = await registerWithPlatform(params, urls, "x", stalled, 200).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationConfigUnreachableError);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error.userMessage).toContain("may have kept the registration");
+    expect(signals).toHaveLength(2);
+    expect(signals[0]).toBeInstanceOf(AbortSignal);
+    expect(signals[1]).toBe(signals[0]);
+
+    // Part of the body, then the connection is reset.
+    const reset = answering(
+      () =>
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"client_'));
+            controller.error(new TypeError("terminated"));
+          },
+        }),
+    );
+    await expect(registerWithPlatform(params, urls, "x", reset)).rejects.toBeInstanceOf(
+      RegistrationConfigUnreachableError,
+    );
   });
 
-  it("refuses a configuration address that is not a web address", async () => {
-    const fetchImpl: typeof fetch = async () => Response.json(config);
+  it("sends nothing when the configuration took the whole deadline", async () => {
+    let posted = false;
+    const slow: typeof fetch = async (input) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === config.registration_endpoint) posted = true;
+      // The configuration arrives only after the deadline has passed.
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      return Response.json(config);
+    };
+    const error = await registerWithPlatform(params, urls, "x", slow, 20).catch((e) => e);
+    expect(error).toBeInstanceOf(RegistrationConfigUnreachableError);
+    expect(error.userMessage).toContain("sent nothing");
+    expect(posted).toBe(false);
+  });
+
+  it("refuses a configuration address that is not a web address, without fetching it", async () => {
+    const fetched: string[] = [];
+    const fetchImpl: typeof fetch = async (input) => {
+      fetched.push(String(input));
+      return Response.json(config);
+    };
     for (const openidConfiguration of ["file:///etc/passwd", "mailto:admin@moodle.test"]) {
       const error = await registerWithPlatform({ openidConfiguration }, urls, "x", fetchImpl).catch((e) => e);
       expect(error).toBeInstanceOf(RegistrationError);
       expect(error.status).toBe(400);
     }
+    expect(fetched).toEqual([]);
   });
 
   it("reports an unreachable configuration", async () => {

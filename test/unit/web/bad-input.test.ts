@@ -86,6 +86,7 @@ describe("claims too big for what the tool keeps", () => {
         (c[CLAIM.roles] = Array.from({ length: 15_000 }, (_, i) => `urn:role:${i}`)),
     ],
     ["a user id of 100 emoji (over 400 bytes)", (c: Record<string, unknown>) => (c.sub = "😀".repeat(101))],
+    ["a user id with control characters", (c: Record<string, unknown>) => (c.sub = "user\u0000\u0001")],
     [
       "deep-linking data of 13,000 characters",
       (c: Record<string, unknown>) => {
@@ -120,6 +121,21 @@ describe("claims too big for what the tool keeps", () => {
     const location = response.headers.get("location") ?? "";
     expect(location.length).toBeLessThan(8_000);
     expect((await app.request(location)).status).toBe(200);
+  });
+});
+
+describe("a token the tool could not hand back", () => {
+  it("is refused before the login is spent, so nothing is half-done", async () => {
+    // Within every claim's bounds, but JSON writes each control character as six: the picker's
+    // sealed form field would be longer than the tool opens.
+    const { response, replay } = await launch((c) => {
+      deepLinkingClaims(c);
+      (c[CLAIM.deepLinkingSettings] as Record<string, unknown>).data = "\u0001".repeat(2048);
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("more with this launch than the tool can carry");
+    // The same post meets the same refusal, not "already used".
+    expect(await problemType(await replay())).toBe(`${PROBLEM_BASE}lti.launch_too_large`);
   });
 });
 
