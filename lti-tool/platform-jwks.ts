@@ -1,8 +1,17 @@
 import { importJWK, type JSONWebKeySet, type JWK } from "jose";
+import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
 import { PlatformJwksUnavailableError } from "./errors.js";
 
 const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+/** A JWKS is a few keys: 1 MB is thousands of them. */
+const JWKS_MAX_BYTES = 1_048_576;
+/**
+ * When a refresh fails, keys fetched within this long still verify launches: an LMS whose key
+ * endpoint is down for a while does not stop every launch (a key it rotated out would have been
+ * refetched for its unknown kid already).
+ */
+const STALE_GRACE_MS = 24 * 60 * 60_000;
 
 export interface PlatformJwksOptions {
   fetch?: typeof fetch;
@@ -46,11 +55,20 @@ export class PlatformJwksCache {
   /** The key with this kid, or undefined when the platform does not publish it even after a re-fetch. */
   async keyFor(jwksUrl: string, kid: string): Promise<JWK | undefined> {
     let entry = this.entries.get(jwksUrl);
-    if (!entry || this.now() - entry.fetchedAt > this.ttlMs) entry = await this.load(jwksUrl);
+    if (!entry || this.now() - entry.fetchedAt > this.ttlMs) {
+      const stale = entry;
+      entry = await this.load(jwksUrl).catch((error: unknown) => {
+        if (stale && this.now() - stale.fetchedAt < STALE_GRACE_MS) return stale;
+        throw error;
+      });
+    }
     const found = findKey(entry.jwks, kid);
     if (found) return found;
     const last = entry.refetchedForUnknownKidAt;
     if (last !== undefined && this.now() - last < this.cooldownMs) return undefined;
+    // The cooldown starts before the fetch: a failing or hanging JWKS endpoint is not asked again
+    // by every launch that names an unknown kid.
+    entry.refetchedForUnknownKidAt = this.now();
     entry = await this.load(jwksUrl);
     entry.refetchedForUnknownKidAt = this.now();
     return findKey(entry.jwks, kid);
@@ -84,7 +102,7 @@ export class PlatformJwksCache {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      body = await response.json();
+      body = JSON.parse(await readCapped(response, JWKS_MAX_BYTES));
     } catch (cause) {
       throw new PlatformJwksUnavailableError(
         "The tool could not fetch your LMS's public keys to check the launch. Try again in a minute; if it persists, tell your LMS administrator.",
@@ -110,6 +128,7 @@ export class PlatformJwksCache {
   }
 }
 
+/** The RSA signing key with this kid (another kind of key under the same kid is passed over). */
 function findKey(jwks: JSONWebKeySet, kid: string): JWK | undefined {
-  return jwks.keys.find((k) => k.kid === kid && (k.use === undefined || k.use === "sig"));
+  return jwks.keys.find((k) => k.kid === kid && k.kty === "RSA" && (k.use === undefined || k.use === "sig"));
 }

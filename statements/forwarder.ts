@@ -86,7 +86,32 @@ function verdictOf(status: number): Verdict {
 
 function describe(answer: LrsAnswer): string {
   if (answer.kind === "network") return answer.message;
+  if (answer.status >= 300 && answer.status < 400) {
+    return `the LRS answered ${answer.status}, a redirect: the tool follows none, so the route's endpoint must be the LRS's own address`;
+  }
   return `the LRS answered ${answer.status}${answer.body ? `: ${excerpt(answer.body, 300)}` : ""}`;
+}
+
+/**
+ * Why a 200 to a POST does not confirm the batch, or undefined when it does. xAPI 1.0.3 §7.2.2:
+ * the LRS answers 200 with the ids of the statements it stored, so anything else (a login page,
+ * `[]`, other ids) is not a delivery, whatever its status says. 204 has no body to check.
+ */
+function unconfirmed(answer: LrsAnswer & { kind: "response" }, entries: readonly OutboxEntry[]) {
+  if (answer.status !== 200) return undefined;
+  let ids: unknown;
+  try {
+    ids = JSON.parse(answer.body);
+  } catch {
+    ids = undefined;
+  }
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+    return "the LRS answered 200 without the list of statement ids it stored";
+  }
+  const stored = new Set(ids.map((id: string) => id.toLowerCase()));
+  return entries.every((e) => stored.has(e.statementId.toLowerCase()))
+    ? undefined
+    : "the LRS answered 200 but did not list this statement's id as stored";
 }
 
 function retryAll(entries: readonly OutboxEntry[], answer: LrsAnswer): DeliveryOutcome[] {
@@ -176,7 +201,11 @@ export async function deliverBatch(
   const answer = await client.postStatements(entries.map((e) => e.body));
   if (answer.kind === "network") return retryAll(entries, answer);
   const verdict = verdictOf(answer.status);
-  if (verdict === "delivered") return entries.map((entry) => ({ kind: "delivered", entry }));
+  if (verdict === "delivered") {
+    const why = unconfirmed(answer, entries);
+    if (why) return retryAll(entries, { kind: "network", reason: "other", message: why });
+    return entries.map((entry) => ({ kind: "delivered", entry }));
+  }
   if (verdict === "transient" || verdict === "misconfigured") return retryAll(entries, answer);
   if (answer.status === 409 && !options.conflictChecked) {
     const checks = await mapLimit(entries, CONFLICT_CHECK_CONCURRENCY, (e) => checkHeld(e, answer, client));

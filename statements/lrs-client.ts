@@ -1,3 +1,4 @@
+import { BodyTooLargeError, readCapped } from "../domain/http-body.js";
 import type { LrsAnswer, LrsClient, LrsCredentials } from "./ports.js";
 
 /**
@@ -10,6 +11,8 @@ import type { LrsAnswer, LrsClient, LrsCredentials } from "./ports.js";
 export const XAPI_VERSION = "1.0.3";
 /** How much of an LRS answer is kept (for the admin page and the parked record). */
 export const LRS_BODY_EXCERPT = 2_000;
+/** How much of an LRS answer is read at all: ids of a batch, a statement, an error (1 MB). */
+export const LRS_ANSWER_MAX_BYTES = 1_048_576;
 
 export interface LrsClientOptions {
   /** The LRS's xAPI endpoint; `statements` is resolved under it. */
@@ -59,6 +62,9 @@ export function createLrsClient(options: LrsClientOptions): LrsClient {
       const response = await doFetch(target, {
         ...init,
         signal,
+        // A redirect is followed by no one: fetch would turn the POST into a GET (and count the
+        // other host's 200 as delivery), or send the statements and credentials elsewhere.
+        redirect: "manual",
         headers: {
           ...(init.headers as Record<string, string> | undefined),
           // xAPI 1.0.3 §6.2: every request carries the version header.
@@ -66,7 +72,7 @@ export function createLrsClient(options: LrsClientOptions): LrsClient {
           Authorization: options.credentials.authorizationHeader(),
         },
       });
-      const body = await response.text();
+      const body = await readCapped(response, LRS_ANSWER_MAX_BYTES);
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       return {
         kind: "response",
@@ -75,6 +81,13 @@ export function createLrsClient(options: LrsClientOptions): LrsClient {
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       };
     } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return {
+          kind: "network",
+          reason: "other",
+          message: `the LRS's answer was longer than ${error.maxBytes} bytes`,
+        };
+      }
       return classifyNetworkError(error);
     }
   }

@@ -1,6 +1,17 @@
 import * as z from "../../domain/zod.js";
 import type { PlatformRegistration } from "../ports.js";
-import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } from "./service-client.js";
+import { nextLink } from "./nrps.js";
+import {
+  type PlatformServiceClient,
+  PlatformServiceError,
+  SCOPES,
+  safeJson,
+  serviceBody,
+  statusText,
+} from "./service-client.js";
+
+/** Pages of line items read before deciding the course has none of ours. */
+const MAX_LINE_ITEM_PAGES = 20;
 
 /** AGS 2.0 media types (§3.2, §3.4). */
 export const MEDIA = {
@@ -63,26 +74,49 @@ export class AgsClient {
     const query = new URL(lineItemsUrl);
     query.searchParams.set("resource_id", item.resourceId);
     if (item.resourceLinkId) query.searchParams.set("resource_link_id", item.resourceLinkId);
-    const found = await this.client.call(platform, [SCOPES.lineItem], query.toString(), {
-      headers: { accept: MEDIA.lineItemContainer },
-    });
-    const text = await found.text();
-    if (!found.ok) throw failure("list line items", found.status, text);
-    const existing = z.array(LineItemSchema).safeParse(safeJson(text));
-    // Some platforms ignore the filter: match on resourceId ourselves.
-    const match = existing.success ? existing.data.find((l) => l.resourceId === item.resourceId) : undefined;
+    const match = await this.findLineItem(platform, query.toString(), item.resourceId);
     if (match) return match;
     const created = await this.client.call(platform, [SCOPES.lineItem], lineItemsUrl, {
       method: "POST",
       headers: { "content-type": MEDIA.lineItem, accept: MEDIA.lineItem },
       body: JSON.stringify(item),
     });
-    const createdText = await created.text();
-    if (!created.ok) throw failure("create a line item", created.status, createdText);
+    const createdText = await serviceBody(created, "creating a line item");
+    if (!created.ok) throw failure("create a line item", created, createdText);
     const parsed = LineItemSchema.safeParse(safeJson(createdText));
-    if (!parsed.success)
-      throw failure("create a line item (unreadable answer)", created.status, createdText, false);
+    if (!parsed.success) throw failure("create a line item (unreadable answer)", created, createdText, false);
     return parsed.data;
+  }
+
+  /**
+   * Our line item among the course's, every page (`Link: rel="next"`, same site only). Each item
+   * is read on its own: another tool's odd item does not hide ours. A list the tool cannot read
+   * is an error to retry, never a reason to create a second gradebook column.
+   */
+  private async findLineItem(
+    platform: PlatformRegistration,
+    firstPage: string,
+    resourceId: string,
+  ): Promise<LineItem | undefined> {
+    const visited = new Set<string>();
+    let url: string | undefined = firstPage;
+    for (let page = 0; url && !visited.has(url) && page < MAX_LINE_ITEM_PAGES; page++) {
+      visited.add(url);
+      const res = await this.client.call(platform, [SCOPES.lineItem], url, {
+        headers: { accept: MEDIA.lineItemContainer },
+      });
+      const text = await serviceBody(res, "the list of line items");
+      if (!res.ok) throw failure("list line items", res, text);
+      const items = safeJson(text);
+      if (!Array.isArray(items)) throw failure("list line items (unreadable answer)", res, text, true);
+      // Some platforms ignore the filter: match on resourceId ourselves.
+      for (const raw of items) {
+        const parsed = LineItemSchema.safeParse(raw);
+        if (parsed.success && parsed.data.resourceId === resourceId) return parsed.data;
+      }
+      url = nextLink(res.headers.get("link"), url, { sameOrigin: true });
+    }
+    return undefined;
   }
 
   /** POST a score to `{lineitem}/scores` (AGS §3.4). Only scores and progress, never candidates' text. */
@@ -92,15 +126,20 @@ export class AgsClient {
       headers: { "content-type": MEDIA.score },
       body: JSON.stringify(score),
     });
-    const text = await res.text();
-    if (!res.ok) throw failure("post a score", res.status, text);
+    const text = await serviceBody(res, "a score");
+    if (!res.ok) throw failure("post a score", res, text);
   }
 }
 
-function failure(what: string, status: number, body: string, retryable = status === 429 || status >= 500) {
+function failure(
+  what: string,
+  res: Response,
+  body: string,
+  retryable = res.status === 429 || res.status >= 500,
+) {
   return new PlatformServiceError(
-    `The LMS would not ${what} (HTTP ${status}).`,
-    status,
+    `The LMS would not ${what} (${statusText(res)}).`,
+    res.status,
     retryable,
     body.slice(0, 2000),
   );

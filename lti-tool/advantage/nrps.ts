@@ -1,7 +1,14 @@
 import * as z from "../../domain/zod.js";
 import type { PlatformRegistration } from "../ports.js";
 import { primaryRole, type ToolRole } from "../roles.js";
-import { type PlatformServiceClient, PlatformServiceError, SCOPES, safeJson } from "./service-client.js";
+import {
+  type PlatformServiceClient,
+  PlatformServiceError,
+  SCOPES,
+  safeJson,
+  serviceBody,
+  statusText,
+} from "./service-client.js";
 
 export const MEMBERSHIP_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
 
@@ -37,19 +44,23 @@ export class NrpsClient {
   constructor(
     private readonly client: PlatformServiceClient,
     private readonly maxPages = 200,
+    /** A course past this is not a class the cohort page can show; refused plainly. */
+    private readonly maxMembers = 20_000,
   ) {}
 
   async members(platform: PlatformRegistration, membershipsUrl: string): Promise<CourseMember[]> {
     const out: CourseMember[] = [];
+    const visited = new Set<string>();
     let url: string | undefined = membershipsUrl;
-    for (let page = 0; url && page < this.maxPages; page++) {
+    for (let page = 0; url && !visited.has(url) && page < this.maxPages; page++) {
+      visited.add(url);
       const res = await this.client.call(platform, [SCOPES.memberships], url, {
         headers: { accept: MEMBERSHIP_MEDIA },
       });
-      const text = await res.text();
+      const text = await serviceBody(res, "the list of course members");
       if (!res.ok) {
         throw new PlatformServiceError(
-          `The LMS would not list the course members (HTTP ${res.status}).`,
+          `The LMS would not list the course members (${statusText(res)}).`,
           res.status,
           res.status === 429 || res.status >= 500,
           text.slice(0, 2000),
@@ -78,19 +89,39 @@ export class NrpsClient {
           role: primaryRole(m.roles),
         });
       }
-      url = nextLink(res.headers.get("link"), url);
+      if (out.length > this.maxMembers) {
+        throw new PlatformServiceError(
+          `The LMS lists more than ${this.maxMembers} members in this course, more than the cohort page shows.`,
+          res.status,
+          false,
+          "",
+        );
+      }
+      // Only on the memberships service's own site: the page carries the tool's access token.
+      url = nextLink(res.headers.get("link"), url, { sameOrigin: true });
     }
     return out;
   }
 }
 
-/** The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL. */
-export function nextLink(header: string | null, base: string): string | undefined {
+/**
+ * The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL;
+ * with `sameOrigin`, undefined when it points to another site (or does not parse).
+ */
+export function nextLink(
+  header: string | null,
+  base: string,
+  options: { sameOrigin?: boolean } = {},
+): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(",")) {
     const m = part.match(/<([^>]+)>\s*;(.*)/);
-    if (m?.[1] && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2] ?? ""))
-      return new URL(m[1], base).toString();
+    if (m?.[1] && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2] ?? "")) {
+      if (!URL.canParse(m[1], base)) return undefined;
+      const next = new URL(m[1], base);
+      if (options.sameOrigin && next.origin !== new URL(base).origin) return undefined;
+      return next.toString();
+    }
   }
   return undefined;
 }

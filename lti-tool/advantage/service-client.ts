@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, UpstreamError } from "../../domain/errors.js";
+import { BodyTooLargeError, isRedirect, readCapped } from "../../domain/http-body.js";
 import * as z from "../../domain/zod.js";
 import { randomToken } from "../crypto.js";
 import type { PlatformRegistration } from "../ports.js";
@@ -34,9 +35,54 @@ export class AccessTokenError extends PlatformServiceError {
 const TokenResponseSchema = z.object({
   access_token: z.string().check(z.minLength(1)),
   token_type: z.string().check(z.refine((t) => t.toLowerCase() === "bearer", "token_type must be Bearer")),
-  expires_in: z.optional(z.number().check(z.positive())),
+  // Read leniently (some platforms send "3600"); tokenLifetimeMs bounds what it says.
+  expires_in: z.optional(z.union([z.number(), z.string()])),
   scope: z.optional(z.string()),
 });
+
+/** A token's lifetime in ms from `expires_in`: 1 h when absent, 0 (use once) when unreadable or ≤ 0, at most a day. */
+function tokenLifetimeMs(expiresIn: number | string | undefined): number {
+  if (expiresIn === undefined) return 3_600_000;
+  const seconds = Number(expiresIn);
+  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.min(seconds, 86_400) * 1000;
+}
+
+/** How much of a service's answer the tool reads: a token, a line item, a page of members. */
+export const SERVICE_ANSWER_MAX_BYTES = 4 * 1_048_576;
+
+/**
+ * A service answer's body, read within SERVICE_ANSWER_MAX_BYTES. A body cut off on the way is a
+ * PlatformServiceError the queue retries; one past the cap is refused.
+ */
+export async function serviceBody(response: Response, what: string): Promise<string> {
+  try {
+    return await readCapped(response, SERVICE_ANSWER_MAX_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new PlatformServiceError(
+        `The LMS's answer to ${what} was larger than the tool reads (${error.maxBytes} bytes).`,
+        response.status,
+        false,
+        "",
+      );
+    }
+    throw new PlatformServiceError(
+      `The LMS's answer to ${what} was cut off. The tool will try again later; nothing is lost.`,
+      response.status,
+      true,
+      "",
+      { cause: error },
+    );
+  }
+}
+
+/** "HTTP 302, a redirect to …" for messages: the tool follows no redirects from a service. */
+export function statusText(response: Response): string {
+  if (!isRedirect(response.status)) return `HTTP ${response.status}`;
+  const to = response.headers.get("location");
+  return `HTTP ${response.status}, a redirect${to ? ` to ${to.slice(0, 200)}` : ""}; the tool follows none, so the LMS's service address must be its final one`;
+}
 
 export interface ServiceClientOptions {
   signer: ToolSigner;
@@ -87,8 +133,7 @@ export class PlatformServiceClient {
   }
 
   async accessToken(platform: PlatformRegistration, scopes: readonly string[]): Promise<string> {
-    const scope = [...new Set(scopes)].sort().join(" ");
-    const key = `${platform.issuer}\n${platform.clientId}\n${scope}`;
+    const { scope, key } = tokenKey(platform, scopes);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.token;
     let pending = this.pending.get(key);
@@ -122,12 +167,15 @@ export class PlatformServiceClient {
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body,
     });
-    const text = await response.text();
+    const text = await serviceBody(response, "the token request");
     if (!response.ok) {
+      const busy = response.status >= 500 || response.status === 429;
       throw new AccessTokenError(
-        `The LMS refused the tool access to its services (HTTP ${response.status}). Check that the tool's services are enabled in the LMS.`,
+        busy
+          ? `The LMS could not give the tool access to its services just now (${statusText(response)}). The tool will try again later; nothing is lost.`
+          : `The LMS refused the tool access to its services (${statusText(response)}). Check that the tool's services are enabled in the LMS.`,
         response.status,
-        response.status >= 500 || response.status === 429,
+        busy,
         text.slice(0, 2000),
         { context: { issuer: platform.issuer, scope } },
       );
@@ -142,7 +190,7 @@ export class PlatformServiceClient {
       );
     }
     // Refresh a minute early so a token never expires mid-call.
-    const lifetimeMs = (parsed.data.expires_in ?? 3600) * 1000;
+    const lifetimeMs = tokenLifetimeMs(parsed.data.expires_in);
     return {
       token: parsed.data.access_token,
       expiresAt: this.now() + Math.max(lifetimeMs - 60_000, lifetimeMs / 2),
@@ -156,8 +204,16 @@ export class PlatformServiceClient {
     url: string,
     init: { method?: string; headers?: Record<string, string>; body?: string } = {},
   ): Promise<Response> {
-    const token = await this.accessToken(platform, scopes);
-    return this.send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+    const authorised = async () => {
+      const token = await this.accessToken(platform, scopes);
+      return this.send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+    };
+    const response = await authorised();
+    if (response.status !== 401) return response;
+    // The LMS no longer takes the cached token (revoked, or its clock runs ahead): one new token.
+    await response.body?.cancel().catch(() => undefined);
+    this.tokens.delete(tokenKey(platform, scopes).key);
+    return authorised();
   }
 
   private async send(url: string, init: RequestInit): Promise<Response> {
@@ -169,6 +225,9 @@ export class PlatformServiceClient {
           ...init,
           headers: { "user-agent": this.userAgent, ...(init.headers as Record<string, string>) },
           signal: AbortSignal.timeout(this.timeoutMs),
+          // Never followed: fetch would turn a POST into a GET (a score "posted" nowhere) or
+          // carry the token or the signed assertion to another host. The caller sees the 3xx.
+          redirect: "manual",
         });
       } catch (error) {
         lastError = error;
@@ -194,8 +253,17 @@ export class PlatformServiceClient {
   private delay(attempt: number, retryAfter: string | null | undefined): number {
     const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
     if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    // Retry-After may be an HTTP date (RFC 9110 §10.2.3).
+    const at = retryAfter ? Date.parse(retryAfter) : Number.NaN;
+    if (Number.isFinite(at)) return Math.max(0, at - this.now());
     return Math.random() * this.backoffMs * 2 ** (attempt - 1);
   }
+}
+
+/** The token cache's key: platform, client and the sorted scope set. */
+function tokenKey(platform: PlatformRegistration, scopes: readonly string[]) {
+  const scope = [...new Set(scopes)].sort().join(" ");
+  return { scope, key: `${platform.issuer}\n${platform.clientId}\n${scope}` };
 }
 
 export function safeJson(text: string): unknown {

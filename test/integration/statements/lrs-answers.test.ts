@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { deliverBatch } from "../../../statements/forwarder.js";
+import { createLrsClient } from "../../../statements/lrs-client.js";
+import { LrsCredentials } from "../../../statements/ports.js";
+import { json, type Site, site } from "../../support/loopback-site.js";
+import { body, pendingEntry } from "../../unit/statements/fakes.js";
+
+// What an LRS answers to a batch, over real HTTP on loopback: only an answer that confirms the
+// statements delivers them; a redirect sends them nowhere else. From an adversarial pass over
+// the tool's outbound calls (2026-11-24).
+
+let lrs: Site;
+let elsewhere: Site;
+beforeAll(async () => {
+  [lrs, elsewhere] = await Promise.all([site(), site()]);
+});
+afterAll(async () => {
+  await Promise.all([lrs?.stop(), elsewhere?.stop()]);
+});
+beforeEach(() => {
+  lrs.seen.length = 0;
+  elsewhere.seen.length = 0;
+  elsewhere.handle = (_req, _body, res) => json(res, 200, []);
+});
+
+const ids = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
+const batch = () => ids.map((id) => pendingEntry(id, body(id, "ok")));
+const lrsClient = () =>
+  createLrsClient({
+    endpoint: `${lrs.url}/xapi/`,
+    credentials: new LrsCredentials("key", "secret"),
+    timeoutMs: 2_000,
+  });
+const kinds = async () => (await deliverBatch(batch(), lrsClient())).map((o) => o.kind);
+const errors = async () =>
+  (await deliverBatch(batch(), lrsClient())).map((o) => (o.kind === "retry" ? o.error : o.kind));
+
+describe("an LRS's answer to a batch", () => {
+  it("delivers on 200 with the ids of the batch (in any case), and on 204", async () => {
+    lrs.handle = (_req, _body, res) =>
+      json(
+        res,
+        200,
+        ids.map((id) => id.toUpperCase()),
+      );
+    expect(await kinds()).toEqual(["delivered", "delivered"]);
+    lrs.handle = (_req, _body, res) => res.writeHead(204).end();
+    expect(await kinds()).toEqual(["delivered", "delivered"]);
+  });
+
+  it("keeps the statements for later on a 200 that does not list them", async () => {
+    for (const answer of [[], [ids[0]], "<html>Please sign in</html>", null]) {
+      lrs.handle = (_req, _body, res) =>
+        typeof answer === "string"
+          ? res.writeHead(200, { "content-type": "text/html" }).end(answer)
+          : json(res, 200, answer);
+      expect(await kinds()).toEqual(["retry", "retry"]);
+    }
+  });
+
+  it("follows no redirect: the statements and credentials go nowhere else, and wait", async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      lrs.handle = (_req, _body, res) =>
+        res.writeHead(status, { location: `${elsewhere.url}/xapi/statements` }).end();
+      const outcome = await errors();
+      expect(outcome).toHaveLength(2);
+      for (const error of outcome) expect(error).toContain("redirect");
+    }
+    expect(elsewhere.seen).toEqual([]);
+  });
+
+  it("does not read an answer larger than 1 MB, and keeps the statements for later", async () => {
+    lrs.handle = (_req, _body, res) => json(res, 200, [...ids, "x".repeat(2 * 1_048_576)]);
+    const outcome = await errors();
+    for (const error of outcome) expect(error).toContain("longer than");
+  });
+});
