@@ -48,11 +48,20 @@ export class NrpsClient {
     private readonly maxMembers = 20_000,
   ) {}
 
-  async members(platform: PlatformRegistration, membershipsUrl: string): Promise<CourseMember[]> {
+  /**
+   * Every member, page by page. With `signal` (a page a tutor waits for), no further page is
+   * asked for once it has aborted: the caller has stopped waiting.
+   */
+  async members(
+    platform: PlatformRegistration,
+    membershipsUrl: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<CourseMember[]> {
     const out: CourseMember[] = [];
     const visited = new Set<string>();
     let url: string | undefined = membershipsUrl;
     for (let page = 0; url && !visited.has(url) && page < this.maxPages; page++) {
+      options.signal?.throwIfAborted();
       visited.add(url);
       const res = await this.client.call(platform, [SCOPES.memberships], url, {
         headers: { accept: MEMBERSHIP_MEDIA },

@@ -32,6 +32,16 @@ export interface Cohort {
  * opened the tool, merged with who has launched. The roster is cached and refreshed when
  * older than `maxAgeMs`; a failing LMS never hides the cohort, it shows the last known one.
  */
+/** The promise's value, or the signal's reason once it aborts (the work itself is left to end). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) return stop();
+    signal.addEventListener("abort", stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
+}
+
 export async function loadCohort(args: {
   course: CourseRef;
   platform: PlatformRegistration | undefined;
@@ -41,6 +51,8 @@ export async function loadCohort(args: {
   log: Logger;
   now?: Date;
   maxAgeMs?: number;
+  /** How long the page waits for the LMS's list before showing what it has (the web function stops at 10 s). */
+  rosterWaitMs?: number;
 }): Promise<Cohort> {
   const now = args.now ?? new Date();
   const maxAge = args.maxAgeMs ?? 15 * 60_000;
@@ -50,10 +62,21 @@ export async function loadCohort(args: {
   if (stale && args.platform) {
     const services = await args.cache.services(args.course);
     if (services?.membershipsUrl) {
+      const wait = AbortSignal.timeout(args.rosterWaitMs ?? 6_000);
       try {
-        const members = await args.nrps.members(args.platform, services.membershipsUrl);
+        const members = await untilAborted(
+          args.nrps.members(args.platform, services.membershipsUrl, { signal: wait }),
+          wait,
+        );
         roster = { fetchedAt: now.toISOString(), members };
-        await args.cache.saveRoster(args.course, roster);
+        // Keeping it is an optimisation: a failure here is ours, logged, and the fresh list shows.
+        await args.cache.saveRoster(args.course, roster).catch((error: unknown) => {
+          args.log.warn("nrps.roster_not_saved", {
+            error,
+            issuer: args.platform?.issuer,
+            members: members.length,
+          });
+        });
       } catch (error) {
         args.log.warn("nrps.refresh_failed", { error, issuer: args.platform.issuer });
         rosterProblem = roster

@@ -246,4 +246,79 @@ describe("cohort", () => {
     expect(cohort.candidates.map((c) => c.userId)).toEqual(["a"]);
     expect(cohort.rosterProblem).toContain("2026-11-20 09:00");
   });
+
+  const cachedAnn = {
+    services: async () => ({ agsScopes: [], membershipsUrl: "https://moodle.test/m", updatedAt: "" }),
+    roster: async () => ({
+      fetchedAt: "2026-11-20T09:00:00.000Z",
+      members: [
+        {
+          userId: "a",
+          name: "Ann",
+          status: "Active" as const,
+          ltiRoles: ["Learner"],
+          role: "candidate" as const,
+        },
+      ],
+    }),
+    saveRoster: async () => {},
+  };
+
+  it("stops waiting for a slow LMS within the page's time and shows the cached roster", async () => {
+    // An LMS that answers page after page, slowly: nothing bounds the whole list but the wait.
+    let pages = 0;
+    const slow = {
+      members: async (_p: unknown, _u: string, options: { signal?: AbortSignal } = {}) => {
+        for (;;) {
+          options.signal?.throwIfAborted();
+          pages++;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (pages > 200) return [];
+        }
+      },
+    } as unknown as NrpsClient;
+    const started = Date.now();
+    const cohort = await loadCohort({
+      course,
+      platform,
+      enrolments: [],
+      cache: cachedAnn,
+      nrps: slow,
+      log: silentLogger,
+      now: new Date("2026-11-23T10:00:00Z"),
+      rosterWaitMs: 100,
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(cohort.candidates.map((c) => c.userId)).toEqual(["a"]);
+    expect(cohort.rosterProblem).toContain("2026-11-20 09:00");
+    // The list stops asking for pages once the page stopped waiting.
+    const asked = pages;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(pages).toBeLessThanOrEqual(asked + 1);
+  });
+
+  it("shows the fresh roster without blaming the LMS when only keeping it fails", async () => {
+    const warnings: string[] = [];
+    const cohort = await loadCohort({
+      course,
+      platform,
+      enrolments: [],
+      cache: {
+        ...cachedAnn,
+        saveRoster: async () => {
+          throw new Error("Item size has exceeded the maximum allowed size");
+        },
+      },
+      nrps: {
+        members: async () => [
+          { userId: "b", name: "Ben", status: "Active", ltiRoles: ["Learner"], role: "candidate" },
+        ],
+      } as unknown as NrpsClient,
+      log: { ...silentLogger, warn: (event: string) => warnings.push(event) },
+      now: new Date("2026-11-23T10:00:00Z"),
+    });
+    expect(cohort.candidates.map((c) => c.userId)).toEqual(["b"]);
+    expect(cohort.rosterProblem).toBeUndefined();
+    expect(warnings).toEqual(["nrps.roster_not_saved"]);
+  });
 });
