@@ -45,6 +45,11 @@ export interface ForwarderPolicy {
   maxAttempts: number;
   /** Per LRS request. */
   requestTimeoutMs: number;
+  /**
+   * Every LRS request of one round, conflict checks included (the Lambdas stop at 60 s): past
+   * it no batch starts and requests in flight end, so every outcome is written before then.
+   */
+  roundBudgetMs: number;
   /** Due entries read per route and round. */
   pageSize: number;
   /** Batches in flight per route. */
@@ -58,6 +63,7 @@ export const DEFAULT_FORWARDER_POLICY: ForwarderPolicy = {
   backoff: DEFAULT_BACKOFF,
   maxAttempts: 24,
   requestTimeoutMs: 10_000,
+  roundBudgetMs: 40_000,
   pageSize: 1_000,
   concurrency: 4,
   maxPendingWrites: 16,
@@ -263,8 +269,11 @@ export interface ForwarderDeps {
   outbox: OutboxStore;
   routes: Pick<LrsRouteStore, "listRoutes" | "getRouteWithCredentials">;
   policy?: Partial<ForwarderPolicy>;
-  /** Builds the LRS client of a route; defaults to `createLrsClient` with the route's credentials. */
-  clientFor?: (route: LrsRouteWithCredentials, policy: ForwarderPolicy) => LrsClient;
+  /**
+   * Builds the LRS client of a route; defaults to `createLrsClient` with the route's credentials.
+   * `budget` aborts when the round's time is up.
+   */
+  clientFor?: (route: LrsRouteWithCredentials, policy: ForwarderPolicy, budget: AbortSignal) => LrsClient;
   now?: () => Date;
   random?: () => number;
   /** Structured events for logs and metrics; never carries credentials or statement bodies. */
@@ -288,11 +297,16 @@ function resolvedPolicy(deps: ForwarderDeps): ForwarderPolicy {
   };
 }
 
-function defaultClientFor(route: LrsRouteWithCredentials, policy: ForwarderPolicy): LrsClient {
+function defaultClientFor(
+  route: LrsRouteWithCredentials,
+  policy: ForwarderPolicy,
+  budget: AbortSignal,
+): LrsClient {
   return createLrsClient({
     endpoint: route.endpoint,
     credentials: route.credentials,
     timeoutMs: policy.requestTimeoutMs,
+    signal: budget,
   });
 }
 
@@ -397,7 +411,8 @@ export async function forwardEntries(
     return applyOutcomes(routeId, outcomes, deps, policy);
   }
   if (!route.enabled) return EMPTY;
-  const client = (deps.clientFor ?? defaultClientFor)(route, policy);
+  const budget = AbortSignal.timeout(policy.roundBudgetMs);
+  const client = (deps.clientFor ?? defaultClientFor)(route, policy, budget);
   const queue = planBatches(entries, (e) => e.body, policy.batch);
   let total = EMPTY;
   let unwell = false;
@@ -420,8 +435,8 @@ export async function forwardEntries(
   const worker = async () => {
     for (
       let batch = queue.shift();
-      batch && !unwell && !writeError;
-      batch = unwell ? undefined : queue.shift()
+      batch && !unwell && !writeError && !budget.aborted;
+      batch = unwell || budget.aborted ? undefined : queue.shift()
     ) {
       const outcomes = await deliverBatch(batch, client);
       if (outcomes.some((o) => o.kind === "retry")) unwell = true;

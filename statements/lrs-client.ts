@@ -20,6 +20,8 @@ export interface LrsClientOptions {
   credentials: LrsCredentials;
   /** Per request, including reading the answer. */
   timeoutMs: number;
+  /** Ends every request when it aborts (the forwarder's round budget). */
+  signal?: AbortSignal;
   /** Injectable for tests (`app.request`-backed fetch); defaults to the global fetch. */
   fetch?: typeof fetch;
 }
@@ -57,7 +59,8 @@ export function createLrsClient(options: LrsClientOptions): LrsClient {
   const url = statementsUrl(options.endpoint);
 
   async function request(target: URL, init: RequestInit): Promise<LrsAnswer> {
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     try {
       const response = await doFetch(target, {
         ...init,

@@ -14,14 +14,17 @@ const deps = gradeDeliveryDeps(doc, tableName, new StoredKeySigner(new DynamoToo
 /** EventBridge schedule (every minute): send due scores to LMS gradebooks, within a time budget. */
 export const handler = async (_event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
   const totals = { delivered: 0, retried: 0, parked: 0 };
-  // Bounded: at most 20 rounds of 50, and stop with 10 s of the invocation left.
-  for (let round = 0; round < 20; round++) {
-    const report = await deliverDueGrades(deps, 50);
+  // No job starts with less than 15 s of the invocation left; each job takes at most 12 s
+  // (jobBudgetMs), so every outcome is recorded before the function stops.
+  const stopAt = Date.now() + (context?.getRemainingTimeInMillis?.() ?? 60_000) - 15_000;
+  // Bounded: at most 20 rounds of 50.
+  for (let round = 0; round < 20 && Date.now() < stopAt; round++) {
+    const report = await deliverDueGrades({ ...deps, stopAt }, 50);
     totals.delivered += report.delivered;
     totals.retried += report.retried;
     totals.parked += report.parked;
     const handled = report.delivered + report.retried + report.parked;
-    if (handled < 50 || (context?.getRemainingTimeInMillis?.() ?? 60_000) < 10_000) break;
+    if (handled < 50) break;
   }
   if (totals.delivered + totals.retried + totals.parked > 0) log.info("grades.sweep", totals);
   return totals;

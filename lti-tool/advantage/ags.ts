@@ -70,13 +70,15 @@ export class AgsClient {
     platform: PlatformRegistration,
     lineItemsUrl: string,
     item: NewLineItem,
+    options: { signal?: AbortSignal } = {},
   ): Promise<LineItem> {
     const query = new URL(lineItemsUrl);
     query.searchParams.set("resource_id", item.resourceId);
     if (item.resourceLinkId) query.searchParams.set("resource_link_id", item.resourceLinkId);
-    const match = await this.findLineItem(platform, query.toString(), item.resourceId);
+    const match = await this.findLineItem(platform, query.toString(), item.resourceId, options.signal);
     if (match) return match;
     const created = await this.client.call(platform, [SCOPES.lineItem], lineItemsUrl, {
+      ...(options.signal ? { signal: options.signal } : {}),
       method: "POST",
       headers: { "content-type": MEDIA.lineItem, accept: MEDIA.lineItem },
       body: JSON.stringify(item),
@@ -97,12 +99,14 @@ export class AgsClient {
     platform: PlatformRegistration,
     firstPage: string,
     resourceId: string,
+    signal: AbortSignal | undefined,
   ): Promise<LineItem | undefined> {
     const visited = new Set<string>();
     let url: string | undefined = firstPage;
     for (let page = 0; url && !visited.has(url) && page < MAX_LINE_ITEM_PAGES; page++) {
       visited.add(url);
       const res = await this.client.call(platform, [SCOPES.lineItem], url, {
+        ...(signal ? { signal } : {}),
         headers: { accept: MEDIA.lineItemContainer },
       });
       const text = await serviceBody(res, "the list of line items");
@@ -120,8 +124,14 @@ export class AgsClient {
   }
 
   /** POST a score to `{lineitem}/scores` (AGS §3.4). Only scores and progress, never candidates' text. */
-  async postScore(platform: PlatformRegistration, lineItemUrl: string, score: Score): Promise<void> {
+  async postScore(
+    platform: PlatformRegistration,
+    lineItemUrl: string,
+    score: Score,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const res = await this.client.call(platform, [SCOPES.score], scoresUrl(lineItemUrl), {
+      ...(options.signal ? { signal: options.signal } : {}),
       method: "POST",
       headers: { "content-type": MEDIA.score },
       body: JSON.stringify(score),

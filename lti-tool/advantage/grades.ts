@@ -44,6 +44,13 @@ export interface GradeDeliveryDeps {
   services(course: CourseRef): Promise<CourseServices | undefined>;
   link(course: CourseRef, resourceLinkId: string): Promise<ResourceLinkRecord | undefined>;
   now?: () => Date;
+  /**
+   * The longest one job may take, every call to the LMS included (default 12 s): a job that
+   * runs out is rescheduled like any unanswered call, so its outcome is always recorded.
+   */
+  jobBudgetMs?: number;
+  /** No job starts after this time (epoch ms): the scheduled function's own deadline. */
+  stopAt?: number;
   maxAttempts?: number;
   /** Backoff between attempts: base × 2^attempts, capped, with full jitter. */
   backoffMs?: number;
@@ -61,14 +68,31 @@ export interface DeliveryReport {
 export async function deliverDueGrades(deps: GradeDeliveryDeps, limit = 50): Promise<DeliveryReport> {
   const now = deps.now?.() ?? new Date();
   const report: DeliveryReport = { delivered: 0, retried: 0, parked: 0 };
+  // An LMS that did not answer one job this round is not asked again in it: its other jobs are
+  // rescheduled untried (an attempt each, as trying would have been), and other courses' scores
+  // go on instead of queueing behind it.
+  const unanswered = new Set<string>();
   for (const job of await deps.jobs.due(now, limit)) {
+    if (deps.stopAt !== undefined && Date.now() >= deps.stopAt) break;
+    const lms = `${job.course.issuer}\n${job.course.clientId}`;
+    if (unanswered.has(lms)) {
+      report[
+        await retryLater(job, deps, now, { reason: "The LMS did not answer another score just before." })
+      ]++;
+      continue;
+    }
     const outcome = await deliverOne(job, deps, now);
-    report[outcome]++;
+    if (outcome === "unanswered") unanswered.add(lms);
+    report[outcome === "unanswered" ? "retried" : outcome]++;
   }
   return report;
 }
 
-async function deliverOne(job: GradeJob, deps: GradeDeliveryDeps, now: Date): Promise<keyof DeliveryReport> {
+async function deliverOne(
+  job: GradeJob,
+  deps: GradeDeliveryDeps,
+  now: Date,
+): Promise<keyof DeliveryReport | "unanswered"> {
   const park = async (reason: string, status?: number, body?: string) => {
     await deps.jobs.park(job, {
       reason,
@@ -86,24 +110,37 @@ async function deliverOne(job: GradeJob, deps: GradeDeliveryDeps, now: Date): Pr
       "The course's launches did not offer the Assignment and Grade Services, so there is no gradebook to send to.",
     );
   }
+  const signal = AbortSignal.timeout(deps.jobBudgetMs ?? 12_000);
   try {
     const lineItemUrl =
       link?.lineItemUrl ??
       (
-        await deps.ags.findOrCreateLineItem(platform, services?.lineItemsUrl ?? "", {
-          scoreMaximum: job.scoreMaximum,
-          label: job.label,
-          resourceId: job.activityId,
-          ...(job.resourceLinkId ? { resourceLinkId: job.resourceLinkId } : {}),
-        })
+        await deps.ags.findOrCreateLineItem(
+          platform,
+          services?.lineItemsUrl ?? "",
+          {
+            scoreMaximum: job.scoreMaximum,
+            label: job.label,
+            resourceId: job.activityId,
+            ...(job.resourceLinkId ? { resourceLinkId: job.resourceLinkId } : {}),
+          },
+          { signal },
+        )
       ).id;
-    await deps.ags.postScore(platform, lineItemUrl, {
-      userId: job.userId,
-      ...(job.scoreGiven !== undefined ? { scoreGiven: job.scoreGiven, scoreMaximum: job.scoreMaximum } : {}),
-      activityProgress: job.activityProgress,
-      gradingProgress: job.gradingProgress,
-      timestamp: job.timestamp,
-    });
+    await deps.ags.postScore(
+      platform,
+      lineItemUrl,
+      {
+        userId: job.userId,
+        ...(job.scoreGiven !== undefined
+          ? { scoreGiven: job.scoreGiven, scoreMaximum: job.scoreMaximum }
+          : {}),
+        activityProgress: job.activityProgress,
+        gradingProgress: job.gradingProgress,
+        timestamp: job.timestamp,
+      },
+      { signal },
+    );
     await deps.jobs.markDelivered(job, now);
     return "delivered";
   } catch (error) {
@@ -113,24 +150,34 @@ async function deliverOne(job: GradeJob, deps: GradeDeliveryDeps, now: Date): Pr
       ...(serviceError?.httpStatus !== undefined ? { status: serviceError.httpStatus } : {}),
       ...(serviceError?.body ? { body: serviceError.body.slice(0, 1000) } : {}),
     };
-    const attempts = job.attempts + 1;
-    if ((serviceError && !serviceError.retryable) || attempts >= (deps.maxAttempts ?? 12)) {
-      return park(
-        attempts >= (deps.maxAttempts ?? 12)
-          ? `Gave up after ${attempts} attempts: ${lastError.reason}`
-          : lastError.reason,
-        lastError.status,
-        lastError.body,
-      );
-    }
-    const cap = deps.maxBackoffMs ?? 60 * 60_000;
-    const delay =
-      (deps.random ?? Math.random)() * Math.min(cap, (deps.backoffMs ?? 30_000) * 2 ** job.attempts);
-    await deps.jobs.reschedule(
-      { ...job, attempts: attempts - 1 },
-      new Date(now.getTime() + delay),
-      lastError,
-    );
-    return "retried";
+    if (serviceError && !serviceError.retryable)
+      return park(lastError.reason, lastError.status, lastError.body);
+    const outcome = await retryLater(job, deps, now, lastError);
+    // No HTTP answer at all (unreachable, or the job's budget ran out): the LMS is unwell.
+    return outcome === "retried" && serviceError && serviceError.httpStatus === undefined
+      ? "unanswered"
+      : outcome;
   }
+}
+
+/** Try the job again after a growing, jittered pause; park it once its attempts are spent. */
+async function retryLater(
+  job: GradeJob,
+  deps: GradeDeliveryDeps,
+  now: Date,
+  lastError: NonNullable<GradeJob["lastError"]>,
+): Promise<"retried" | "parked"> {
+  const attempts = job.attempts + 1;
+  if (attempts >= (deps.maxAttempts ?? 12)) {
+    await deps.jobs.park(job, {
+      ...lastError,
+      reason: `Gave up after ${attempts} attempts: ${lastError.reason}`,
+    });
+    return "parked";
+  }
+  const cap = deps.maxBackoffMs ?? 60 * 60_000;
+  const delay =
+    (deps.random ?? Math.random)() * Math.min(cap, (deps.backoffMs ?? 30_000) * 2 ** job.attempts);
+  await deps.jobs.reschedule(job, new Date(now.getTime() + delay), lastError);
+  return "retried";
 }

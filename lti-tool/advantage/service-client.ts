@@ -132,13 +132,17 @@ export class PlatformServiceClient {
     this.userAgent = options.userAgent ?? "HLTA-preparation-LTI-tool/0.1";
   }
 
-  async accessToken(platform: PlatformRegistration, scopes: readonly string[]): Promise<string> {
+  async accessToken(
+    platform: PlatformRegistration,
+    scopes: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<string> {
     const { scope, key } = tokenKey(platform, scopes);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.token;
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.requestToken(platform, scope).finally(() => this.pending.delete(key));
+      pending = this.requestToken(platform, scope, signal).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);
     }
     const fresh = await pending;
@@ -146,7 +150,11 @@ export class PlatformServiceClient {
     return fresh.token;
   }
 
-  private async requestToken(platform: PlatformRegistration, scope: string): Promise<CachedToken> {
+  private async requestToken(
+    platform: PlatformRegistration,
+    scope: string,
+    signal: AbortSignal | undefined,
+  ): Promise<CachedToken> {
     const nowSeconds = Math.floor(this.now() / 1000);
     const assertion = await this.options.signer.sign({
       iss: platform.clientId,
@@ -163,6 +171,7 @@ export class PlatformServiceClient {
       scope,
     });
     const response = await this.send(platform.tokenUrl, {
+      ...(signal ? { signal } : {}),
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body,
@@ -197,15 +206,18 @@ export class PlatformServiceClient {
     };
   }
 
-  /** An authorised service call, retried on 429/5xx/timeouts; returns the final response. */
+  /**
+   * An authorised service call, retried on 429/5xx/timeouts; returns the final response.
+   * `signal` bounds the whole call, retries and pauses included (a background job's budget).
+   */
   async call(
     platform: PlatformRegistration,
     scopes: readonly string[],
     url: string,
-    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
   ): Promise<Response> {
     const authorised = async () => {
-      const token = await this.accessToken(platform, scopes);
+      const token = await this.accessToken(platform, scopes, init.signal);
       return this.send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
     };
     const response = await authorised();
@@ -218,13 +230,15 @@ export class PlatformServiceClient {
 
   private async send(url: string, init: RequestInit): Promise<Response> {
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    const budget = init.signal ?? undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts && !budget?.aborted; attempt++) {
       let response: Response | undefined;
+      const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
         response = await this.fetchImpl(url, {
           ...init,
           headers: { "user-agent": this.userAgent, ...(init.headers as Record<string, string>) },
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: budget ? AbortSignal.any([timeout, budget]) : timeout,
           // Never followed: fetch would turn a POST into a GET (a score "posted" nowhere) or
           // carry the token or the signed assertion to another host. The caller sees the 3xx.
           redirect: "manual",
@@ -239,7 +253,8 @@ export class PlatformServiceClient {
         break;
       }
       await response?.body?.cancel();
-      await sleep(wait);
+      if (budget?.aborted) break;
+      await sleep(wait, undefined, budget ? { signal: budget } : {}).catch(() => undefined);
     }
     throw new PlatformServiceError(
       "The LMS could not be reached. The tool will try again later; nothing is lost.",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../functions/web/log.js";
 import { loadCohort } from "../../../functions/web/services/cohort.js";
-import type { AgsClient } from "../../../lti-tool/advantage/ags.js";
+import { AgsClient } from "../../../lti-tool/advantage/ags.js";
 import { deliverDueGrades, type GradeJob, type GradeJobStore } from "../../../lti-tool/advantage/grades.js";
 import { type CourseMember, NrpsClient } from "../../../lti-tool/advantage/nrps.js";
 import { PlatformServiceClient, PlatformServiceError } from "../../../lti-tool/advantage/service-client.js";
@@ -163,6 +163,81 @@ describe("grade delivery", () => {
       services: async () => undefined,
     });
     expect(jobs.jobs[0]?.status).toBe("parked");
+  });
+});
+
+describe("grade delivery against an LMS that does not answer", () => {
+  /** A fetch where one LMS never answers (until the caller gives up) and the other takes every score. */
+  function lmsPair() {
+    const posted: string[] = [];
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (url.startsWith("https://silent.test")) {
+        return new Promise<Response>((_resolve, reject) => {
+          const signal = init?.signal;
+          if (signal?.aborted) return reject(signal.reason);
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      }
+      if (url.endsWith("/token")) return Response.json({ access_token: "t", token_type: "Bearer" });
+      posted.push(url);
+      return new Response(null, { status: 200 });
+    };
+    return { fetchImpl, posted };
+  }
+  const silent = { ...course, issuer: "https://silent.test" };
+  const silentPlatform = { ...platform, issuer: silent.issuer, tokenUrl: "https://silent.test/token" };
+
+  it("bounds each job, records its outcome, and does not keep other courses waiting behind it", async () => {
+    const { fetchImpl, posted } = lmsPair();
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    await signer.ensureKey();
+    const ags = new AgsClient(new PlatformServiceClient({ signer, fetch: fetchImpl, backoffMs: 1 }));
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(
+      job({ jobId: "s1", course: silent, resourceLinkId: "link-1" }),
+      job({ jobId: "s2", course: silent, resourceLinkId: "link-1" }),
+      job({ jobId: "ok", userId: "u2", resourceLinkId: "link-1" }),
+    );
+    const started = Date.now();
+    const report = await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      platform: async (issuer: string) => (issuer === silent.issuer ? silentPlatform : platform),
+      link: async (c: { issuer: string }) => ({
+        resourceLinkId: "link-1",
+        activityId: "module-standards",
+        lineItemUrl: `${c.issuer}/li/1`,
+      }),
+      services: async (c: { issuer: string }) => ({
+        agsScopes: [],
+        lineItemsUrl: `${c.issuer}/lineitems`,
+        updatedAt: "",
+      }),
+      jobBudgetMs: 150,
+    });
+    // One job waited its budget; the other silent job was not tried; the other course's went.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(report).toEqual({ delivered: 1, retried: 2, parked: 0 });
+    expect(jobs.jobs.map((j) => [j.jobId, j.status, j.attempts])).toEqual([
+      ["s1", "pending", 1],
+      ["s2", "pending", 1],
+      ["ok", "delivered", 0],
+    ]);
+    expect(jobs.jobs[1]?.lastError?.reason).toContain("did not answer another score");
+    expect(posted).toHaveLength(1);
+  });
+
+  it("starts no job after its stop time", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const { ags, posted } = fakeAgs([]);
+    const report = await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      stopAt: Date.now() - 1,
+    });
+    expect(report).toEqual({ delivered: 0, retried: 0, parked: 0 });
+    expect(posted).toEqual([]);
+    expect(jobs.jobs[0]?.status).toBe("pending");
   });
 });
 

@@ -5,6 +5,7 @@ import {
   forwardEntries,
   startForwarderLoop,
 } from "../../../statements/forwarder.js";
+import { createLrsClient } from "../../../statements/lrs-client.js";
 import { body, FakeLrs, MemoryOutbox, pendingEntry, ROUTE, routeStore } from "./fakes.js";
 
 const NOW = new Date("2025-01-01T00:01:00.000Z");
@@ -114,6 +115,36 @@ describe("deliverBatch", () => {
 
 describe("forwardEntries and drainRoute", () => {
   const clientFor = (lrs: FakeLrs) => () => lrs;
+
+  it("ends a round within its budget, however slowly the LRS answers, with every outcome written", async () => {
+    const outbox = new MemoryOutbox();
+    for (const e of entries(3)) outbox.add(e);
+    // An LRS that never answers: only the round's budget ends its requests.
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise<Response>((_resolve, reject) => {
+        const signal = init?.signal;
+        if (signal?.aborted) return reject(signal.reason);
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+    const started = Date.now();
+    const result = await drainRoute("route-1", {
+      outbox,
+      routes: routeStore(),
+      clientFor: (route, policy, budget) =>
+        createLrsClient({
+          endpoint: route.endpoint,
+          credentials: route.credentials,
+          timeoutMs: policy.requestTimeoutMs,
+          signal: budget,
+          fetch: hanging,
+        }),
+      now: () => NOW,
+      policy: { roundBudgetMs: 150, requestTimeoutMs: 60_000 },
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toMatchObject({ delivered: 0, retried: 3 });
+    expect(outbox.byStatus("pending").map((e) => e.attempts)).toEqual([1, 1, 1]);
+  });
 
   it("marks delivered entries in the outbox and records a failed attempt with a bounded back-off", async () => {
     const outbox = new MemoryOutbox();
