@@ -3,7 +3,7 @@ import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
 import { PlatformJwksUnavailableError } from "./errors.js";
 
-const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+const JwksSchema = z.object({ keys: z.array(z.unknown()) });
 /** A JWKS is a few keys: 1 MB is thousands of them. */
 const JWKS_MAX_BYTES = 1_048_576;
 /**
@@ -118,7 +118,11 @@ export class PlatformJwksCache {
         },
       );
     }
-    const entry: CacheEntry = { jwks: { keys: parsed.data.keys as JWK[] }, fetchedAt: this.now() };
+    // A junk entry among the keys is passed over, not a reason to refuse every key.
+    const keys = parsed.data.keys.filter(
+      (k): k is Record<string, unknown> => typeof k === "object" && k !== null && !Array.isArray(k),
+    );
+    const entry: CacheEntry = { jwks: { keys: keys as JWK[] }, fetchedAt: this.now() };
     const previous = this.entries.get(jwksUrl);
     if (previous?.refetchedForUnknownKidAt !== undefined) {
       entry.refetchedForUnknownKidAt = previous.refetchedForUnknownKidAt;

@@ -161,6 +161,14 @@ async function checkHeld(
     stored = undefined;
   }
   if (sameStatement(entry.body, stored)) return { kind: "delivered", entry };
+  // Not a statement at all (a login page, an error page): nothing is known yet; try later.
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) {
+    return {
+      kind: "retry",
+      entry,
+      error: "the LRS answered the GET after a 409 with something that is not a statement",
+    };
+  }
   return {
     kind: "parked",
     entry,

@@ -145,7 +145,8 @@ function failure(
   what: string,
   res: Response,
   body: string,
-  retryable = res.status === 429 || res.status >= 500,
+  // Canvas answers throttling with "403 Forbidden (Rate Limit Exceeded)": that one waits, too.
+  retryable = res.status === 429 || res.status >= 500 || (res.status === 403 && /rate limit/i.test(body)),
 ) {
   return new PlatformServiceError(
     `The LMS would not ${what} (${statusText(res)}).`,

@@ -27,7 +27,8 @@ const ContainerSchema = z.object({
   context: z.optional(
     z.object({ id: z.string(), label: z.optional(z.string()), title: z.optional(z.string()) }),
   ),
-  members: z.array(MemberSchema),
+  // Each member is read on its own below: one odd entry does not hide the class.
+  members: z.array(z.unknown()),
 });
 
 export interface CourseMember {
@@ -84,7 +85,10 @@ export class NrpsClient {
           text.slice(0, 2000),
         );
       }
-      for (const m of parsed.data.members) {
+      for (const raw of parsed.data.members) {
+        const member = MemberSchema.safeParse(raw);
+        if (!member.success) continue;
+        const m = member.data;
         out.push({
           userId: m.user_id,
           ...(m.name

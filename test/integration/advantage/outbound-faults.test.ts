@@ -128,6 +128,39 @@ describe("answers the tool reads within bounds", () => {
   });
 });
 
+describe("answers partly odd", () => {
+  it("lists the members it can read when one entry is odd", async () => {
+    lms.handle = (req, _body, res) =>
+      req.url === "/token"
+        ? token(res)
+        : json(res, 200, {
+            id: "m",
+            members: [
+              { user_id: "u1", roles: ["Learner"] },
+              { roles: "nope" },
+              null,
+              { user_id: "u2", roles: [] },
+            ],
+          });
+    const members = await new NrpsClient(client()).members(platform, `${lms.url}/members`);
+    expect(members.map((m) => m.userId)).toEqual(["u1", "u2"]);
+  });
+
+  it("keeps a score for later when Canvas says its rate limit was exceeded", async () => {
+    lms.handle = (req, _body, res) =>
+      req.url === "/token" ? token(res) : res.writeHead(403).end("403 Forbidden (Rate Limit Exceeded)");
+    const error = await new AgsClient(client())
+      .postScore(platform, `${lms.url}/lineitems/1`, {
+        userId: "u1",
+        activityProgress: "Completed",
+        gradingProgress: "FullyGraded",
+        timestamp: "2026-11-24T09:00:00.000Z",
+      })
+      .catch((e: unknown) => e);
+    expect((error as PlatformServiceError).retryable).toBe(true);
+  });
+});
+
 describe("access tokens", () => {
   it("asks for a new token once when the LMS no longer takes the cached one", async () => {
     let issued = 0;

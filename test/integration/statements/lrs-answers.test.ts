@@ -69,6 +69,14 @@ describe("an LRS's answer to a batch", () => {
     expect(elsewhere.seen).toEqual([]);
   });
 
+  it("keeps a statement for later when the GET after a 409 does not answer with a statement", async () => {
+    lrs.handle = (req, _body, res) =>
+      req.method === "POST"
+        ? json(res, 409, { error: "conflict" })
+        : res.writeHead(200, { "content-type": "text/html" }).end("<html>Please sign in</html>");
+    expect(await kinds()).toEqual(["retry", "retry"]);
+  });
+
   it("does not read an answer larger than 1 MB, and keeps the statements for later", async () => {
     lrs.handle = (_req, _body, res) => json(res, 200, [...ids, "x".repeat(2 * 1_048_576)]);
     const outcome = await errors();

@@ -35,6 +35,12 @@ describe("platform keys", () => {
     expect(found?.n).toBe(key.n);
   });
 
+  it("passes over a junk entry among the keys", async () => {
+    const key = await rsa("k1");
+    const { fetchImpl } = endpoint([() => Response.json({ keys: ["junk", null, 7, key] })]);
+    expect((await new PlatformJwksCache({ fetch: fetchImpl }).keyFor(URL_, "k1"))?.n).toBe(key.n);
+  });
+
   it("keeps verifying with keys fetched earlier while the endpoint is down", async () => {
     let now = 0;
     const key = await rsa("k1");
