@@ -99,25 +99,51 @@ function describe(answer: LrsAnswer): string {
 }
 
 /**
- * Why a 200 to a POST does not confirm the batch, or undefined when it does. xAPI 1.0.3 §7.2.2:
- * the LRS answers 200 with the ids of the statements it stored, so anything else (a login page,
- * `[]`, other ids) is not a delivery, whatever its status says. 204 has no body to check.
+ * The ids a 200 to a POST lists (lower case), or undefined when it lists none: xAPI 1.0.3
+ * §7.2.2 answers 200 with the ids of the statements stored, so a body that is not such a list
+ * (a login page, an error) is not a delivery, whatever its status says. 204 has no body.
  */
-function unconfirmed(answer: LrsAnswer & { kind: "response" }, entries: readonly OutboxEntry[]) {
-  if (answer.status !== 200) return undefined;
+function listedIds(answer: LrsAnswer & { kind: "response" }): Set<string> | undefined {
   let ids: unknown;
   try {
     ids = JSON.parse(answer.body);
   } catch {
-    ids = undefined;
+    return undefined;
   }
-  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
-    return "the LRS answered 200 without the list of statement ids it stored";
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) return undefined;
+  return new Set(ids.map((id: string) => id.toLowerCase()));
+}
+
+/**
+ * A 2xx's outcome per statement: a 200's listed ids → delivered. An LRS may leave out a
+ * statement it already held (SQL LRS and Ralph list only what they inserted, which is what a
+ * batch resent after a lost answer meets), so each unlisted one is looked up by id: ours →
+ * delivered, absent → sent again later, another → parked.
+ */
+async function confirmBatch(
+  entries: readonly OutboxEntry[],
+  answer: LrsAnswer & { kind: "response" },
+  client: LrsClient,
+): Promise<DeliveryOutcome[]> {
+  if (answer.status !== 200) return entries.map((entry) => ({ kind: "delivered", entry }));
+  const listed = listedIds(answer);
+  if (!listed) {
+    return retryAll(entries, {
+      kind: "network",
+      reason: "other",
+      message: "the LRS answered 200 without the list of statement ids it stored",
+    });
   }
-  const stored = new Set(ids.map((id: string) => id.toLowerCase()));
-  return entries.every((e) => stored.has(e.statementId.toLowerCase()))
-    ? undefined
-    : "the LRS answered 200 but did not list this statement's id as stored";
+  const unlisted = entries.filter((e) => !listed.has(e.statementId.toLowerCase()));
+  const checks = await mapLimit(unlisted, CONFLICT_CHECK_CONCURRENCY, (e) => checkHeld(e, answer, client));
+  const byEntry = new Map(unlisted.map((e, i) => [e, checks[i]]));
+  return entries.map((entry): DeliveryOutcome => {
+    if (!byEntry.has(entry)) return { kind: "delivered", entry };
+    const check = byEntry.get(entry);
+    return check === undefined || check === "absent"
+      ? { kind: "retry", entry, error: "the LRS answered 200 but neither listed nor holds this statement" }
+      : check;
+  });
 }
 
 function retryAll(entries: readonly OutboxEntry[], answer: LrsAnswer): DeliveryOutcome[] {
@@ -161,12 +187,13 @@ async function checkHeld(
     stored = undefined;
   }
   if (sameStatement(entry.body, stored)) return { kind: "delivered", entry };
-  // Not a statement at all (a login page, an error page): nothing is known yet; try later.
-  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) {
+  // Not this statement at all (a login page, an error object, a list): nothing is known yet.
+  const storedId = (stored as { id?: unknown } | undefined)?.id;
+  if (typeof storedId !== "string" || storedId.toLowerCase() !== entry.statementId.toLowerCase()) {
     return {
       kind: "retry",
       entry,
-      error: "the LRS answered the GET after a 409 with something that is not a statement",
+      error: "the LRS answered the GET by id with something that is not this statement",
     };
   }
   return {
@@ -215,11 +242,7 @@ export async function deliverBatch(
   const answer = await client.postStatements(entries.map((e) => e.body));
   if (answer.kind === "network") return retryAll(entries, answer);
   const verdict = verdictOf(answer.status);
-  if (verdict === "delivered") {
-    const why = unconfirmed(answer, entries);
-    if (why) return retryAll(entries, { kind: "network", reason: "other", message: why });
-    return entries.map((entry) => ({ kind: "delivered", entry }));
-  }
+  if (verdict === "delivered") return confirmBatch(entries, answer, client);
   if (verdict === "transient" || verdict === "misconfigured") return retryAll(entries, answer);
   if (answer.status === 409 && !options.conflictChecked) {
     const checks = await mapLimit(entries, CONFLICT_CHECK_CONCURRENCY, (e) => checkHeld(e, answer, client));
@@ -274,6 +297,11 @@ function answerFromRetry(outcomes: readonly DeliveryOutcome[]): LrsAnswer {
 }
 
 export interface ForwarderDeps {
+  /**
+   * When the function running this stops (epoch ms, a margin for the writes taken off): a round
+   * gets at most the time left, and none starts past it. Unset: only `roundBudgetMs` bounds it.
+   */
+  deadline?: number;
   outbox: OutboxStore;
   routes: Pick<LrsRouteStore, "listRoutes" | "getRouteWithCredentials">;
   policy?: Partial<ForwarderPolicy>;
@@ -419,7 +447,10 @@ export async function forwardEntries(
     return applyOutcomes(routeId, outcomes, deps, policy);
   }
   if (!route.enabled) return EMPTY;
-  const budget = AbortSignal.timeout(policy.roundBudgetMs);
+  const left = deps.deadline === undefined ? Number.POSITIVE_INFINITY : deps.deadline - Date.now();
+  // No time left: the entries stay pending, untouched, for the next round or the sweep.
+  if (left <= 0) return EMPTY;
+  const budget = AbortSignal.timeout(Math.min(policy.roundBudgetMs, left));
   const client = (deps.clientFor ?? defaultClientFor)(route, policy, budget);
   const queue = planBatches(entries, (e) => e.body, policy.batch);
   let total = EMPTY;

@@ -62,6 +62,19 @@ export function fromImage(image: Record<string, AttributeValue>): Record<string,
   return Object.fromEntries(Object.entries(image).map(([k, v]) => [k, fromAttributeValue(v)]));
 }
 
+/** What Lambda's context tells the handlers: the time left before the function is stopped. */
+export interface InvocationContext {
+  getRemainingTimeInMillis?: () => number;
+}
+
+/** Time kept at the end of an invocation for writing outcomes (the rounds stop before it). */
+const WRITE_MARGIN_MS = 15_000;
+
+/** The rounds' deadline: the invocation's end less the write margin (60 s Lambdas when unknown). */
+function deadlineOf(context: InvocationContext | undefined, startedAt: number): number {
+  return startedAt + (context?.getRemainingTimeInMillis?.() ?? 60_000) - WRITE_MARGIN_MS;
+}
+
 export interface StreamHandlerOptions {
   /** Wait at most this long for a retry that is almost due (default 20 s). */
   maxWaitMs?: number;
@@ -87,11 +100,12 @@ export function pendingOutboxEntry(record: DynamoDBStreamRecord): OutboxEntry | 
 export function createStreamHandler(
   deps: () => ForwarderDeps | Promise<ForwarderDeps>,
   options: StreamHandlerOptions = {},
-): (event: DynamoDBStreamEvent) => Promise<StreamBatchResponse> {
+): (event: DynamoDBStreamEvent, context?: InvocationContext) => Promise<StreamBatchResponse> {
   const maxWaitMs = options.maxWaitMs ?? 20_000;
   const now = options.now ?? (() => new Date());
-  return async (event) => {
-    const d = await deps();
+  return async (event, context) => {
+    const deadline = deadlineOf(context, Date.now());
+    const d = { ...(await deps()), deadline };
     const latest = new Map<string, PendingRecord>();
     for (const record of event.Records) {
       let entry: OutboxEntry | undefined;
@@ -115,10 +129,12 @@ export function createStreamHandler(
     const nowMs = now().getTime();
     const due: PendingRecord[] = [];
     let waitUntil = nowMs;
+    // Waiting for an almost-due retry must leave a round's worth of time (10 s) before the deadline.
+    const waitLimit = Math.min(maxWaitMs, deadline - Date.now() - 10_000);
     for (const pending of latest.values()) {
       const at = Date.parse(pending.entry.nextAttemptAt);
       if (Number.isNaN(at) || at <= nowMs) due.push(pending);
-      else if (at - nowMs <= maxWaitMs) {
+      else if (at - nowMs <= waitLimit) {
         due.push(pending);
         waitUntil = Math.max(waitUntil, at);
       } else options.onSkipped?.("retry not due yet: left to the sweep", pending.record);
@@ -148,17 +164,20 @@ export function createStreamHandler(
 export function createSweepHandler(
   deps: () => ForwarderDeps | Promise<ForwarderDeps>,
   options: { budgetMs?: number } = {},
-): () => Promise<{ delivered: number; parked: number; retried: number }> {
+): (
+  event?: unknown,
+  context?: InvocationContext,
+) => Promise<{ delivered: number; parked: number; retried: number }> {
   const budgetMs = options.budgetMs ?? 50_000;
-  return async () => {
-    const d = await deps();
+  return async (_event, context) => {
     const started = Date.now();
+    const d = { ...(await deps()), deadline: Math.min(started + budgetMs, deadlineOf(context, started)) };
     const totals = { delivered: 0, parked: 0, retried: 0 };
     const routes = (await d.routes.listRoutes()).filter((r) => r.enabled);
     await Promise.all(
       routes.map(async (route) => {
         // Keep draining a route while it has full pages due and answers well, within the budget.
-        for (let round = 0; round < 1000 && Date.now() - started < budgetMs; round++) {
+        for (let round = 0; round < 1000 && Date.now() < d.deadline; round++) {
           const result = await drainRoute(route.routeId, d);
           totals.delivered += result.delivered;
           totals.parked += result.parked;

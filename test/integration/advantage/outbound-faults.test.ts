@@ -146,6 +146,24 @@ describe("answers partly odd", () => {
     expect(members.map((m) => m.userId)).toEqual(["u1", "u2"]);
   });
 
+  it("takes Moodle's 409 to a score it already holds as done (a POST sent again after a lost answer)", async () => {
+    lms.handle = (req, _body, res) =>
+      req.url === "/token"
+        ? token(res)
+        : json(res, 409, {
+            status: 409,
+            reason: "Refusing score with an earlier timestamp for item 1 and user 2",
+          });
+    await expect(
+      new AgsClient(client()).postScore(platform, `${lms.url}/lineitems/1`, {
+        userId: "u1",
+        activityProgress: "Completed",
+        gradingProgress: "FullyGraded",
+        timestamp: "2026-11-24T09:00:00.000Z",
+      }),
+    ).resolves.toBeUndefined();
+  });
+
   it("keeps a score for later when Canvas says its rate limit was exceeded", async () => {
     lms.handle = (req, _body, res) =>
       req.url === "/token" ? token(res) : res.writeHead(403).end("403 Forbidden (Rate Limit Exceeded)");

@@ -48,14 +48,38 @@ describe("an LRS's answer to a batch", () => {
     expect(await kinds()).toEqual(["delivered", "delivered"]);
   });
 
-  it("keeps the statements for later on a 200 that does not list them", async () => {
-    for (const answer of [[], [ids[0]], "<html>Please sign in</html>", null]) {
+  it("keeps the statements for later on a 200 that is not a list of ids", async () => {
+    for (const answer of ["<html>Please sign in</html>", null, { ok: true }]) {
       lrs.handle = (_req, _body, res) =>
         typeof answer === "string"
           ? res.writeHead(200, { "content-type": "text/html" }).end(answer)
           : json(res, 200, answer);
       expect(await kinds()).toEqual(["retry", "retry"]);
     }
+  });
+
+  it("confirms statements a 200 leaves out by asking for each (an LRS lists only what it inserted)", async () => {
+    const [held, fresh] = ids as [string, string];
+    // SQL LRS and Ralph: a batch resent after a lost answer lists only the statement it had not got.
+    lrs.handle = (req, _body, res) => {
+      if (req.method === "POST") return json(res, 200, [fresh]);
+      const asked = new URL(req.url ?? "", lrs.url).searchParams.get("statementId");
+      return asked === held
+        ? json(res, 200, JSON.parse(body(held, "ok")))
+        : json(res, 404, { error: "not found" });
+    };
+    expect(await kinds()).toEqual(["delivered", "delivered"]);
+    expect(lrs.seen.filter((r) => r.method === "GET")).toHaveLength(1);
+
+    // Neither listed nor held: sent again later. Held with another body: parked.
+    lrs.handle = (req, _body, res) => {
+      if (req.method === "POST") return json(res, 200, []);
+      const asked = new URL(req.url ?? "", lrs.url).searchParams.get("statementId");
+      return asked === held
+        ? json(res, 200, JSON.parse(body(held, "other")))
+        : json(res, 404, { error: "not found" });
+    };
+    expect(await kinds()).toEqual(["parked", "retry"]);
   });
 
   it("follows no redirect: the statements and credentials go nowhere else, and wait", async () => {

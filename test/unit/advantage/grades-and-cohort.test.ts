@@ -370,6 +370,20 @@ describe("cohort", () => {
     const asked = pages;
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(pages).toBeLessThanOrEqual(asked + 1);
+
+    // An LMS call that ignores the signal and never ends: the page still does not wait for it.
+    const stuck = { members: () => new Promise<never>(() => {}) } as unknown as NrpsClient;
+    const again = await loadCohort({
+      course,
+      platform,
+      enrolments: [],
+      cache: cachedAnn,
+      nrps: stuck,
+      log: silentLogger,
+      now: new Date("2026-11-23T10:00:00Z"),
+      rosterWaitMs: 100,
+    });
+    expect(again.rosterProblem).toContain("2026-11-20 09:00");
   });
 
   it("shows the fresh roster without blaming the LMS when only keeping it fails", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   type AttributeValue,
   createStreamHandler,
+  createSweepHandler,
   type DynamoDBStreamRecord,
   fromImage,
 } from "../../../functions/forwarder/stream.js";
@@ -98,5 +99,46 @@ describe("the DynamoDB Streams handler", () => {
     });
     const result = await handler({ Records: [record(d, "11"), record(e, "12")] });
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["11", "12"]);
+  });
+
+  it("waits for an almost-due retry only when the invocation has time for it, else leaves it to the sweep", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    // Due in 5 s: within maxWaitMs, but the invocation has 20 s left, 15 of them kept for writes.
+    const soon = { ...pendingEntry("s", body("s")), attempts: 1, nextAttemptAt: "2025-01-01T00:01:05.000Z" };
+    outbox.add(soon);
+    const handler = createStreamHandler(() => ({ outbox, routes: routeStore(), clientFor: () => lrs }), {
+      now: () => NOW,
+    });
+    const started = Date.now();
+    const result = await handler(
+      { Records: [record(soon, "21")] },
+      { getRemainingTimeInMillis: () => 20_000 },
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(lrs.posts).toEqual([]);
+    expect(outbox.byStatus("pending").map((e) => e.attempts)).toEqual([1]);
+  });
+
+  it("starts no round in a sweep without time left for one", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    outbox.add(pendingEntry("w", body("w")));
+    const sweep = createSweepHandler(() => ({
+      outbox,
+      routes: routeStore(),
+      clientFor: () => lrs,
+      now: () => NOW,
+    }));
+    expect(await sweep(undefined, { getRemainingTimeInMillis: () => 10_000 })).toEqual({
+      delivered: 0,
+      parked: 0,
+      retried: 0,
+    });
+    expect(lrs.posts).toEqual([]);
+    expect(await sweep(undefined, { getRemainingTimeInMillis: () => 60_000 })).toMatchObject({
+      delivered: 1,
+    });
   });
 });
