@@ -231,7 +231,16 @@ export class PlatformServiceClient {
   private async send(url: string, init: RequestInit): Promise<Response> {
     let lastError: unknown;
     const budget = init.signal ?? undefined;
-    for (let attempt = 1; attempt <= this.maxAttempts && !budget?.aborted; attempt++) {
+    // A transient answer kept while waiting to try again: if the budget runs out meanwhile, the
+    // LMS's own answer (a 503 with its body) says more than "unreachable".
+    let waiting: Response | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (budget?.aborted) {
+        if (waiting) return waiting;
+        break;
+      }
+      await waiting?.body?.cancel().catch(() => undefined);
+      waiting = undefined;
       let response: Response | undefined;
       const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
@@ -252,8 +261,7 @@ export class PlatformServiceClient {
         if (response) return response;
         break;
       }
-      await response?.body?.cancel();
-      if (budget?.aborted) break;
+      waiting = response;
       await sleep(wait, undefined, budget ? { signal: budget } : {}).catch(() => undefined);
     }
     throw new PlatformServiceError(

@@ -227,6 +227,30 @@ describe("grade delivery against an LMS that does not answer", () => {
     expect(posted).toHaveLength(1);
   });
 
+  it("keeps the LMS's own answer when the budget ends while waiting out its Retry-After", async () => {
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    await signer.ensureKey();
+    const busy: typeof fetch = async (input) =>
+      String(input).endsWith("/token")
+        ? Response.json({ access_token: "t", token_type: "Bearer" })
+        : new Response('{"error":"busy"}', { status: 503, headers: { "retry-after": "25" } });
+    const ags = new AgsClient(new PlatformServiceClient({ signer, fetch: busy, backoffMs: 1 }));
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job({ resourceLinkId: "link-1" }));
+    const started = Date.now();
+    await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      link: async () => ({
+        resourceLinkId: "link-1",
+        activityId: "module-standards",
+        lineItemUrl: "https://moodle.test/li/1",
+      }),
+      jobBudgetMs: 150,
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(jobs.jobs[0]).toMatchObject({ status: "pending", attempts: 1, lastError: { status: 503 } });
+  });
+
   it("starts no job after its stop time", async () => {
     const jobs = new MemoryJobs();
     jobs.jobs.push(job());
