@@ -68,22 +68,14 @@ export interface DeliveryReport {
 export async function deliverDueGrades(deps: GradeDeliveryDeps, limit = 50): Promise<DeliveryReport> {
   const now = deps.now?.() ?? new Date();
   const report: DeliveryReport = { delivered: 0, retried: 0, parked: 0 };
-  // An LMS that did not answer one job this round is not asked again in it: its other jobs are
-  // rescheduled untried (an attempt each, as trying would have been), and other courses' scores
-  // go on instead of queueing behind it.
+  // A gradebook site that did not answer one job this round is not asked again in it: its other
+  // jobs are rescheduled untried (an attempt each, as trying would have been), and other courses'
+  // scores go on instead of queueing behind it. Keyed by the site, not the registration: Canvas
+  // Cloud serves every institution under one issuer (and an inherited key, one client id).
   const unanswered = new Set<string>();
   for (const job of await deps.jobs.due(now, limit)) {
     if (deps.stopAt !== undefined && Date.now() >= deps.stopAt) break;
-    const lms = `${job.course.issuer}\n${job.course.clientId}`;
-    if (unanswered.has(lms)) {
-      report[
-        await retryLater(job, deps, now, { reason: "The LMS did not answer another score just before." })
-      ]++;
-      continue;
-    }
-    const outcome = await deliverOne(job, deps, now);
-    if (outcome === "unanswered") unanswered.add(lms);
-    report[outcome === "unanswered" ? "retried" : outcome]++;
+    report[await deliverOne(job, deps, now, unanswered)]++;
   }
   return report;
 }
@@ -92,7 +84,8 @@ async function deliverOne(
   job: GradeJob,
   deps: GradeDeliveryDeps,
   now: Date,
-): Promise<keyof DeliveryReport | "unanswered"> {
+  unanswered: Set<string>,
+): Promise<keyof DeliveryReport> {
   const park = async (reason: string, status?: number, body?: string) => {
     await deps.jobs.park(job, {
       reason,
@@ -109,6 +102,10 @@ async function deliverOne(
     return park(
       "The course's launches did not offer the Assignment and Grade Services, so there is no gradebook to send to.",
     );
+  }
+  const site = siteOf(link?.lineItemUrl ?? services?.lineItemsUrl ?? "");
+  if (unanswered.has(site)) {
+    return retryLater(job, deps, now, { reason: "The LMS did not answer another score just before." });
   }
   const signal = AbortSignal.timeout(deps.jobBudgetMs ?? 12_000);
   try {
@@ -152,12 +149,15 @@ async function deliverOne(
     };
     if (serviceError && !serviceError.retryable)
       return park(lastError.reason, lastError.status, lastError.body);
-    const outcome = await retryLater(job, deps, now, lastError);
-    // No HTTP answer at all (unreachable, or the job's budget ran out): the LMS is unwell.
-    return outcome === "retried" && serviceError && serviceError.httpStatus === undefined
-      ? "unanswered"
-      : outcome;
+    // No HTTP answer at all (unreachable, or the job's budget ran out): the site is unwell.
+    if (serviceError && serviceError.httpStatus === undefined) unanswered.add(site);
+    return retryLater(job, deps, now, lastError);
   }
+}
+
+/** The origin of a gradebook URL ("" when it does not parse). */
+function siteOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).origin : "";
 }
 
 /** Try the job again after a growing, jittered pause; park it once its attempts are spent. */

@@ -227,6 +227,31 @@ describe("grade delivery against an LMS that does not answer", () => {
     expect(posted).toHaveLength(1);
   });
 
+  it("holds back only the silent gradebook site, not others under the same registration (Canvas Cloud)", async () => {
+    const { fetchImpl, posted } = lmsPair();
+    const signer = new StoredKeySigner(new MemoryToolKeyStore());
+    await signer.ensureKey();
+    const ags = new AgsClient(new PlatformServiceClient({ signer, fetch: fetchImpl, backoffMs: 1 }));
+    const jobs = new MemoryJobs();
+    const elsewhere = { ...course, contextId: "course-9" };
+    jobs.jobs.push(
+      job({ jobId: "silent", resourceLinkId: "link-1" }),
+      job({ jobId: "other-site", course: elsewhere, resourceLinkId: "link-1" }),
+    );
+    const report = await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      // One issuer and client id; each course's gradebook on its own site.
+      link: async (c: { contextId: string }) => ({
+        resourceLinkId: "link-1",
+        activityId: "module-standards",
+        lineItemUrl: c.contextId === "course-9" ? "https://school-b.test/li/1" : "https://silent.test/li/1",
+      }),
+      jobBudgetMs: 150,
+    });
+    expect(report).toEqual({ delivered: 1, retried: 1, parked: 0 });
+    expect(posted).toEqual(["https://school-b.test/li/1/scores"]);
+  });
+
   it("keeps the LMS's own answer when the budget ends while waiting out its Retry-After", async () => {
     const signer = new StoredKeySigner(new MemoryToolKeyStore());
     await signer.ensureKey();
