@@ -56,8 +56,12 @@ async function main(): Promise<number> {
       }
       return 0;
     }
-    console.error(USAGE);
+    console.error(`Unknown command "${command}".\n${USAGE}`);
     return 2;
+  } catch (error) {
+    // A damaged key file, a data folder that cannot be written, no AWS credentials: said plainly.
+    console.error(`Not done: ${(error as Error).message}`);
+    return 1;
   } finally {
     clients?.client.destroy();
   }

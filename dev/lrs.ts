@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
+import { ValidationError } from "../domain/errors.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
 import { DATA_DIR, openTable } from "./runtime-file.js";
@@ -65,7 +66,8 @@ async function main(): Promise<number> {
       if (!values.endpoint || !values.username) throw new Error("--endpoint and --username are required");
       const route = await store.saveRoute({
         scope: scope(),
-        name: values.name ?? new URL(values.endpoint).host,
+        name:
+          values.name ?? (URL.canParse(values.endpoint) ? new URL(values.endpoint).host : values.endpoint),
         endpoint: values.endpoint,
         username: values.username,
         password,
@@ -85,7 +87,10 @@ async function main(): Promise<number> {
     }
     if (command === "remove") {
       if (!values.id) throw new Error("--id is required");
-      await store.removeRoute(values.id);
+      if (!(await store.removeRoute(values.id))) {
+        console.error(`There is no route with id ${values.id}; \`npm run lrs -- list\` shows them.`);
+        return 1;
+      }
       console.log(`Removed route ${values.id}.`);
       return 0;
     }
@@ -102,6 +107,10 @@ async function main(): Promise<number> {
     return 2;
   } catch (error) {
     console.error(`Not done: ${(error as Error).message}`);
+    // Name every problem, as `npm run register` does.
+    for (const issue of error instanceof ValidationError ? error.issues : []) {
+      console.error(`  ${issue.path}: ${issue.message}`);
+    }
     return 1;
   } finally {
     target.close();

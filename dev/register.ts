@@ -31,6 +31,10 @@ async function main(): Promise<number> {
   if (!target) return 1;
   const store = new DynamoRegistrationStore(target.doc, target.tableName);
   try {
+    const existing =
+      values.issuer && values["client-id"]
+        ? await store.getPlatform(values.issuer, values["client-id"]).catch(() => undefined)
+        : undefined;
     const platform = await registerPlatform(
       {
         issuer: values.issuer,
@@ -45,7 +49,7 @@ async function main(): Promise<number> {
       store,
     );
     console.log(
-      `Registered ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${(values.deployment ?? []).join(", ")}.`,
+      `${existing ? "Updated the registration of" : "Registered"} ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${[...new Set(values.deployment ?? [])].join(", ")}.`,
     );
     return 0;
   } catch (error) {

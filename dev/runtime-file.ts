@@ -5,7 +5,7 @@ import * as z from "zod";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 
 /** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */
-export const DATA_DIR = process.env.HLTA_DATA_DIR ?? join(process.cwd(), ".data");
+export const DATA_DIR = process.env.HLTA_DATA_DIR || join(process.cwd(), ".data");
 const RUNTIME_FILE = join(DATA_DIR, "runtime.json");
 
 const RuntimeSchema = z.object({
@@ -22,14 +22,23 @@ export function writeRuntimeFile(info: RuntimeInfo): void {
   writeFileSync(RUNTIME_FILE, JSON.stringify(info, null, 2));
 }
 
+/** Removes the runtime file if this process wrote it: another running instance's stays. */
 export function removeRuntimeFile(): void {
+  const current = readRuntimeFile();
+  if (current && current.pid !== process.pid) return;
   rmSync(RUNTIME_FILE, { force: true });
 }
 
-/** The running local tool, or undefined when it is not running (stale files are ignored). */
+/** The running local tool, or undefined when it is not running (stale or damaged files are ignored). */
 export function readRuntimeFile(): RuntimeInfo | undefined {
   if (!existsSync(RUNTIME_FILE)) return undefined;
-  const parsed = RuntimeSchema.safeParse(JSON.parse(readFileSync(RUNTIME_FILE, "utf8")));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(RUNTIME_FILE, "utf8"));
+  } catch {
+    return undefined;
+  }
+  const parsed = RuntimeSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   try {
     process.kill(parsed.data.pid, 0);

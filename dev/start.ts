@@ -22,12 +22,12 @@ import { JavaMissingError, startLocalAws } from "./local-services.js";
 import { startLoop } from "./loop.js";
 import { DEFAULT_DOUBLE_CREDENTIALS, startLrsDouble } from "./lrs-double/index.js";
 import { startDevPlatform } from "./platform/index.js";
-import { DATA_DIR, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
+import { DATA_DIR, readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
 import { startToolServer } from "./tool-server.js";
 
 const port = (name: string, fallback: number) => {
   const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
+  const value = raw === undefined || raw === "" ? fallback : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     console.error(`${name} must be a port number (0-65535), not "${raw}".`);
     process.exit(2);
@@ -41,6 +41,14 @@ const LRS_PORT = port("LRS_PORT", 8791);
 
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
+  // One local tool per data folder: a second would share DynamoDB Local's files with the first.
+  const running = readRuntimeFile();
+  if (running) {
+    console.error(
+      `The local tool is already running (process ${running.pid}, ${running.toolUrl}). Stop it with Ctrl+C in its terminal first, or set HLTA_DATA_DIR to another folder for a second one.`,
+    );
+    process.exit(1);
+  }
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     removeRuntimeFile();
@@ -175,8 +183,16 @@ Stop with Ctrl+C.`);
     } else {
       console.error(`\nThe tool could not start: ${(error as Error).message}`);
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+        const busy = (error as NodeJS.ErrnoException & { port?: number }).port;
+        const which = [
+          ["PORT", TOOL_PORT],
+          ["PLATFORM_PORT", PLATFORM_PORT],
+          ["LRS_PORT", LRS_PORT],
+        ].find(([, p]) => p === busy)?.[0];
         console.error(
-          "A port is in use: set PORT (tool, default 8787) or PLATFORM_PORT (default 8790) to free ones.",
+          which
+            ? `Port ${busy} is in use: set ${which} to a free one.`
+            : "A port is in use: set PORT (tool, default 8787), PLATFORM_PORT (8790) or LRS_PORT (8791) to free ones.",
         );
       }
     }

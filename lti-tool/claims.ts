@@ -32,14 +32,13 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
  * Identifiers that become parts of DynamoDB keys (client, deployment, user, resource link):
  * 255 characters and 400 bytes, so two of them fit a sort key (1,024 bytes).
  */
-export const KeyIdSchema = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.maxUtf8Bytes(400),
-    z.regex(/^\P{Cc}*$/u, "must not contain control characters"),
-  );
+export const KeyIdSchema = z.string().check(
+  z.minLength(1),
+  z.maxLength(255),
+  z.maxUtf8Bytes(400),
+  // No control characters, and no U+FFFD: bytes that were not UTF-8, which no LMS will send back.
+  z.regex(/^[^\p{Cc}\uFFFD]*$/u, "must not contain control characters or unreadable bytes"),
+);
 /** Names and titles the tool shows and stores. */
 const Text = z.optional(z.string().check(z.maxLength(1000)));
 /** A platform service or return URL. */

@@ -73,6 +73,10 @@ export async function registerPlatform(
   const { deploymentIds, ...p } = parseRegistrationInput(input, options);
   const existing = await store.getPlatform(p.issuer, p.clientId);
   const platform: PlatformRegistration = {
+    // What the new input does not say (a name, an authorization server) stays as it was.
+    ...(existing?.name ? { name: existing.name } : {}),
+    ...(existing?.authServer ? { authServer: existing.authServer } : {}),
+    ...(existing?.productFamily ? { productFamily: existing.productFamily } : {}),
     ...p,
     ...(options.productFamily ? { productFamily: options.productFamily } : {}),
     createdAt: existing?.createdAt ?? now.toISOString(),

@@ -146,7 +146,8 @@ export interface LrsRouteStore {
   getRoute(routeId: string): Promise<LrsRoute | undefined>;
   getRouteWithCredentials(routeId: string): Promise<LrsRouteWithCredentials | undefined>;
   saveRoute(input: LrsRouteInput): Promise<LrsRoute>;
-  removeRoute(routeId: string): Promise<void>;
+  /** Removes the route; false when there was none with this id. */
+  removeRoute(routeId: string): Promise<boolean>;
   saveTenantSettings(scope: LrsRouteScope, settings: { actorIdentifier: ActorIdentifierType }): Promise<void>;
   /** Routes and actor identifier for a tenant: deployment scope if it has any, else platform scope. */
   resolveTenant(tenant: TenantRef): Promise<TenantXapiTarget>;

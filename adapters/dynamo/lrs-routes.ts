@@ -6,8 +6,11 @@ import {
   PutCommand,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { issuesFromZod } from "../../domain/errors.js";
 import type { TenantRef } from "../../domain/tenancy.js";
 import * as z from "../../domain/zod.js";
+import { KeyIdSchema } from "../../lti-tool/claims.js";
+import { isEndpointUrl, PlatformRegistrationInputSchema } from "../../lti-tool/registration.js";
 import { type ActorIdentifierType, ActorIdentifierTypeSchema } from "../../statements/builders.js";
 import { type CredentialCipher, SealedSecretSchema } from "../../statements/credential-cipher.js";
 import { InvalidLrsRouteError } from "../../statements/errors.js";
@@ -80,24 +83,38 @@ function toRoute(item: z.infer<typeof RouteItemSchema>): LrsRoute {
   };
 }
 
+/** The scope of a route or of a tenant's settings: the same rules as a platform registration's. */
+const ScopeSchema = z.object({
+  issuer: PlatformRegistrationInputSchema.shape.issuer,
+  clientId: KeyIdSchema,
+  deploymentId: z.optional(KeyIdSchema),
+});
+
+/** Every problem with a scope, as "scope.issuer: …" issues (none when it is valid). */
+export function scopeIssues(scope: unknown): { path: string; message: string }[] {
+  const parsed = ScopeSchema.safeParse(scope);
+  return parsed.success ? [] : issuesFromZod(parsed.error).map((i) => ({ ...i, path: `scope.${i.path}` }));
+}
+
 export function validateRouteInput(input: LrsRouteInput): void {
-  const issues: { path: string; message: string }[] = [];
+  const issues: { path: string; message: string }[] = scopeIssues(input.scope);
   let url: URL | undefined;
   try {
     url = new URL(input.endpoint);
   } catch {
     issues.push({ path: "endpoint", message: "must be an absolute URL" });
   }
-  if (
-    url &&
-    url.protocol !== "https:" &&
-    !(url.protocol === "http:" && ["127.0.0.1", "localhost"].includes(url.hostname))
-  ) {
+  if (url && !isEndpointUrl(input.endpoint)) {
     issues.push({ path: "endpoint", message: "must use https (plain http only on this machine)" });
   }
+  if (input.endpoint.length > 2048)
+    issues.push({ path: "endpoint", message: "must be at most 2,048 characters" });
   if (input.username.length === 0) issues.push({ path: "username", message: "must not be empty" });
   if (input.password.length === 0) issues.push({ path: "password", message: "must not be empty" });
   if (input.name.trim().length === 0) issues.push({ path: "name", message: "must not be empty" });
+  if (input.name.length > 200) issues.push({ path: "name", message: "must be at most 200 characters" });
+  if (/\p{Cc}/u.test(input.name))
+    issues.push({ path: "name", message: "must not contain control characters" });
   if (issues.length > 0) throw new InvalidLrsRouteError("The LRS route is not valid.", issues);
 }
 
@@ -149,8 +166,13 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     return route;
   }
 
-  async removeRoute(routeId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.lrsRoute(routeId) }));
+  /** Removes the route; false when there was none with this id. */
+  async removeRoute(routeId: string): Promise<boolean> {
+    if (routeId.length > 200) return false;
+    const out = await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: keys.lrsRoute(routeId), ReturnValues: "ALL_OLD" }),
+    );
+    return out.Attributes !== undefined;
   }
 
   private async getItem(routeId: string) {
@@ -200,6 +222,8 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     scope: LrsRouteScope,
     settings: { actorIdentifier: ActorIdentifierType },
   ): Promise<void> {
+    const issues = scopeIssues(scope);
+    if (issues.length > 0) throw new InvalidLrsRouteError("The tenant is not valid.", issues);
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,

@@ -35,3 +35,17 @@ describe("registering a platform: bad input gets field-by-field errors, never a 
     await expect(registerPlatform(input, store)).resolves.toMatchObject({ clientId: "abc" });
   });
 });
+
+describe("registering a platform again", () => {
+  it("keeps the name and authorization server the new input does not give", async () => {
+    const store = new MemoryRegistrationStore();
+    await registerPlatform(
+      { ...input, name: "Named LMS", authServer: "https://lms.example/oauth2", deploymentIds: ["1"] },
+      store,
+    );
+    const again = await registerPlatform({ ...input, deploymentIds: ["2"] }, store);
+    expect(again).toMatchObject({ name: "Named LMS", authServer: "https://lms.example/oauth2" });
+    const renamed = await registerPlatform({ ...input, name: "Renamed", deploymentIds: ["2"] }, store);
+    expect(renamed.name).toBe("Renamed");
+  });
+});

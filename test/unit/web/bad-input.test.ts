@@ -87,6 +87,7 @@ describe("claims too big for what the tool keeps", () => {
     ],
     ["a user id of 100 emoji (over 400 bytes)", (c: Record<string, unknown>) => (c.sub = "😀".repeat(101))],
     ["a user id with control characters", (c: Record<string, unknown>) => (c.sub = "user\u0000\u0001")],
+    ["a user id with unreadable bytes (U+FFFD)", (c: Record<string, unknown>) => (c.sub = "user\uFFFD")],
     [
       "deep-linking data of 13,000 characters",
       (c: Record<string, unknown>) => {
