@@ -22,7 +22,10 @@ export function writeRuntimeFile(info: RuntimeInfo): void {
   writeFileSync(RUNTIME_FILE, JSON.stringify(info, null, 2));
 }
 
-/** Removes the runtime file if this process wrote it: another running instance's stays. */
+/**
+ * Removes the runtime file if this process wrote it: another running instance's stays (a
+ * second `npm start` that failed must not make the first one look stopped).
+ */
 export function removeRuntimeFile(): void {
   const current = readRuntimeFile();
   if (current && current.pid !== process.pid) return;

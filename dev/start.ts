@@ -42,7 +42,15 @@ const LRS_PORT = port("LRS_PORT", 8791);
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   // One local tool per data folder: a second would share DynamoDB Local's files with the first.
-  const running = readRuntimeFile();
+  // The file's process must be alive and its tool must answer (a pid can be reused after a reboot).
+  const recorded = readRuntimeFile();
+  const running =
+    recorded &&
+    (await fetch(`${recorded.toolUrl}/health`, { signal: AbortSignal.timeout(1_000) })
+      .then((res) => res.ok)
+      .catch(() => false))
+      ? recorded
+      : undefined;
   if (running) {
     console.error(
       `The local tool is already running (process ${running.pid}, ${running.toolUrl}). Stop it with Ctrl+C in its terminal first, or set HLTA_DATA_DIR to another folder for a second one.`,
