@@ -27,7 +27,12 @@ interface CacheEntry {
   jwks: JSONWebKeySet;
   fetchedAt: number;
   refetchedForUnknownKidAt?: number;
+  /** When a refresh last failed while these keys were served stale. */
+  refreshFailedAt?: number;
 }
+
+/** After a failed refresh, stale keys are served this long before the endpoint is asked again. */
+const FAILED_REFRESH_PAUSE_MS = 60_000;
 
 /**
  * Platform public keys, cached per JWKS URL. A kid we do not know causes exactly one
@@ -55,11 +60,15 @@ export class PlatformJwksCache {
   /** The key with this kid, or undefined when the platform does not publish it even after a re-fetch. */
   async keyFor(jwksUrl: string, kid: string): Promise<JWK | undefined> {
     let entry = this.entries.get(jwksUrl);
-    if (!entry || this.now() - entry.fetchedAt > this.ttlMs) {
+    const pausing =
+      entry?.refreshFailedAt !== undefined && this.now() - entry.refreshFailedAt < FAILED_REFRESH_PAUSE_MS;
+    if (!entry || (this.now() - entry.fetchedAt > this.ttlMs && !pausing)) {
       const stale = entry;
       entry = await this.load(jwksUrl).catch((error: unknown) => {
-        if (stale && this.now() - stale.fetchedAt < STALE_GRACE_MS) return stale;
-        throw error;
+        if (!stale || this.now() - stale.fetchedAt >= STALE_GRACE_MS) throw error;
+        // A down or hanging endpoint is not asked again by every launch meanwhile.
+        stale.refreshFailedAt = this.now();
+        return stale;
       });
     }
     const found = findKey(entry.jwks, kid);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { untilAborted } from "../../domain/abort.js";
 import { AppError, UpstreamError } from "../../domain/errors.js";
 import { BodyTooLargeError, isRedirect, readCapped } from "../../domain/http-body.js";
 import * as z from "../../domain/zod.js";
@@ -142,19 +143,28 @@ export class PlatformServiceClient {
     if (cached && cached.expiresAt > this.now()) return cached.token;
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.requestToken(platform, scope, signal).finally(() => this.pending.delete(key));
+      // Shared by every caller waiting for this token, so bound by no caller's signal (only by
+      // the client's own timeouts and attempts); each caller stops waiting at its own.
+      pending = this.requestToken(platform, scope).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);
     }
-    const fresh = await pending;
+    const fresh = signal
+      ? await untilAborted(pending, signal).catch((error: unknown) => {
+          if (!signal.aborted) throw error;
+          throw new PlatformServiceError(
+            "The LMS did not give the tool access to its services in time. The tool will try again later; nothing is lost.",
+            undefined,
+            true,
+            "",
+            { cause: error, context: { issuer: platform.issuer } },
+          );
+        })
+      : await pending;
     this.tokens.set(key, fresh);
     return fresh.token;
   }
 
-  private async requestToken(
-    platform: PlatformRegistration,
-    scope: string,
-    signal: AbortSignal | undefined,
-  ): Promise<CachedToken> {
+  private async requestToken(platform: PlatformRegistration, scope: string): Promise<CachedToken> {
     const nowSeconds = Math.floor(this.now() / 1000);
     const assertion = await this.options.signer.sign({
       iss: platform.clientId,
@@ -171,7 +181,6 @@ export class PlatformServiceClient {
       scope,
     });
     const response = await this.send(platform.tokenUrl, {
-      ...(signal ? { signal } : {}),
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body,

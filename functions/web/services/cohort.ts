@@ -1,3 +1,4 @@
+import { untilAborted } from "../../../domain/abort.js";
 import type { Enrolment } from "../../../domain/enrolment.js";
 import type { CourseRef } from "../../../domain/tenancy.js";
 import type { CourseMember, NrpsClient } from "../../../lti-tool/advantage/nrps.js";
@@ -32,17 +33,6 @@ export interface Cohort {
  * opened the tool, merged with who has launched. The roster is cached and refreshed when
  * older than `maxAgeMs`; a failing LMS never hides the cohort, it shows the last known one.
  */
-/** The promise's value, or the signal's reason once it aborts (the work itself is left to end). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(signal.reason);
-    // Handlers on the work first: its late failure lands on a settled promise, never unhandled.
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
-    if (signal.aborted) return stop();
-    signal.addEventListener("abort", stop, { once: true });
-  });
-}
-
 export async function loadCohort(args: {
   course: CourseRef;
   platform: PlatformRegistration | undefined;

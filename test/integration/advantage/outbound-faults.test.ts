@@ -194,6 +194,24 @@ describe("access tokens", () => {
     expect(issued).toBe(2);
   });
 
+  it("lets each caller stop waiting for a shared token request at its own deadline, not another's", async () => {
+    let requests = 0;
+    lms.handle = (_req, _body, res) => {
+      requests++;
+      setTimeout(() => token(res), 150);
+    };
+    const c = client();
+    const [hurried, patient] = await Promise.allSettled([
+      c.accessToken(platform, [SCOPES.score], AbortSignal.timeout(20)),
+      c.accessToken(platform, [SCOPES.score]),
+    ]);
+    expect(hurried.status).toBe("rejected");
+    expect((hurried as PromiseRejectedResult).reason).toBeInstanceOf(PlatformServiceError);
+    expect((hurried as PromiseRejectedResult).reason.retryable).toBe(true);
+    expect(patient).toEqual({ status: "fulfilled", value: "tok-1" });
+    expect(requests).toBe(1);
+  });
+
   it("reads expires_in sent as a string, and does not keep a token whose lifetime is zero", async () => {
     let issued = 0;
     lms.handle = (_req, _body, res) => token(res, issued++ === 0 ? "3600" : 0, `tok-${issued}`);

@@ -53,6 +53,20 @@ describe("platform keys", () => {
     await expect(cache.keyFor(URL_, "k1")).rejects.toBeInstanceOf(PlatformJwksUnavailableError);
   });
 
+  it("serving stale keys, asks the failing endpoint again only after a pause, not on every launch", async () => {
+    let now = 0;
+    const key = await rsa("k1");
+    const { fetchImpl, calls } = endpoint([() => Response.json({ keys: [key] }), down]);
+    const cache = new PlatformJwksCache({ fetch: fetchImpl, now: () => now, ttlMs: 60_000 });
+    await cache.keyFor(URL_, "k1");
+    now = 2 * 60_000;
+    for (let i = 0; i < 5; i++) expect((await cache.keyFor(URL_, "k1"))?.n).toBe(key.n);
+    expect(calls()).toBe(2);
+    now += 61_000;
+    await cache.keyFor(URL_, "k1");
+    expect(calls()).toBe(3);
+  });
+
   it("asks a failing endpoint once for an unknown kid, not once per launch", async () => {
     const now = 0;
     const key = await rsa("k1");
