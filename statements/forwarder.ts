@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { isRedirect } from "../domain/http-body.js";
 import {
   type BackoffPolicy,
   type BatchLimits,
@@ -92,7 +93,7 @@ function verdictOf(status: number): Verdict {
 
 function describe(answer: LrsAnswer): string {
   if (answer.kind === "network") return answer.message;
-  if (answer.status >= 300 && answer.status < 400) {
+  if (isRedirect(answer.status)) {
     return `the LRS answered ${answer.status}, a redirect: the tool follows none, so the route's endpoint must be the LRS's own address`;
   }
   return `the LRS answered ${answer.status}${answer.body ? `: ${excerpt(answer.body, 300)}` : ""}`;

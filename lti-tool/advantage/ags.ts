@@ -1,6 +1,6 @@
 import * as z from "../../domain/zod.js";
 import type { PlatformRegistration } from "../ports.js";
-import { nextLink } from "./nrps.js";
+import { pagesOf } from "./nrps.js";
 import {
   type PlatformServiceClient,
   PlatformServiceError,
@@ -101,14 +101,13 @@ export class AgsClient {
     resourceId: string,
     signal: AbortSignal | undefined,
   ): Promise<LineItem | undefined> {
-    const visited = new Set<string>();
-    let url: string | undefined = firstPage;
-    for (let page = 0; url && !visited.has(url) && page < MAX_LINE_ITEM_PAGES; page++) {
-      visited.add(url);
-      const res = await this.client.call(platform, [SCOPES.lineItem], url, {
+    const pages = pagesOf(firstPage, MAX_LINE_ITEM_PAGES, (url) =>
+      this.client.call(platform, [SCOPES.lineItem], url, {
         ...(signal ? { signal } : {}),
         headers: { accept: MEDIA.lineItemContainer },
-      });
+      }),
+    );
+    for await (const res of pages) {
       const text = await serviceBody(res, "the list of line items");
       if (!res.ok) throw failure("list line items", res, text);
       const items = safeJson(text);
@@ -118,7 +117,6 @@ export class AgsClient {
         const parsed = LineItemSchema.safeParse(raw);
         if (parsed.success && parsed.data.resourceId === resourceId) return parsed.data;
       }
-      url = nextLink(res.headers.get("link"), url, { sameOrigin: true });
     }
     return undefined;
   }

@@ -59,14 +59,11 @@ export class NrpsClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<CourseMember[]> {
     const out: CourseMember[] = [];
-    const visited = new Set<string>();
-    let url: string | undefined = membershipsUrl;
-    for (let page = 0; url && !visited.has(url) && page < this.maxPages; page++) {
+    const pages = pagesOf(membershipsUrl, this.maxPages, (url) => {
       options.signal?.throwIfAborted();
-      visited.add(url);
-      const res = await this.client.call(platform, [SCOPES.memberships], url, {
-        headers: { accept: MEMBERSHIP_MEDIA },
-      });
+      return this.client.call(platform, [SCOPES.memberships], url, { headers: { accept: MEMBERSHIP_MEDIA } });
+    });
+    for await (const res of pages) {
       const text = await serviceBody(res, "the list of course members");
       if (!res.ok) {
         throw new PlatformServiceError(
@@ -110,10 +107,27 @@ export class NrpsClient {
           "",
         );
       }
-      // Only on the memberships service's own site: the page carries the tool's access token.
-      url = nextLink(res.headers.get("link"), url, { sameOrigin: true });
     }
     return out;
+  }
+}
+
+/**
+ * The pages of a paged LTI service (NRPS memberships, AGS line items), each asked for by `read`:
+ * the first, then each `Link: rel="next"` on the same site only (a page carries the tool's access
+ * token), never one twice, at most `maxPages`.
+ */
+export async function* pagesOf(
+  first: string,
+  maxPages: number,
+  read: (url: string) => Promise<Response>,
+): AsyncGenerator<Response> {
+  const visited = new Set<string>();
+  for (let url: string | undefined = first; url && !visited.has(url) && visited.size < maxPages; ) {
+    visited.add(url);
+    const res = await read(url);
+    yield res;
+    url = nextLink(res.headers.get("link"), url, { sameOrigin: true });
   }
 }
 
