@@ -10,7 +10,7 @@ import {
 } from "../../../lti-tool/advantage/service-client.js";
 import type { PlatformRegistration } from "../../../lti-tool/ports.js";
 import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
-import { json, type Site, site } from "../../support/loopback-site.js";
+import { type Handler, json, type Site, site } from "../../support/loopback-site.js";
 import { MemoryToolKeyStore } from "../../support/memory-stores.js";
 
 // An LMS that answers badly, over real HTTP on loopback (fetch's own redirect handling is what
@@ -55,6 +55,19 @@ const lineItem = (id: string, resourceId: string) => ({
   resourceId,
 });
 
+/** An LMS whose memberships answer one member and a next link to `next`. */
+const oneMemberPage =
+  (next: string): Handler =>
+  (req, _body, res) =>
+    req.url === "/token"
+      ? token(res)
+      : json(
+          res,
+          200,
+          { id: "m", members: [{ user_id: "u1", roles: ["Learner"] }] },
+          { link: `<${next}>; rel="next"` },
+        );
+
 describe("redirects from the LMS are followed by no one", () => {
   it("does not count a score as posted when the LMS redirects the POST", async () => {
     for (const status of [301, 302, 303, 307]) {
@@ -85,15 +98,7 @@ describe("redirects from the LMS are followed by no one", () => {
   });
 
   it("does not send the access token to a next page on another site", async () => {
-    lms.handle = (req, _body, res) =>
-      req.url === "/token"
-        ? token(res)
-        : json(
-            res,
-            200,
-            { id: "m", members: [{ user_id: "u1", roles: ["Learner"] }] },
-            { link: `<${elsewhere.url}/members?page=2>; rel="next"` },
-          );
+    lms.handle = oneMemberPage(`${elsewhere.url}/members?page=2`);
     const members = await new NrpsClient(client()).members(platform, `${lms.url}/members`);
     expect(members.map((m) => m.userId)).toEqual(["u1"]);
     expect(elsewhere.seen).toEqual([]);
@@ -102,15 +107,7 @@ describe("redirects from the LMS are followed by no one", () => {
 
 describe("answers the tool reads within bounds", () => {
   it("stops at a next page it has already read", async () => {
-    lms.handle = (req, _body, res) =>
-      req.url === "/token"
-        ? token(res)
-        : json(
-            res,
-            200,
-            { id: "m", members: [{ user_id: "u1", roles: ["Learner"] }] },
-            { link: `<${lms.url}/members>; rel="next"` },
-          );
+    lms.handle = oneMemberPage(`${lms.url}/members`);
     const members = await new NrpsClient(client()).members(platform, `${lms.url}/members`);
     expect(members).toHaveLength(1);
     expect(lms.seen.filter((r) => r.path === "/members")).toHaveLength(1);

@@ -8,6 +8,7 @@ import { PlatformServiceClient, PlatformServiceError } from "../../../lti-tool/a
 import type { PlatformRegistration } from "../../../lti-tool/ports.js";
 import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { MemoryToolKeyStore } from "../../support/memory-stores.js";
+import { neverAnswers } from "../../support/never-answers.js";
 
 const course = { issuer: "https://moodle.test", clientId: "c", deploymentId: "1", contextId: "course-2" };
 const platform: PlatformRegistration = {
@@ -166,19 +167,20 @@ describe("grade delivery", () => {
   });
 });
 
+/** The real AGS client over `fetchImpl`, with a fresh tool key and short back-offs. */
+async function agsOver(fetchImpl: typeof fetch): Promise<AgsClient> {
+  const signer = new StoredKeySigner(new MemoryToolKeyStore());
+  await signer.ensureKey();
+  return new AgsClient(new PlatformServiceClient({ signer, fetch: fetchImpl, backoffMs: 1 }));
+}
+
 describe("grade delivery against an LMS that does not answer", () => {
   /** A fetch where one LMS never answers (until the caller gives up) and the other takes every score. */
   function lmsPair() {
     const posted: string[] = [];
     const fetchImpl: typeof fetch = async (input, init) => {
       const url = String(input);
-      if (url.startsWith("https://silent.test")) {
-        return new Promise<Response>((_resolve, reject) => {
-          const signal = init?.signal;
-          if (signal?.aborted) return reject(signal.reason);
-          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-        });
-      }
+      if (url.startsWith("https://silent.test")) return neverAnswers(input, init);
       if (url.endsWith("/token")) return Response.json({ access_token: "t", token_type: "Bearer" });
       posted.push(url);
       return new Response(null, { status: 200 });
@@ -190,9 +192,7 @@ describe("grade delivery against an LMS that does not answer", () => {
 
   it("bounds each job, records its outcome, and does not keep other courses waiting behind it", async () => {
     const { fetchImpl, posted } = lmsPair();
-    const signer = new StoredKeySigner(new MemoryToolKeyStore());
-    await signer.ensureKey();
-    const ags = new AgsClient(new PlatformServiceClient({ signer, fetch: fetchImpl, backoffMs: 1 }));
+    const ags = await agsOver(fetchImpl);
     const jobs = new MemoryJobs();
     jobs.jobs.push(
       job({ jobId: "s1", course: silent, resourceLinkId: "link-1" }),
@@ -229,9 +229,7 @@ describe("grade delivery against an LMS that does not answer", () => {
 
   it("holds back only the silent gradebook site, not others under the same registration (Canvas Cloud)", async () => {
     const { fetchImpl, posted } = lmsPair();
-    const signer = new StoredKeySigner(new MemoryToolKeyStore());
-    await signer.ensureKey();
-    const ags = new AgsClient(new PlatformServiceClient({ signer, fetch: fetchImpl, backoffMs: 1 }));
+    const ags = await agsOver(fetchImpl);
     const jobs = new MemoryJobs();
     const elsewhere = { ...course, contextId: "course-9" };
     jobs.jobs.push(
@@ -253,13 +251,11 @@ describe("grade delivery against an LMS that does not answer", () => {
   });
 
   it("keeps the LMS's own answer when the budget ends while waiting out its Retry-After", async () => {
-    const signer = new StoredKeySigner(new MemoryToolKeyStore());
-    await signer.ensureKey();
     const busy: typeof fetch = async (input) =>
       String(input).endsWith("/token")
         ? Response.json({ access_token: "t", token_type: "Bearer" })
         : new Response('{"error":"busy"}', { status: 503, headers: { "retry-after": "25" } });
-    const ags = new AgsClient(new PlatformServiceClient({ signer, fetch: busy, backoffMs: 1 }));
+    const ags = await agsOver(busy);
     const jobs = new MemoryJobs();
     jobs.jobs.push(job({ resourceLinkId: "link-1" }));
     const started = Date.now();

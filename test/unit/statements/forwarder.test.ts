@@ -6,6 +6,7 @@ import {
   startForwarderLoop,
 } from "../../../statements/forwarder.js";
 import { createLrsClient } from "../../../statements/lrs-client.js";
+import { neverAnswers } from "../../support/never-answers.js";
 import { body, FakeLrs, MemoryOutbox, pendingEntry, ROUTE, routeStore } from "./fakes.js";
 
 const NOW = new Date("2025-01-01T00:01:00.000Z");
@@ -120,12 +121,6 @@ describe("forwardEntries and drainRoute", () => {
     const outbox = new MemoryOutbox();
     for (const e of entries(3)) outbox.add(e);
     // An LRS that never answers: only the round's budget ends its requests.
-    const hanging: typeof fetch = (_input, init) =>
-      new Promise<Response>((_resolve, reject) => {
-        const signal = init?.signal;
-        if (signal?.aborted) return reject(signal.reason);
-        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
     const started = Date.now();
     const result = await drainRoute("route-1", {
       outbox,
@@ -136,7 +131,7 @@ describe("forwardEntries and drainRoute", () => {
           credentials: route.credentials,
           timeoutMs: policy.requestTimeoutMs,
           signal: budget,
-          fetch: hanging,
+          fetch: neverAnswers,
         }),
       now: () => NOW,
       policy: { roundBudgetMs: 150, requestTimeoutMs: 60_000 },
