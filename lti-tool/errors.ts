@@ -22,6 +22,10 @@ export class AmbiguousClientError extends LtiError {
 export class UnregisteredDeploymentError extends LtiError {
   readonly code = "lti.unregistered_deployment";
 }
+/** The id_token names another deployment than the login initiation's `lti_deployment_id`. */
+export class DeploymentMismatchError extends LtiError {
+  readonly code = "lti.deployment_mismatch";
+}
 export class PlatformReturnedError extends LtiError {
   readonly code = "lti.platform_error";
 }

@@ -13,6 +13,7 @@ import {
 import {
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
+  DeploymentMismatchError,
   InvalidClaimsError,
   InvalidIssuedAtError,
   InvalidSignatureError,
@@ -96,7 +97,8 @@ export async function validateLaunch(input: LaunchInput, deps: LaunchDeps): Prom
 
 /**
  * Every check of an LTI 1.3 launch, cheapest first: state and browser binding, signature,
- * iss/aud/azp/exp/iat, nonce, the message's claims and the deployment. Writes nothing: the
+ * iss/aud/azp/exp/iat, nonce, the message's claims and the deployment (registered, and the one
+ * the login named, if it named one). Writes nothing: the
  * caller must then record the single use of `loginState`, either alone (`markUsed`, as
  * `validateLaunch` does) or atomically with what the launch writes (a `LaunchRecorder`), before
  * it acts on the launch. One transaction for both means a refused replay writes nothing and a
@@ -152,6 +154,13 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
   const deploymentId = claims[CLAIM.deploymentId];
   const deployment = await deps.registrations.getDeployment(platform.issuer, platform.clientId, deploymentId);
   if (!deployment) throw unregisteredDeployment(platform, deploymentId);
+  // LTI Core, login parameter lti_deployment_id: "MUST contain the same deployment id" as the launch.
+  if (loginState.deploymentId !== undefined && loginState.deploymentId !== deploymentId) {
+    throw new DeploymentMismatchError(
+      "The launch named a different placement of the tool in your LMS than the login that started it. Please launch the tool again from your course.",
+      { context: { issuer: platform.issuer, login: loginState.deploymentId, launch: deploymentId } },
+    );
+  }
 
   const tenant: TenantRef = { issuer: platform.issuer, clientId: platform.clientId, deploymentId };
   const context = claims[CLAIM.context];

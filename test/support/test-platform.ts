@@ -71,17 +71,19 @@ export async function testPlatform() {
     publish(keys: SigningKey[]) {
       published = keys;
     },
-    async login(extra: Record<string, string> = {}): Promise<LoginResult> {
+    /** A login initiation as Moodle sends it; `extra` changes fields, `undefined` leaves one out. */
+    async login(extra: Record<string, string | undefined> = {}): Promise<LoginResult> {
+      const fields = {
+        iss: ISSUER,
+        login_hint: "user-1",
+        target_link_uri: "https://tool.test/app",
+        lti_message_hint: "hint-1",
+        client_id: CLIENT_ID,
+        lti_deployment_id: DEPLOYMENT_ID,
+        ...extra,
+      };
       return initiateLogin(
-        {
-          iss: ISSUER,
-          login_hint: "user-1",
-          target_link_uri: "https://tool.test/app",
-          lti_message_hint: "hint-1",
-          client_id: CLIENT_ID,
-          lti_deployment_id: DEPLOYMENT_ID,
-          ...extra,
-        },
+        Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)),
         { registrations, states, redirectUri: REDIRECT_URI },
       );
     },

@@ -5,6 +5,7 @@ import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
+  DeploymentMismatchError,
   InvalidClaimsError,
   InvalidIssuedAtError,
   InvalidSignatureError,
@@ -390,6 +391,22 @@ describe("launch validation: algorithms, issuer and audience", () => {
     const p = await testPlatform();
     const error = await rejection(launchWith(p, (c) => (c.iss = "https://evil.test")));
     expect(error).toBeInstanceOf(IssuerMismatchError);
+  });
+
+  it("refuses a launch whose deployment is not the one its login named", async () => {
+    const p = await testPlatform();
+    await p.registrations.addDeployment({
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      deploymentId: "2",
+      createdAt: "",
+    });
+    const error = await rejection(launchWith(p, (c) => (c[CLAIM.deploymentId] = "2")));
+    expect(error).toBeInstanceOf(DeploymentMismatchError);
+    // A login that named no deployment accepts any registered one.
+    const login = await p.login({ lti_deployment_id: undefined });
+    const input = await launchInput(p, login, (c) => (c[CLAIM.deploymentId] = "2"));
+    await expect(validateLaunch(input, p.deps())).resolves.toMatchObject({ tenant: { deploymentId: "2" } });
   });
 
   it("refuses an unregistered deployment", async () => {
