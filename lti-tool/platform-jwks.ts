@@ -21,6 +21,12 @@ export interface PlatformJwksOptions {
   unknownKidCooldownMs?: number;
   timeoutMs?: number;
   now?: () => number;
+  /**
+   * Told each time a refresh fails and keys past their time are served instead (at most once a
+   * minute per JWKS URL, see FAILED_REFRESH_PAUSE_MS): for the operator's log, so an LMS whose
+   * key endpoint is down is seen before the grace runs out.
+   */
+  onStaleKeys?: (event: { jwksUrl: string; fetchedAt: number; cause: unknown }) => void;
 }
 
 interface CacheEntry {
@@ -48,6 +54,7 @@ export class PlatformJwksCache {
   private readonly cooldownMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly onStaleKeys: NonNullable<PlatformJwksOptions["onStaleKeys"]>;
 
   constructor(options: PlatformJwksOptions = {}) {
     this.fetchImpl = options.fetch ?? fetch;
@@ -55,6 +62,7 @@ export class PlatformJwksCache {
     this.cooldownMs = options.unknownKidCooldownMs ?? 10_000;
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    this.onStaleKeys = options.onStaleKeys ?? (() => {});
   }
 
   /** The key with this kid, or undefined when the platform does not publish it even after a re-fetch. */
@@ -68,6 +76,7 @@ export class PlatformJwksCache {
         if (!stale || this.now() - stale.fetchedAt >= STALE_GRACE_MS) throw error;
         // A down or hanging endpoint is not asked again by every launch meanwhile.
         stale.refreshFailedAt = this.now();
+        this.onStaleKeys({ jwksUrl, fetchedAt: stale.fetchedAt, cause: error });
         return stale;
       });
     }

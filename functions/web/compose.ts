@@ -105,7 +105,17 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     registrations: new CachedRegistrationStore(new DynamoRegistrationStore(doc, table)),
     // Login states are sealed with the session secret; only their single use is stored.
     states: new SealedLoginStates(sessions, usedLogins),
-    platformKeys: new PlatformJwksCache(options.fetch ? { fetch: options.fetch } : {}),
+    platformKeys: new PlatformJwksCache({
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      onStaleKeys: ({ jwksUrl, fetchedAt, cause }) =>
+        log.warn("lti.jwks.stale", {
+          jwksUrl,
+          fetchedAt: new Date(fetchedAt).toISOString(),
+          detail:
+            "The LMS's key endpoint failed; launches are checked with its keys from before, for up to 24 hours.",
+          cause,
+        }),
+    }),
     signer,
     sessions,
     launches: new DynamoLaunchRecorder(

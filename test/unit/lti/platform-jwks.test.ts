@@ -57,14 +57,25 @@ describe("platform keys", () => {
     let now = 0;
     const key = await rsa("k1");
     const { fetchImpl, calls } = endpoint([() => Response.json({ keys: [key] }), down]);
-    const cache = new PlatformJwksCache({ fetch: fetchImpl, now: () => now, ttlMs: 60_000 });
+    const told: { jwksUrl: string; fetchedAt: number; cause: unknown }[] = [];
+    const cache = new PlatformJwksCache({
+      fetch: fetchImpl,
+      now: () => now,
+      ttlMs: 60_000,
+      onStaleKeys: (event) => told.push(event),
+    });
     await cache.keyFor(URL_, "k1");
+    expect(told).toEqual([]);
     now = 2 * 60_000;
     for (let i = 0; i < 5; i++) expect((await cache.keyFor(URL_, "k1"))?.n).toBe(key.n);
     expect(calls()).toBe(2);
     now += 61_000;
     await cache.keyFor(URL_, "k1");
     expect(calls()).toBe(3);
+    // The operator hears of each failed refresh (once per pause), with the keys' age and the cause.
+    expect(told).toHaveLength(2);
+    expect(told[0]).toMatchObject({ jwksUrl: URL_, fetchedAt: 0 });
+    expect(told[0]?.cause).toBeInstanceOf(PlatformJwksUnavailableError);
   });
 
   it("asks a failing endpoint once for an unknown kid, not once per launch", async () => {
