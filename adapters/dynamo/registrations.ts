@@ -1,8 +1,8 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
@@ -29,6 +29,9 @@ const DeploymentItemSchema = z.object({
   createdAt: z.string(),
   lastLaunchAt: z.optional(z.string()),
 });
+
+/** DynamoDB's limit of items in one TransactWriteItems call. */
+const TRANSACTION_ITEMS = 100;
 
 function toPlatform(item: Record<string, unknown>): PlatformRegistration {
   return PlatformItemSchema.parse(item);
@@ -74,6 +77,11 @@ export class DynamoRegistrationStore implements RegistrationStore {
     return out.Item ? toDeployment(out.Item) : undefined;
   }
 
+  /**
+   * The platform and its deployments in one transaction: all saved or none (a registration
+   * half-saved would launch from some deployments and not others). DynamoDB takes 100 items per
+   * transaction; deployments beyond the first 99 follow in further ones, the platform being saved.
+   */
   async savePlatform(platform: PlatformRegistration, deploymentIds: readonly string[]): Promise<void> {
     const platformItem = {
       ...keys.platform(platform.issuer, platform.clientId),
@@ -82,34 +90,44 @@ export class DynamoRegistrationStore implements RegistrationStore {
       kind: "platform",
       ...platform,
     };
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: platformItem }));
-    for (const deploymentId of deploymentIds) {
-      await this.addDeployment({
-        issuer: platform.issuer,
-        clientId: platform.clientId,
-        deploymentId,
-        createdAt: platform.createdAt,
-      });
+    const writes = [
+      { Put: { TableName: this.tableName, Item: platformItem } },
+      // One operation per item in a transaction: a deployment named twice is written once.
+      ...[...new Set(deploymentIds)].map((deploymentId) => ({
+        Update: this.deploymentUpdate({
+          issuer: platform.issuer,
+          clientId: platform.clientId,
+          deploymentId,
+          createdAt: platform.createdAt,
+        }),
+      })),
+    ];
+    for (let i = 0; i < writes.length; i += TRANSACTION_ITEMS) {
+      await this.doc.send(
+        new TransactWriteCommand({ TransactItems: writes.slice(i, i + TRANSACTION_ITEMS) }),
+      );
     }
   }
 
   async addDeployment(d: DeploymentRecord): Promise<void> {
+    await this.doc.send(new UpdateCommand(this.deploymentUpdate(d)));
+  }
+
+  private deploymentUpdate(d: DeploymentRecord) {
     // if_not_exists keeps the first createdAt and any lastLaunchAt on re-registration.
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.deployment(d.issuer, d.clientId, d.deploymentId),
-        UpdateExpression:
-          "SET kind = :kind, issuer = :iss, clientId = :cid, deploymentId = :dep, createdAt = if_not_exists(createdAt, :at)",
-        ExpressionAttributeValues: {
-          ":kind": "deployment",
-          ":iss": d.issuer,
-          ":cid": d.clientId,
-          ":dep": d.deploymentId,
-          ":at": d.createdAt,
-        },
-      }),
-    );
+    return {
+      TableName: this.tableName,
+      Key: keys.deployment(d.issuer, d.clientId, d.deploymentId),
+      UpdateExpression:
+        "SET kind = :kind, issuer = :iss, clientId = :cid, deploymentId = :dep, createdAt = if_not_exists(createdAt, :at)",
+      ExpressionAttributeValues: {
+        ":kind": "deployment",
+        ":iss": d.issuer,
+        ":cid": d.clientId,
+        ":dep": d.deploymentId,
+        ":at": d.createdAt,
+      },
+    };
   }
 
   async listPlatforms(): Promise<{ platform: PlatformRegistration; deployments: DeploymentRecord[] }[]> {

@@ -157,6 +157,20 @@ describe("platform registrations on DynamoDB Local", () => {
     expect(listed?.deployments.map((d) => d.deploymentId)).toEqual(["1:abc"]);
   });
 
+  it("saves a platform with several deployments in one transaction, a deployment named twice once", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    const many = { ...input, clientId: "10000000000003", deploymentIds: ["3:a", "3:b", "3:a"] };
+    await registerPlatform(many, store);
+    await store.recordLaunch(input.issuer, "10000000000003", "3:a", "2026-11-24T06:00:00.000Z");
+    // Registered again: the deployments' first dates and last launches stay.
+    await registerPlatform({ ...many, deploymentIds: ["3:a", "3:c"] }, store);
+    const listed = (await store.listPlatforms()).find((r) => r.platform.clientId === "10000000000003");
+    expect(listed?.deployments.map((d) => d.deploymentId).sort()).toEqual(["3:a", "3:b", "3:c"]);
+    expect(listed?.deployments.find((d) => d.deploymentId === "3:a")?.lastLaunchAt).toBe(
+      "2026-11-24T06:00:00.000Z",
+    );
+  });
+
   it("refuses an invalid registration with every issue named", async () => {
     const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
     const error = await registerPlatform(
