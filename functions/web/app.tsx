@@ -9,6 +9,7 @@ import { pageRoutes } from "./routes/pages.js";
 import { registrationRoutes } from "./routes/registration.js";
 import { createXapiProfileRoutes } from "./routes/xapi.js";
 import { ErrorPage } from "./views/error-page.js";
+import { contentSecurityPolicy } from "./views/inline.js";
 
 /** The web app: the same instance serves the Lambda (hono/aws-lambda) and `npm start`. */
 export function createApp(deps: AppDeps) {
@@ -20,6 +21,10 @@ export function createApp(deps: AppDeps) {
     // Session tokens travel in URLs: never leak them through Referer.
     c.header("Referrer-Policy", "no-referrer");
     c.header("X-Content-Type-Options", "nosniff");
+    // Pages run only the tool's own inline scripts and styles (views/inline.ts).
+    if (c.res.headers.get("Content-Type")?.startsWith("text/html")) {
+      c.header("Content-Security-Policy", contentSecurityPolicy());
+    }
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
 

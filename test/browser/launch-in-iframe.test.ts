@@ -1,5 +1,5 @@
 import type { BrowserContext, Frame, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningDevPlatform } from "../../dev/platform/index.js";
 import type { RunningToolServer } from "../../dev/tool-server.js";
 import { CHROMIUM, chromiumAvailable, launchBrowser } from "../support/browser.js";
@@ -78,6 +78,12 @@ async function toolHeading(page: Page): Promise<{ frame: Frame; heading: string 
   );
 }
 
+/** What the browser refused to run or apply under the tool's Content-Security-Policy. */
+const cspViolations: string[] = [];
+afterEach(() => {
+  expect(cspViolations.splice(0)).toEqual([]);
+});
+
 /** What each page asked for and was told, kept to explain a failure. */
 const traffic = new WeakMap<Page, string[]>();
 async function newPage(context: BrowserContext): Promise<Page> {
@@ -89,7 +95,10 @@ async function newPage(context: BrowserContext): Promise<Page> {
   page.on("request", (r) => seen.push(`${at()} → ${r.method()} ${short(r.url())}`));
   page.on("response", (r) => seen.push(`${at()} ← ${r.status()} ${short(r.url())}`));
   page.on("requestfailed", (r) => seen.push(`${at()} ✗ ${short(r.url())} ${r.failure()?.errorText}`));
-  page.on("console", (m) => seen.push(`${at()} console.${m.type()}: ${m.text()}`));
+  page.on("console", (m) => {
+    seen.push(`${at()} console.${m.type()}: ${m.text()}`);
+    if (m.text().includes("Content Security Policy")) cspViolations.push(m.text());
+  });
   page.on("pageerror", (e) => seen.push(`${at()} page error: ${e.message}`));
   page.on("framenavigated", (f) => seen.push(`${at()} frame navigated: ${short(f.url())}`));
   return page;

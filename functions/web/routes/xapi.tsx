@@ -290,7 +290,7 @@ function XapiAdminPage(props: {
                         {e.parked?.lrsBody ? (
                           <details>
                             <summary>body</summary>
-                            <pre style="white-space:pre-wrap;max-width:30rem">{e.parked.lrsBody}</pre>
+                            <pre class="wrap">{e.parked.lrsBody}</pre>
                           </details>
                         ) : null}
                       </td>

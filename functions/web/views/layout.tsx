@@ -1,6 +1,10 @@
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { inlineStyle } from "./inline.js";
 
-const CSS = `
+// Raw, not escaped: a <style> element's text is not entity-decoded, so an escaped `"` would
+// reach the browser as `&quot;` and void the declaration it is in.
+const CSS = inlineStyle(`
 :root{--ink:#1b1b1b;--muted:#505a5f;--accent:#1d70b8;--ok:#00703c;--warn:#b58800;--bad:#d4351c;--line:#b1b4b6;--bg:#fff;--soft:#f3f2f1}
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);background:var(--bg)}
 main{max-width:60rem;margin:0 auto;padding:1rem 1.25rem 3rem}
@@ -17,7 +21,8 @@ a{color:var(--accent)}a:focus,button:focus{outline:3px solid #ffdd00;outline-off
 .ref{color:var(--muted);font-size:.875rem}
 .button{display:inline-block;background:var(--ok);color:#fff;border:0;padding:.5rem 1rem;font-size:1rem;text-decoration:none;cursor:pointer;border-radius:0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line)}
-`;
+.wrap{white-space:pre-wrap;max-width:30rem}
+`);
 
 export function Layout(props: { title: string; lang?: string; children?: Child }) {
   return (
@@ -26,7 +31,7 @@ export function Layout(props: { title: string; lang?: string; children?: Child }
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
-        <style>{CSS}</style>
+        <style>{raw(CSS)}</style>
       </head>
       <body>
         <main id="main">{props.children}</main>

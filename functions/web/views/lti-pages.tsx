@@ -1,15 +1,44 @@
 import { raw } from "hono/html";
 import type { Activity } from "../../../domain/activities.js";
 import { localised } from "../../../domain/standards/framework.js";
+import { inlineScript, scriptJson } from "./inline.js";
 import { Layout } from "./layout.js";
 
-/** JSON for an inline script: `<` escaped so no value can close the script element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
+const AUTOPOST_SCRIPT = inlineScript('document.getElementById("autopost").submit();');
+
+/** What a page's fixed script reads: a JSON data block, which never runs (see inline.ts). */
+function ScriptConfig(props: { value: unknown }) {
+  return (
+    <script type="application/json" id="config">
+      {raw(scriptJson(props.value))}
+    </script>
+  );
 }
+const READ_CONFIG = 'var c=JSON.parse(document.getElementById("config").textContent);';
+
+const PUT_DATA_SCRIPT =
+  inlineScript(`(function(){${READ_CONFIG}var done=false;var id="put-"+Math.random().toString(36).slice(2);
+function go(u){if(done)return;done=true;window.location.replace(u);}
+var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
+window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
+if(d.subject==="lti.put_data.response"&&d.message_id===id){go(d.error?c.fallbackUrl:c.authUrl);}});
+try{t.postMessage({subject:"lti.put_data",message_id:id,key:c.storageKey,value:c.value},c.platformOrigin);}catch(e){go(c.fallbackUrl);}
+setTimeout(function(){go(c.fallbackUrl);},3000);})();`);
+
+const GET_DATA_SCRIPT =
+  inlineScript(`(function(){${READ_CONFIG}var f=document.getElementById("continue");var done=false;
+var id="get-"+Math.random().toString(36).slice(2);
+function fail(){if(done)return;done=true;document.getElementById("status").textContent="Your LMS did not confirm this launch. Please launch the tool again from your course.";}
+var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
+window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
+if(d.subject==="lti.get_data.response"&&d.message_id===id&&!done){if(d.error||typeof d.value!=="string"){fail();return;}
+done=true;f.elements.lti_storage_secret.value=d.value;f.submit();}});
+try{t.postMessage({subject:"lti.get_data",message_id:id,key:c.key},c.platformOrigin);}catch(e){fail();}
+setTimeout(fail,3000);})();`);
+
+const FINISH_SCRIPT =
+  inlineScript(`(function(){function close(){var w=window.opener||window.parent;if(w&&w!==window){w.postMessage({subject:"org.imsglobal.lti.close"},"*");}}
+document.getElementById("finish").addEventListener("click",close);})();`);
 
 /** An auto-submitting form (deep-linking return, Platform Storage continue), with a button if scripts are off. */
 export function AutoPostPage(props: {
@@ -31,7 +60,7 @@ export function AutoPostPage(props: {
           </button>
         </noscript>
       </form>
-      <script>{raw('document.getElementById("autopost").submit();')}</script>
+      <script>{raw(AUTOPOST_SCRIPT)}</script>
     </Layout>
   );
 }
@@ -50,19 +79,11 @@ export function PutDataPage(props: {
   authUrl: string;
   fallbackUrl: string;
 }) {
-  const config = scriptJson(props);
   return (
     <Layout title="Opening the tool…">
       <p>Opening the tool…</p>
-      <script>
-        {raw(`(function(){var c=${config};var done=false;var id="put-"+Math.random().toString(36).slice(2);
-function go(u){if(done)return;done=true;window.location.replace(u);}
-var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
-window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
-if(d.subject==="lti.put_data.response"&&d.message_id===id){go(d.error?c.fallbackUrl:c.authUrl);}});
-try{t.postMessage({subject:"lti.put_data",message_id:id,key:c.storageKey,value:c.value},c.platformOrigin);}catch(e){go(c.fallbackUrl);}
-setTimeout(function(){go(c.fallbackUrl);},3000);})();`)}
-      </script>
+      <ScriptConfig value={props} />
+      <script>{raw(PUT_DATA_SCRIPT)}</script>
     </Layout>
   );
 }
@@ -76,11 +97,11 @@ export function GetDataPage(props: {
   idToken: string;
   state: string;
 }) {
-  const config = scriptJson({
+  const config = {
     storageTarget: props.storageTarget,
     platformOrigin: props.platformOrigin,
     key: props.storageKey,
-  });
+  };
   return (
     <Layout title="Opening the tool…">
       <form id="continue" method="post" action={props.action}>
@@ -89,17 +110,8 @@ export function GetDataPage(props: {
         <input type="hidden" name="lti_storage_secret" value="" />
       </form>
       <p id="status">Opening the tool…</p>
-      <script>
-        {raw(`(function(){var c=${config};var f=document.getElementById("continue");var done=false;
-var id="get-"+Math.random().toString(36).slice(2);
-function fail(){if(done)return;done=true;document.getElementById("status").textContent="Your LMS did not confirm this launch. Please launch the tool again from your course.";}
-var t=c.storageTarget==="_parent"?window.parent:(window.parent.frames[c.storageTarget]||window.parent);
-window.addEventListener("message",function(e){if(e.origin!==c.platformOrigin)return;var d=e.data||{};
-if(d.subject==="lti.get_data.response"&&d.message_id===id&&!done){if(d.error||typeof d.value!=="string"){fail();return;}
-done=true;f.elements.lti_storage_secret.value=d.value;f.submit();}});
-try{t.postMessage({subject:"lti.get_data",message_id:id,key:c.key},c.platformOrigin);}catch(e){fail();}
-setTimeout(fail,3000);})();`)}
-      </script>
+      <ScriptConfig value={config} />
+      <script>{raw(GET_DATA_SCRIPT)}</script>
     </Layout>
   );
 }
@@ -218,10 +230,7 @@ export function RegistrationDonePage(props: {
           Finish
         </button>
       </p>
-      <script>
-        {raw(`(function(){function close(){var w=window.opener||window.parent;if(w&&w!==window){w.postMessage({subject:"org.imsglobal.lti.close"},"*");}}
-document.getElementById("finish").addEventListener("click",close);})();`)}
-      </script>
+      <script>{raw(FINISH_SCRIPT)}</script>
     </Layout>
   );
 }
