@@ -76,7 +76,8 @@ export function createApp(deps: AppDeps) {
 function wantsHtml(c: Context): boolean {
   const accept = c.req.header("accept") ?? "";
   if (accept.includes("application/json") || accept.includes("application/problem+json")) return false;
-  const path = new URL(c.req.url).pathname;
+  // As the router matched it (percent-decoded): `/%61pp` is /app.
+  const path = c.req.path;
   // JSON APIs under the page paths (/admin/xapi/api/…) answer problem+json whoever asks.
   if (path.includes("/api/")) return false;
   return (

@@ -352,6 +352,14 @@ describe("sessions and API errors", () => {
     expect(res.status).toBe(200);
   });
 
+  it("answers a page's address written with percent-escapes as that page: HTML for a browser", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    const res = await app.request("/%61pp");
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+
   it("answers unknown paths with 404 problem+json", async () => {
     const p = await testPlatform();
     const { app } = await memoryApp(p);
