@@ -28,6 +28,8 @@ export interface RegistrationStore {
   /** All registrations of one issuer (several client_ids may share it). */
   platformsByIssuer(issuer: string): Promise<PlatformRegistration[]>;
   getPlatform(issuer: string, clientId: string): Promise<PlatformRegistration | undefined>;
+  /** Every registration with this client id, whatever its issuer (a client id is normally one LMS's). */
+  platformsWithClientId(clientId: string): Promise<PlatformRegistration[]>;
   getDeployment(
     issuer: string,
     clientId: string,

@@ -44,6 +44,10 @@ export class CachedRegistrationStore implements RegistrationStore {
   getPlatform(issuer: string, clientId: string): Promise<PlatformRegistration | undefined> {
     return this.cached(`p\n${issuer}\n${clientId}`, () => this.inner.getPlatform(issuer, clientId));
   }
+  /** Not cached: asked only when a registration is saved. */
+  platformsWithClientId(clientId: string): Promise<PlatformRegistration[]> {
+    return this.inner.platformsWithClientId(clientId);
+  }
   getDeployment(
     issuer: string,
     clientId: string,

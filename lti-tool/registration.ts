@@ -1,4 +1,4 @@
-import { issuesFromZod, ValidationError } from "../domain/errors.js";
+import { AppError, issuesFromZod, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
 import { KeyIdSchema } from "./claims.js";
 import type { PlatformRegistration, RegistrationStore } from "./ports.js";
@@ -63,14 +63,43 @@ export function parseRegistrationInput(
   return parsed.data;
 }
 
+/**
+ * A client id that another LMS (another issuer) already has with this tool. The tool signs its
+ * service token requests with `iss` = `sub` = the client id: were a second registration of that
+ * client id accepted from anyone, the tool would send assertions an LMS accepts as the first
+ * one's (Moodle checks little beyond `sub` and the signature) to the second's token endpoint.
+ */
+export class ClientIdInUseError extends AppError {
+  readonly status = 409;
+  readonly code = "lti.client_id_in_use";
+  readonly title = "The tool could not be registered";
+}
+
 /** Register (or update) a platform and its deployments: the one path for the CLI, the dev runner and dynamic registration. */
 export async function registerPlatform(
   input: unknown,
   store: RegistrationStore,
   now = new Date(),
-  options: { allowNoDeployments?: boolean; productFamily?: string } = {},
+  options: {
+    allowNoDeployments?: boolean;
+    productFamily?: string;
+    /**
+     * Refuse a client id registered under another issuer. Dynamic registration sets it (its
+     * client id comes from whoever answered); an administrator's CLI may share one on purpose.
+     */
+    clientIdOfThisIssuerOnly?: boolean;
+  } = {},
 ): Promise<PlatformRegistration> {
   const { deploymentIds, ...p } = parseRegistrationInput(input, options);
+  if (options.clientIdOfThisIssuerOnly) {
+    const others = (await store.platformsWithClientId(p.clientId)).filter((o) => o.issuer !== p.issuer);
+    if (others.length > 0) {
+      throw new ClientIdInUseError(
+        `Your LMS gave the tool client id ${p.clientId}, which another LMS already uses with this tool, so the registration was stopped for safety. Remove the new tool from your LMS's list of tools and ask the tool's provider.`,
+        { context: { issuer: p.issuer, clientId: p.clientId, registeredFor: others.map((o) => o.issuer) } },
+      );
+    }
+  }
   const existing = await store.getPlatform(p.issuer, p.clientId);
   const platform: PlatformRegistration = {
     // What the new input does not say (a name, an authorization server) stays as it was.

@@ -66,6 +66,19 @@ export class DynamoRegistrationStore implements RegistrationStore {
     return out.Item ? toPlatform(out.Item) : undefined;
   }
 
+  async platformsWithClientId(clientId: string): Promise<PlatformRegistration[]> {
+    // The PLATFORMS listing (one item per registration; a tool has tens, not thousands).
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: "#g = :g",
+      FilterExpression: "clientId = :cid",
+      ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ":g": keys.platformListing.gsi1pk, ":cid": clientId },
+    });
+    return items.map(toPlatform);
+  }
+
   async getDeployment(
     issuer: string,
     clientId: string,

@@ -20,6 +20,9 @@ export class MemoryRegistrationStore implements RegistrationStore {
   async platformsByIssuer(issuer: string) {
     return [...this.platforms.values()].filter((p) => p.issuer === issuer);
   }
+  async platformsWithClientId(clientId: string) {
+    return [...this.platforms.values()].filter((p) => p.clientId === clientId);
+  }
   async getPlatform(issuer: string, clientId: string) {
     return this.platforms.get(`${issuer} ${clientId}`);
   }

@@ -62,7 +62,11 @@ export function registrationRoutes(deps: AppDeps) {
       platformRegistrationInput(result.config, result.clientId, result.deploymentId),
       deps.registrations,
       undefined,
-      { allowNoDeployments: true, productFamily: platformConfig.product_family_code },
+      {
+        allowNoDeployments: true,
+        productFamily: platformConfig.product_family_code,
+        clientIdOfThisIssuerOnly: true,
+      },
     );
     deps.log.info("lti.dynamic_registration", {
       issuer: result.config.issuer,

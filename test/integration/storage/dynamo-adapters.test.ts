@@ -13,7 +13,7 @@ import type { CourseRef } from "../../../domain/tenancy.js";
 import { NonceReplayedError, StateReplayedError } from "../../../lti-tool/errors.js";
 import { SealedLoginStates } from "../../../lti-tool/login-state.js";
 import type { LoginState } from "../../../lti-tool/ports.js";
-import { registerPlatform } from "../../../lti-tool/registration.js";
+import { ClientIdInUseError, registerPlatform } from "../../../lti-tool/registration.js";
 import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { localAwsForTests } from "../../support/local-aws.js";
@@ -169,6 +169,33 @@ describe("platform registrations on DynamoDB Local", () => {
     expect(listed?.deployments.find((d) => d.deploymentId === "3:a")?.lastLaunchAt).toBe(
       "2026-11-24T06:00:00.000Z",
     );
+  });
+
+  it("finds a client id's registrations whatever their issuer, and refuses it to another issuer when asked", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    await registerPlatform({ ...input, clientId: "shared-client-4", deploymentIds: ["4"] }, store);
+    const other = {
+      ...input,
+      issuer: "https://other-lms.test",
+      clientId: "shared-client-4",
+      deploymentIds: ["4"],
+    };
+    await expect(
+      registerPlatform(other, store, undefined, { clientIdOfThisIssuerOnly: true }),
+    ).rejects.toBeInstanceOf(ClientIdInUseError);
+    expect((await store.platformsWithClientId("shared-client-4")).map((p) => p.issuer)).toEqual([
+      input.issuer,
+    ]);
+    // The same issuer registering again is an update, not a conflict.
+    await registerPlatform(
+      { ...input, clientId: "shared-client-4", deploymentIds: ["5"] },
+      store,
+      undefined,
+      {
+        clientIdOfThisIssuerOnly: true,
+      },
+    );
+    expect(await store.getDeployment(input.issuer, "shared-client-4", "5")).toBeDefined();
   });
 
   it("refuses an invalid registration with every issue named", async () => {
