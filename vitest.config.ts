@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.{ts,tsx}"],
+          setupFiles: ["./test/support/loopback-endpoints.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
@@ -32,6 +33,7 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
+          setupFiles: ["./test/support/loopback-endpoints.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -20,6 +20,7 @@ import { ensureTable } from "../adapters/dynamo/schema.js";
 import { keys, TABLE_KEYS } from "../adapters/dynamo/table.js";
 import { startDynamoLocal } from "../dev/local-services.js";
 import { startLrsDouble } from "../dev/lrs-double/index.js";
+import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { type DomainEvent, DomainEventSchema } from "../domain/events.js";
 import { planBatches } from "../statements/batching.js";
 import { type BuiltStatement, buildStatement } from "../statements/builders.js";
@@ -87,6 +88,8 @@ const hardStop = setTimeout(() => {
 }, 180_000);
 
 try {
+  // The LRS double answers on loopback over http: the local mode's rule (domain/endpoints.ts).
+  allowLoopbackEndpoints();
   await ensureTable(client, TABLE);
   const outbox = new DynamoOutboxStore(doc, TABLE);
   const routes = new DynamoLrsRouteStore(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 
 /** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */
 export const DATA_DIR = process.env.HLTA_DATA_DIR || join(process.cwd(), ".data");
@@ -65,6 +66,8 @@ export function openTable(
     );
     return undefined;
   }
+  // The local tool's platforms and LRSs may be on loopback (the development platform, the double).
+  if (local) allowLoopbackEndpoints();
   const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
   return { doc, tableName: table ?? local?.tableName ?? "", close: () => client.destroy() };
 }

@@ -1,3 +1,4 @@
+import { getFollowingSafeRedirects } from "../domain/endpoints.js";
 import { AppError, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
 import { SCOPES, safeJson } from "./advantage/service-client.js";
@@ -181,10 +182,12 @@ export async function registerWithPlatform(
   const deadline = AbortSignal.timeout(deadlineMs);
   let configText: string;
   try {
-    const res = await fetchImpl(configUrl, {
-      headers: { accept: "application/json", ...auth },
-      signal: deadline,
-    });
+    // Redirects followed only to https addresses; the registration token only to the first origin.
+    const res = await getFollowingSafeRedirects(
+      configUrl,
+      { headers: { accept: "application/json", ...auth }, signal: deadline },
+      fetchImpl,
+    );
     configText = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
   } catch (cause) {
@@ -240,6 +243,8 @@ export async function registerWithPlatform(
       headers: { "content-type": "application/json", accept: "application/json", ...auth },
       body: JSON.stringify(body),
       signal: deadline,
+      // A redirected POST would become a GET elsewhere: the 3xx is the LMS's answer.
+      redirect: "manual",
     });
     text = await res.text();
   } catch (cause) {

@@ -1,4 +1,5 @@
 import { importJWK, type JSONWebKeySet, type JWK } from "jose";
+import { getFollowingSafeRedirects } from "../domain/endpoints.js";
 import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
 import { PlatformJwksUnavailableError } from "./errors.js";
@@ -115,10 +116,12 @@ export class PlatformJwksCache {
   private async fetchJwks(jwksUrl: string): Promise<CacheEntry> {
     let body: unknown;
     try {
-      const response = await this.fetchImpl(jwksUrl, {
-        headers: { accept: "application/json" },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      // Redirects followed only to https addresses (loopback over http only locally).
+      const response = await getFollowingSafeRedirects(
+        jwksUrl,
+        { headers: { accept: "application/json" }, signal: AbortSignal.timeout(this.timeoutMs) },
+        this.fetchImpl,
+      );
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       body = JSON.parse(await readCapped(response, JWKS_MAX_BYTES));
     } catch (cause) {

@@ -1,3 +1,4 @@
+import { isEndpointUrl } from "../domain/endpoints.js";
 import { AppError, issuesFromZod, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
 import { KeyIdSchema } from "./claims.js";
@@ -6,21 +7,13 @@ import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 /** The URL, or undefined when it does not parse (z.url() reports that one, once). */
 const parsedUrl = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) : undefined);
 
-/** https everywhere, except plain http on loopback for local development. */
-export function isEndpointUrl(u: string): boolean {
-  const url = parsedUrl(u);
-  return (
-    url !== undefined &&
-    (url.protocol === "https:" ||
-      (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)))
-  );
-}
+export { isEndpointUrl };
 
 const EndpointUrl = z.url().check(
   // An unparsable URL is z.url()'s issue already; this one names the scheme.
   z.refine(
     (u) => !parsedUrl(u) || isEndpointUrl(u),
-    "must be an https URL (http is allowed only for localhost)",
+    "must be an https URL (http only to localhost, and only when the tool runs locally)",
   ),
 );
 

@@ -9,6 +9,7 @@ import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
+import { allowLoopbackEndpoints } from "../../domain/endpoints.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
 import * as z from "../../domain/zod.js";
 import { NrpsClient } from "../../lti-tool/advantage/nrps.js";
@@ -71,6 +72,8 @@ export interface BuildOptions {
 
 /** Build every dependency once (per cold start in Lambda, once per process locally). */
 export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {}): Promise<AppDeps> {
+  // Local mode: the development platform and LRS double answer on loopback over http.
+  if (config.HLTA_MODE === "local") allowLoopbackEndpoints();
   const { doc } = createDynamoClients({
     region: config.AWS_REGION,
     ...(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {}),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { untilAborted } from "../../domain/abort.js";
+import { isEndpointUrl } from "../../domain/endpoints.js";
 import { AppError, UpstreamError } from "../../domain/errors.js";
 import { BodyTooLargeError, isRedirect, readCapped } from "../../domain/http-body.js";
 import * as z from "../../domain/zod.js";
@@ -225,6 +226,8 @@ export class PlatformServiceClient {
     url: string,
     init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
   ): Promise<Response> {
+    // Checked before a token is asked for: an address the tool will not call costs nothing.
+    callable(url);
     const authorised = async () => {
       const token = await this.accessToken(platform, scopes, init.signal);
       return this.send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
@@ -238,6 +241,7 @@ export class PlatformServiceClient {
   }
 
   private async send(url: string, init: RequestInit): Promise<Response> {
+    callable(url);
     let lastError: unknown;
     const budget = init.signal ?? undefined;
     // A transient answer kept while waiting to try again: if the budget runs out meanwhile, the
@@ -290,6 +294,22 @@ export class PlatformServiceClient {
     if (Number.isFinite(at)) return Math.max(0, at - this.now());
     return Math.random() * this.backoffMs * 2 ** (attempt - 1);
   }
+}
+
+/**
+ * Service and token addresses come from launch claims and registrations: https only, plain http
+ * to loopback only when the tool runs locally (domain/endpoints.ts). Anything else is refused,
+ * as a refusal to keep, not to retry.
+ */
+function callable(url: string): void {
+  if (isEndpointUrl(url)) return;
+  throw new PlatformServiceError(
+    "Your LMS gave the tool a service address it does not call (it must be an https URL). Ask your LMS administrator.",
+    undefined,
+    false,
+    "",
+    { context: { url: url.slice(0, 200) } },
+  );
 }
 
 /** The token cache's key: platform, client and the sorted scope set. */

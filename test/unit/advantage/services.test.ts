@@ -1,10 +1,12 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
+import { allowLoopbackEndpoints } from "../../../domain/endpoints.js";
 import { AgsClient, scoresUrl } from "../../../lti-tool/advantage/ags.js";
 import { NrpsClient, nextLink } from "../../../lti-tool/advantage/nrps.js";
 import {
   AccessTokenError,
   PlatformServiceClient,
+  PlatformServiceError,
   SCOPES,
 } from "../../../lti-tool/advantage/service-client.js";
 import type { PlatformRegistration } from "../../../lti-tool/ports.js";
@@ -206,6 +208,45 @@ describe("interactive calls", () => {
     expect(res.status).toBe(503);
     expect(calls.filter((k) => k.url === "https://lms.test/m")).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("service addresses", () => {
+  it("calls none but https addresses: no plain http, no loopback (the Lambda runtime API is there)", async () => {
+    const { calls, fetchImpl } = scripted({ "": tokenOk });
+    const { client: c } = await client(fetchImpl);
+    for (const url of [
+      "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next",
+      "http://moodle.test/memberships",
+      "file:///etc/passwd",
+    ]) {
+      const error = await new NrpsClient(c).members(platform, url).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PlatformServiceError);
+      expect((error as PlatformServiceError).retryable).toBe(false);
+    }
+    // Nothing was sent anywhere, not even the token request.
+    expect(calls).toEqual([]);
+  });
+
+  it("calls loopback over http when the tool runs locally", async () => {
+    const { calls, fetchImpl } = scripted({
+      "http://127.0.0.1:8080/token": tokenOk,
+      "http://127.0.0.1:8080/memberships": () => Response.json({ members: [] }),
+    });
+    const { client: c } = await client(fetchImpl);
+    const local = { ...platform, tokenUrl: "http://127.0.0.1:8080/token" };
+    allowLoopbackEndpoints();
+    try {
+      await expect(new NrpsClient(c).members(local, "http://127.0.0.1:8080/memberships")).resolves.toEqual(
+        [],
+      );
+    } finally {
+      allowLoopbackEndpoints(false);
+    }
+    expect(calls.map((k) => k.url)).toEqual([
+      "http://127.0.0.1:8080/token",
+      "http://127.0.0.1:8080/memberships",
+    ]);
   });
 });
 

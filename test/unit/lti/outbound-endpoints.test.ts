@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  allowLoopbackEndpoints,
+  EndpointRefusedError,
+  getFollowingSafeRedirects,
+  isEndpointUrl,
+} from "../../../domain/endpoints.js";
+import {
+  RegistrationConfigUnreachableError,
+  registerWithPlatform,
+} from "../../../lti-tool/dynamic-registration.js";
+import { PlatformJwksUnavailableError } from "../../../lti-tool/errors.js";
+import { PlatformJwksCache } from "../../../lti-tool/platform-jwks.js";
+
+/**
+ * A web of addresses: each answers a redirect to the next, or a body; every request is recorded.
+ * Like fetch, it follows redirects itself unless asked for `redirect: "manual"`.
+ */
+function web(answers: Record<string, string | { to: string }>) {
+  const seen: { url: string; authorization: string | null }[] = [];
+  const fetchImpl: typeof fetch = async (input, init) => {
+    let url = String(input instanceof Request ? input.url : input);
+    for (let hop = 0; hop < 20; hop++) {
+      seen.push({ url, authorization: new Headers(init?.headers).get("authorization") });
+      const answer = answers[url];
+      if (answer === undefined) return new Response("not found", { status: 404 });
+      if (typeof answer === "string") return new Response(answer, { status: 200 });
+      if (init?.redirect === "manual")
+        return new Response(null, { status: 302, headers: { location: answer.to } });
+      url = new URL(answer.to, url).href;
+    }
+    throw new TypeError("redirect count exceeded");
+  };
+  return { fetchImpl, seen };
+}
+
+afterEach(() => allowLoopbackEndpoints(false));
+
+describe("which addresses the tool calls", () => {
+  it("calls https anywhere; plain http only to loopback, and only when the tool runs locally", () => {
+    expect(isEndpointUrl("https://moodle.school.test/x")).toBe(true);
+    expect(isEndpointUrl("http://moodle.school.test/x")).toBe(false);
+    expect(isEndpointUrl("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next")).toBe(false);
+    expect(isEndpointUrl("ftp://moodle.school.test/x")).toBe(false);
+    allowLoopbackEndpoints();
+    expect(isEndpointUrl("http://127.0.0.1:8080/x")).toBe(true);
+    expect(isEndpointUrl("http://[::1]:8080/x")).toBe(true);
+    expect(isEndpointUrl("http://127.0.0.2:8080/x")).toBe(false);
+    expect(isEndpointUrl("http://moodle.school.test/x")).toBe(false);
+  });
+
+  it("follows https redirects, sending the authorization to the first origin only", async () => {
+    const { fetchImpl, seen } = web({
+      "https://a.test/one": { to: "/two" },
+      "https://a.test/two": { to: "https://b.test/three" },
+      "https://b.test/three": "done",
+    });
+    const res = await getFollowingSafeRedirects(
+      "https://a.test/one",
+      { headers: { authorization: "Bearer secret", accept: "application/json" } },
+      fetchImpl,
+    );
+    expect(await res.text()).toBe("done");
+    expect(seen).toEqual([
+      { url: "https://a.test/one", authorization: "Bearer secret" },
+      { url: "https://a.test/two", authorization: "Bearer secret" },
+      { url: "https://b.test/three", authorization: null },
+    ]);
+  });
+
+  it("goes no further than a redirect to plain http, loopback or past three hops", async () => {
+    for (const to of ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9001/runtime"]) {
+      const { fetchImpl, seen } = web({ "https://a.test/keys": { to } });
+      await expect(getFollowingSafeRedirects("https://a.test/keys", {}, fetchImpl)).rejects.toBeInstanceOf(
+        EndpointRefusedError,
+      );
+      expect(seen.map((s) => s.url)).toEqual(["https://a.test/keys"]);
+    }
+    const loop = web({ "https://a.test/loop": { to: "https://a.test/loop" } });
+    await expect(getFollowingSafeRedirects("https://a.test/loop", {}, loop.fetchImpl)).rejects.toBeInstanceOf(
+      EndpointRefusedError,
+    );
+    expect(loop.seen).toHaveLength(4);
+  });
+
+  it("does not fetch an LMS's keys through a redirect to an internal address", async () => {
+    const { fetchImpl, seen } = web({ "https://lms.test/jwks": { to: "http://10.0.0.5/keys" } });
+    const keys = new PlatformJwksCache({ fetch: fetchImpl });
+    await expect(keys.keyFor("https://lms.test/jwks", "k1")).rejects.toBeInstanceOf(
+      PlatformJwksUnavailableError,
+    );
+    expect(seen.map((s) => s.url)).toEqual(["https://lms.test/jwks"]);
+  });
+
+  it("does not read a registration's configuration through a redirect to an internal address", async () => {
+    const { fetchImpl, seen } = web({
+      "https://lms.test/openid-configuration": {
+        to: "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next",
+      },
+    });
+    const urls = {
+      base: "https://tool.test",
+      login: "https://tool.test/lti/login",
+      launch: "https://tool.test/lti/launch",
+      jwks: "https://tool.test/.well-known/jwks.json",
+      targetLinkUri: "https://tool.test/app",
+      deepLinking: "https://tool.test/lti/deep-link",
+    };
+    await expect(
+      registerWithPlatform(
+        { openidConfiguration: "https://lms.test/openid-configuration", registrationToken: "t" },
+        urls,
+        "HLTA preparation",
+        fetchImpl,
+      ),
+    ).rejects.toBeInstanceOf(RegistrationConfigUnreachableError);
+    expect(seen.map((s) => s.url)).toEqual(["https://lms.test/openid-configuration"]);
+  });
+});
