@@ -161,8 +161,8 @@ export class DynamoRegistrationStore implements RegistrationStore {
           KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :sk)",
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk, "#sk": TABLE_KEYS.sk },
           ExpressionAttributeValues: {
-            ":pk": keys.platform(platform.issuer, platform.clientId).pk,
-            ":sk": `CLIENT#${platform.clientId}#DEPLOYMENT#`,
+            ":pk": keys.deploymentsOf(platform.issuer, platform.clientId).pk,
+            ":sk": keys.deploymentsOf(platform.issuer, platform.clientId).skPrefix,
           },
         }),
       );

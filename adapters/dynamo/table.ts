@@ -19,11 +19,21 @@ export const TABLE_KEYS = {
 
 export const keys = {
   // Platform registrations (admin-managed, not course scoped).
-  platform: (issuer: string, clientId: string) => ({ pk: `PLATFORM#${issuer}`, sk: `CLIENT#${clientId}` }),
+  // Client and deployment ids are the LMS's: a `#` in one must not fake the separator (a client id
+  // "A#DEPLOYMENT#1" would otherwise name client A's deployment 1). Ids without `#` or `%` keep
+  // their plain form.
+  platform: (issuer: string, clientId: string) => ({
+    pk: `PLATFORM#${issuer}`,
+    sk: `CLIENT#${separatorSafe(clientId)}`,
+  }),
   platformsOfIssuer: (issuer: string) => ({ pk: `PLATFORM#${issuer}`, skPrefix: "CLIENT#" }),
   deployment: (issuer: string, clientId: string, deploymentId: string) => ({
     pk: `PLATFORM#${issuer}`,
-    sk: `CLIENT#${clientId}#DEPLOYMENT#${deploymentId}`,
+    sk: `${keys.deploymentsOf(issuer, clientId).skPrefix}${separatorSafe(deploymentId)}`,
+  }),
+  deploymentsOf: (issuer: string, clientId: string) => ({
+    pk: `PLATFORM#${issuer}`,
+    skPrefix: `CLIENT#${separatorSafe(clientId)}#DEPLOYMENT#`,
   }),
   platformListing: { gsi1pk: "PLATFORMS" },
 
@@ -71,6 +81,11 @@ export const keys = {
     pk: `XAPISETTINGS#${keyPart(issuer)}#${keyPart(clientId)}`,
   }),
 } as const;
+
+/** `%` and `#` escaped as in a URL, nothing else: ids without them are unchanged. */
+function separatorSafe(value: string): string {
+  return value.replace(/%/g, "%25").replace(/#/g, "%23");
+}
 
 /**
  * A value escaped for a key (so `#` inside it cannot fake a separator). Escaping can triple a

@@ -198,6 +198,24 @@ describe("platform registrations on DynamoDB Local", () => {
     expect(await store.getDeployment(input.issuer, "shared-client-4", "5")).toBeDefined();
   });
 
+  it("keeps a client id with '#' in it apart from another client's deployments", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    await registerPlatform({ ...input, clientId: "A", deploymentIds: ["1"] }, store);
+    await registerPlatform({ ...input, clientId: "A#DEPLOYMENT#1", deploymentIds: ["2"] }, store);
+    expect(await store.getDeployment(input.issuer, "A", "1")).toMatchObject({
+      clientId: "A",
+      deploymentId: "1",
+    });
+    expect(await store.getPlatform(input.issuer, "A#DEPLOYMENT#1")).toMatchObject({
+      clientId: "A#DEPLOYMENT#1",
+    });
+    const listed = await store.listPlatforms();
+    const deploymentsOf = (clientId: string) =>
+      listed.find((r) => r.platform.clientId === clientId)?.deployments.map((d) => d.deploymentId);
+    expect(deploymentsOf("A")).toEqual(["1"]);
+    expect(deploymentsOf("A#DEPLOYMENT#1")).toEqual(["2"]);
+  });
+
   it("refuses an invalid registration with every issue named", async () => {
     const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
     const error = await registerPlatform(

@@ -16,4 +16,18 @@ describe("keys with escaped parts", () => {
     // Still one key per tenant: another issuer gets another key.
     expect(keys.xapiSettings(`${issuer}x`, "é".repeat(200)).pk).not.toBe(pk);
   });
+
+  it("keeps a client id from posing as another client's deployment, and plain ids as they were", () => {
+    const issuer = "https://canvas.instructure.com";
+    expect(keys.platform(issuer, "A#DEPLOYMENT#1").sk).not.toBe(keys.deployment(issuer, "A", "1").sk);
+    expect(keys.deployment(issuer, "A", "1#X").sk).not.toBe(
+      keys.deployment(issuer, "A#DEPLOYMENT#1", "X").sk,
+    );
+    // Real ids (Canvas's "123:abc…", Moodle's numbers) keep the keys they had.
+    expect(keys.platform(issuer, "10000000000001").sk).toBe("CLIENT#10000000000001");
+    expect(keys.deployment(issuer, "10000000000001", "123:abc").sk).toBe(
+      "CLIENT#10000000000001#DEPLOYMENT#123:abc",
+    );
+    expect(keys.deployment(issuer, "A", "50%").sk).toBe("CLIENT#A#DEPLOYMENT#50%25");
+  });
 });
