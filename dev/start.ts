@@ -15,6 +15,7 @@ import { gradeDeliveryDeps } from "../functions/grades/deps.js";
 import { jsonLogger } from "../functions/web/log.js";
 import { deliverDueGrades } from "../lti-tool/advantage/grades.js";
 import { registerPlatform } from "../lti-tool/registration.js";
+import { createRegistrationLink } from "../lti-tool/registration-links.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
 import { startForwarderLoop } from "../statements/forwarder.js";
@@ -165,11 +166,18 @@ async function main() {
     });
 
     const adminKey = Buffer.from(await tool.deps.adminKey()).toString("base64url");
+    // Dynamic registration works only with a link the provider made (/admin/links): one for this run.
+    const { token } = await createRegistrationLink(tool.deps.registrationLinks, {
+      note: "made by npm start",
+      validDays: 7,
+    });
     console.log(`
 HLTA preparation tool is running (local mode: DynamoDB Local + s3rver, data in ${DATA_DIR}).
 
 For an LMS administrator (LTI 1.3):
-  Dynamic registration   ${tool.url}/lti/register        (Moodle 4.x, Canvas: paste this one URL)
+  Dynamic registration   ${tool.url}/lti/register/${token}
+                         (Moodle 4.x, Canvas: paste this one URL; it registers one LMS, within 7 days;
+                          make more at ${tool.url}/admin/links)
   Canvas JSON config     ${tool.url}/lti/canvas.json
   Login initiation URL   ${tool.url}/lti/login
   Redirect (launch) URL  ${tool.url}/lti/launch

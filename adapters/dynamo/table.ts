@@ -36,6 +36,9 @@ export const keys = {
     skPrefix: `CLIENT#${separatorSafe(clientId)}#DEPLOYMENT#`,
   }),
   platformListing: { gsi1pk: "PLATFORMS" },
+  // Dynamic registration links, by the SHA-256 of their secret part; gsi1 `REGLINKS` lists them.
+  registrationLink: (id: string) => ({ pk: `REGLINK#${id}`, sk: "LINK" }),
+  registrationLinkListing: { gsi1pk: "REGLINKS" },
 
   // The single use of a login (sealed state + its nonce), short TTL.
   usedNonce: (issuer: string, nonce: string) => ({ pk: `NONCE#${issuer}#${nonce}`, sk: "NONCE" }),

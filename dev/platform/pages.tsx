@@ -245,7 +245,13 @@ export function HomePage(props: {
           method="get"
           target="registration"
         >
-          <input type="url" name="url" required size={60} placeholder="https://tool.example/lti/register" />{" "}
+          <input
+            type="url"
+            name="url"
+            required
+            size={60}
+            placeholder="https://tool.example/lti/register/your-link"
+          />{" "}
           <button type="submit" class="button">
             Add LTI Advantage
           </button>

@@ -7,6 +7,7 @@ import { cachedTenantTargets, launchStatements } from "../../adapters/dynamo/lau
 import { DynamoUsedLoginStore } from "../../adapters/dynamo/login-states.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
+import { DynamoRegistrationLinkStore } from "../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
 import { allowLoopbackEndpoints } from "../../domain/endpoints.js";
@@ -106,6 +107,7 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
       ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL.replace(/\/$/, "") } : {}),
     },
     registrations: new CachedRegistrationStore(new DynamoRegistrationStore(doc, table)),
+    registrationLinks: new DynamoRegistrationLinkStore(doc, table),
     // Login states are sealed with the session secret; only their single use is stored.
     states: new SealedLoginStates(sessions, usedLogins),
     platformKeys: new PlatformJwksCache({

@@ -5,6 +5,7 @@ import type { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import type { ValidatedLaunch } from "../../lti-tool/launch.js";
 import type { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
 import type { LoginStateStore, RegistrationStore } from "../../lti-tool/ports.js";
+import type { RegistrationLinkStore } from "../../lti-tool/registration-links.js";
 import type { SessionTokens } from "../../lti-tool/session.js";
 import type { ToolSigner } from "../../lti-tool/tool-keys.js";
 import type { Logger } from "./log.js";
@@ -49,6 +50,8 @@ export interface ParkedGrades {
 export interface AppDeps {
   config: AppConfig;
   registrations: RegistrationStore;
+  /** Dynamic registration works only through a link the provider created. */
+  registrationLinks: RegistrationLinkStore;
   states: LoginStateStore;
   platformKeys: PlatformJwksCache;
   signer: ToolSigner;

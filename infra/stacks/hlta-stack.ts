@@ -216,9 +216,10 @@ export class HltaStack extends Stack {
       value: `${base}/.well-known/jwks.json`,
       description: "Public keyset URL",
     });
-    new CfnOutput(this, "DynamicRegistrationUrl", {
-      value: `${base}/lti/register`,
-      description: "LTI Dynamic Registration initiation URL (Moodle: paste as the tool URL)",
+    new CfnOutput(this, "RegistrationLinksUrl", {
+      value: `${base}/admin/links`,
+      description:
+        "LTI Dynamic Registration: make one link per LMS here (signed in as the tool administrator); the LMS administrator pastes it as the tool URL",
     });
     new CfnOutput(this, "CanvasConfigUrl", {
       value: `${base}/lti/canvas.json`,

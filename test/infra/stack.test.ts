@@ -360,7 +360,7 @@ describe("HTTP API", () => {
     template.hasOutput("LtiLoginUrl", { Value: { "Fn::Join": ["", [endpoint, "/lti/login"]] } });
     template.hasOutput("JwksUrl", { Value: { "Fn::Join": ["", [endpoint, "/.well-known/jwks.json"]] } });
     const urls: Record<string, string> = {
-      DynamicRegistrationUrl: "/lti/register",
+      RegistrationLinksUrl: "/admin/links",
       CanvasConfigUrl: "/lti/canvas.json",
       DeepLinkingUrl: "/lti/deep-link",
       AdminUrl: "/admin",

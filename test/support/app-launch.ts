@@ -1,4 +1,5 @@
 import type { AppDeps } from "../../functions/web/deps.js";
+import { createRegistrationLink } from "../../lti-tool/registration-links.js";
 import { memoryApp } from "./memory-app.js";
 import { CLIENT_ID, ISSUER, sign, testPlatform, validClaims } from "./test-platform.js";
 
@@ -62,4 +63,13 @@ export async function launch(
   /** The same launch POST again (a replay), answered as problem+json to read its type. */
   const replay = () => started.post(idToken, { accept: "application/problem+json" });
   return { ...started, response, replay };
+}
+
+/** A registration link the provider made (as on /admin/links): the path an LMS is given. */
+export async function registrationLinkPath(
+  deps: Pick<AppDeps, "registrationLinks">,
+  note = "a school's LMS",
+) {
+  const { token } = await createRegistrationLink(deps.registrationLinks, { note });
+  return `/lti/register/${token}`;
 }

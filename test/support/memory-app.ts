@@ -14,7 +14,7 @@ import type { ValidatedLaunch } from "../../lti-tool/launch.js";
 import type { CourseServices, LoginStateStore } from "../../lti-tool/ports.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 import { StoredKeySigner } from "../../lti-tool/tool-keys.js";
-import { MemoryToolKeyStore } from "./memory-stores.js";
+import { MemoryRegistrationLinkStore, MemoryToolKeyStore } from "./memory-stores.js";
 import type { testPlatform } from "./test-platform.js";
 
 /** Enrolments in memory, with DynamoLaunchRecorder's contract: the login's single use first, then the write. */
@@ -67,6 +67,7 @@ export async function memoryApp(
   const deps: AppDeps = {
     config: { toolName: "HLTA preparation", mode: "local", publicUrl: "https://tool.test" },
     registrations: platform.registrations,
+    registrationLinks: new MemoryRegistrationLinkStore(),
     states: platform.states,
     platformKeys: platform.platformKeys,
     signer,

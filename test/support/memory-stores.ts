@@ -7,6 +7,7 @@ import type {
   ToolKeyStore,
   UsedLoginStore,
 } from "../../lti-tool/ports.js";
+import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 
 /**
@@ -103,5 +104,30 @@ export class MemoryToolKeyStore implements ToolKeyStore {
     const v = create();
     this.secrets.set(name, v);
     return v;
+  }
+}
+
+export class MemoryRegistrationLinkStore implements RegistrationLinkStore {
+  links = new Map<string, RegistrationLink>();
+  async save(link: RegistrationLink) {
+    this.links.set(link.id, { ...link });
+  }
+  async get(id: string) {
+    const link = this.links.get(id);
+    return link ? { ...link } : undefined;
+  }
+  async markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }) {
+    const link = this.links.get(id);
+    if (!link || link.usedAt) return false;
+    this.links.set(id, { ...link, usedAt, usedBy: by });
+    return true;
+  }
+  async list(nowSeconds: number) {
+    return [...this.links.values()]
+      .filter((l) => l.expiresAt > nowSeconds)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+  async remove(id: string) {
+    this.links.delete(id);
   }
 }

@@ -4,11 +4,24 @@ import * as z from "../../../domain/zod.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
 import { KeyIdSchema } from "../../../lti-tool/claims.js";
 import { timingSafeEqualText } from "../../../lti-tool/crypto.js";
+import { createRegistrationLink, LINK_DAYS } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
-import { type Env, sessionTokenFrom, singleFormFields } from "../http.js";
+import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
 import { Layout } from "../views/layout.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
+
+const NewLinkSchema = z.object({
+  note: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+  days: z.optional(
+    z
+      .pipe(
+        z.string().check(z.regex(/^\d{1,3}$/)),
+        z.transform((d) => Number(d)),
+      )
+      .check(z.refine((d) => d >= 1 && d <= LINK_DAYS.max)),
+  ),
+});
 
 // The replay form echoes a parked job's own keys; bounded so a hand-edited form cannot make a
 // key DynamoDB refuses (a sort key holds at most 1,024 bytes).
@@ -67,6 +80,8 @@ export function adminRoutes(deps: AppDeps) {
   };
   for (const path of [
     "/admin/platforms",
+    "/admin/links",
+    "/admin/links/*",
     "/admin/grades",
     "/admin/grades/*",
     ...(deps.adminApps ?? []).map((a) => `/admin/${a.path}/*`),
@@ -78,6 +93,7 @@ export function adminRoutes(deps: AppDeps) {
   const nav = (s: string) => (
     <p>
       <a href={`/admin/platforms?s=${encodeURIComponent(s)}`}>Platforms</a> ·{" "}
+      <a href={`/admin/links?s=${encodeURIComponent(s)}`}>Registration links</a> ·{" "}
       <a href={`/admin/grades?s=${encodeURIComponent(s)}`}>Parked grades</a>
       {(deps.adminApps ?? []).map((a) => (
         <>
@@ -137,6 +153,124 @@ export function adminRoutes(deps: AppDeps) {
         </table>
       </Layout>,
     );
+  });
+
+  const linksPage = async (s: string, created?: { url: string; note: string }) => {
+    const links = await deps.registrationLinks.list(Math.floor(now().getTime() / 1000));
+    const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
+    return (
+      <Layout title="Registration links">
+        <h1>Registration links</h1>
+        {nav(s)}
+        <p class="lede">
+          An LMS registers the tool (LTI Dynamic Registration) only with a link made here: one link per LMS,
+          used once, until it expires. Give the link to the LMS's administrator, who pastes it into the LMS
+          (Moodle: Site administration → Plugins → External tool → Manage tools; Canvas: Developer Keys → LTI
+          Registration).
+        </p>
+        {created ? (
+          <div class="panel" id="created">
+            <p>
+              New link for <strong>{created.note}</strong>. Copy it now: the tool keeps only a fingerprint of
+              it and cannot show it again.
+            </p>
+            <p>
+              <code>{created.url}</code>
+            </p>
+          </div>
+        ) : null}
+        <form method="post" action={`/admin/links?s=${encodeURIComponent(s)}`}>
+          <p>
+            <label for="note">Who the link is for</label>
+            <br />
+            <input id="note" name="note" required maxlength={200} size={50} placeholder="St Mary's Moodle" />
+          </p>
+          <p>
+            <label for="days">Valid for (days, at most {LINK_DAYS.max})</label>
+            <br />
+            <input
+              id="days"
+              name="days"
+              type="number"
+              min={1}
+              max={LINK_DAYS.max}
+              value={String(LINK_DAYS.default)}
+            />
+          </p>
+          <button class="button" type="submit">
+            Create a registration link
+          </button>
+        </form>
+        <h2>Links not yet expired</h2>
+        {links.length === 0 ? (
+          <p>None.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">For</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Used by</th>
+                <th scope="col" />
+              </tr>
+            </thead>
+            <tbody>
+              {links.map((l) => (
+                <tr>
+                  <td>{l.note}</td>
+                  <td>{l.createdAt.slice(0, 10)}</td>
+                  <td>{day(l.expiresAt)}</td>
+                  <td>
+                    {l.usedBy ? (
+                      <>
+                        {l.usedBy.issuer} (client id <code>{l.usedBy.clientId}</code>)
+                      </>
+                    ) : (
+                      "not used yet"
+                    )}
+                  </td>
+                  <td>
+                    <form method="post" action={`/admin/links/remove?s=${encodeURIComponent(s)}`}>
+                      <input type="hidden" name="id" value={l.id} />
+                      <button class="button" type="submit">
+                        Remove
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Layout>
+    );
+  };
+
+  app.get("/admin/links", async (c) => c.html(await linksPage(c.req.query("s") ?? "")));
+
+  app.post("/admin/links", async (c) => {
+    const { days, ...fields } = await singleFormFields(c);
+    // An emptied "days" field means the default.
+    const parsed = NewLinkSchema.safeParse({ ...fields, ...(days ? { days } : {}) });
+    if (!parsed.success) {
+      throw new ValidationError("Say who the link is for (at most 200 characters) and for how many days.");
+    }
+    const { token } = await createRegistrationLink(deps.registrationLinks, {
+      note: parsed.data.note,
+      validDays: parsed.data.days ?? LINK_DAYS.default,
+      now: now(),
+    });
+    const url = `${toolUrls(c, deps).registration}/${token}`;
+    deps.log.info("admin.registration_link_created", { note: parsed.data.note });
+    return c.html(await linksPage(c.req.query("s") ?? "", { url, note: parsed.data.note }), 201);
+  });
+
+  app.post("/admin/links/remove", async (c) => {
+    const id = (await singleFormFields(c)).id ?? "";
+    if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw new ValidationError("Which link to remove was not said.");
+    await deps.registrationLinks.remove(id);
+    return c.redirect(`/admin/links?s=${encodeURIComponent(c.req.query("s") ?? "")}`, 303);
   });
 
   app.get("/admin/grades", async (c) => {

@@ -4,6 +4,7 @@ import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
 import { isEndpointUrl, registerPlatform } from "../../../lti-tool/registration.js";
+import { openRegistrationLink, registrationLinkRequired } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, singleFormFields, toolUrls } from "../http.js";
 import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-pages.js";
@@ -17,6 +18,7 @@ const RegistrationParamsSchema = z.object({
 /** Dynamic Registration 1.0 (the page the LMS opens) and the Canvas JSON configuration URL. */
 export function registrationRoutes(deps: AppDeps) {
   const app = new Hono<Env>();
+  const now = () => deps.now?.() ?? new Date();
 
   app.get("/lti/canvas.json", (c) => {
     const urls = toolUrls(c, deps);
@@ -24,8 +26,16 @@ export function registrationRoutes(deps: AppDeps) {
     return c.json(canvasConfiguration(urls, deps.config.toolName));
   });
 
+  // Without a registration link (the provider's invitation), no LMS can register the tool.
+  const linkRequired = () => {
+    throw registrationLinkRequired();
+  };
+  app.get("/lti/register", linkRequired);
+  app.post("/lti/register", linkRequired);
+
   // The LMS opens this page (in a dialog or new window); the administrator confirms.
-  app.get("/lti/register", (c) => {
+  app.get("/lti/register/:link", async (c) => {
+    await openRegistrationLink(deps.registrationLinks, c.req.param("link"), now());
     const parsed = RegistrationParamsSchema.safeParse(c.req.query());
     if (!parsed.success) {
       throw new ValidationError(
@@ -36,14 +46,15 @@ export function registrationRoutes(deps: AppDeps) {
     if (parsed.data.registration_token) fields.registration_token = parsed.data.registration_token;
     return c.html(
       <RegistrationConfirmPage
-        action={toolUrls(c, deps).registration}
+        action={`${toolUrls(c, deps).registration}/${encodeURIComponent(c.req.param("link"))}`}
         fields={fields}
         platformHost={new URL(parsed.data.openid_configuration).host}
       />,
     );
   });
 
-  app.post("/lti/register", async (c) => {
+  app.post("/lti/register/:link", async (c) => {
+    const link = await openRegistrationLink(deps.registrationLinks, c.req.param("link"), now());
     const parsed = RegistrationParamsSchema.safeParse(await singleFormFields(c));
     if (!parsed.success)
       throw new ValidationError("The registration request is incomplete. Start it again from your LMS.");
@@ -68,10 +79,15 @@ export function registrationRoutes(deps: AppDeps) {
         clientIdOfThisIssuerOnly: true,
       },
     );
-    deps.log.info("lti.dynamic_registration", {
-      issuer: result.config.issuer,
-      clientId: result.clientId,
+    // Spent only once the LMS and the tool both hold the registration: a failure before leaves
+    // the link for another try. Two LMSs racing on one link both register; the log says so.
+    const by = { issuer: result.config.issuer, clientId: result.clientId };
+    const first = await deps.registrationLinks.markUsed(link.id, now().toISOString(), by);
+    deps.log[first ? "info" : "warn"]("lti.dynamic_registration", {
+      ...by,
       product: platformConfig.product_family_code,
+      link: link.note,
+      ...(first ? {} : { problem: "the link was used by another registration at the same time" }),
     });
     return c.html(
       <RegistrationDonePage

@@ -3,7 +3,7 @@
  * tool's registration page, the administrator confirms, the tool reads the platform's OpenID
  * configuration and posts its client registration; the platform holds the new tool as pending.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import {
   CLAIM,
@@ -15,6 +15,7 @@ import {
   SERVICE_SCOPES,
   submitForm,
 } from "../../../dev/platform/index.js";
+import { registrationLinkPath } from "../../support/app-launch.js";
 import {
   closedPort,
   followToApp,
@@ -38,7 +39,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const registrationUrl = () => `${stack.tool.url}/lti/register`;
+/** The registration link the provider gave this LMS: a fresh one for each test (a link works once). */
+let link = "";
+beforeEach(async () => {
+  link = `${stack.tool.url}${await registrationLinkPath(stack.tool.deps, "development Moodle")}`;
+});
+const registrationUrl = () => link;
 const store = () => new DynamoRegistrationStore(stack.aws.doc, stack.aws.tableName);
 
 /** The admin's "register a tool by URL": the tool's confirm page, opened in a window by the LMS. */
@@ -241,19 +247,17 @@ describe("Dynamic Registration with the development platform (Moodle)", () => {
     expect(await store().listPlatforms()).toHaveLength(platformsBefore);
   });
 
-  it("shows the platform's reason, with 502, when a used registration token is posted again", async () => {
+  it("refuses the confirmation posted again (its link is spent) without asking the LMS again", async () => {
     const { page } = await openRegistration();
     const first = await submitForm(page);
     expect(first.status).toBe(200);
     const toolsAfterFirst = platform.platform.tools().length;
+    const registrationsAfterFirst = platform.platform.registrations().length;
 
     const again = await submitForm(page); // the admin goes back and clicks "Register" again
-    const record = platform.platform.registrations().at(-1);
-    expect(record?.status).toBe(401);
-    const reason = String(record?.response.error_description);
-    expect(reason).toContain("token_already_used");
-    expect(again.status).toBe(502);
-    expect(pageText(again.html)).toContain(reason);
+    expect(again.status).toBe(403);
+    expect(pageText(again.html)).toContain("already been used");
+    expect(platform.platform.registrations()).toHaveLength(registrationsAfterFirst);
     expect(platform.platform.tools()).toHaveLength(toolsAfterFirst);
   });
 
@@ -272,6 +276,15 @@ describe("Dynamic Registration with the development platform (Moodle)", () => {
     expect(failed.headers.get("content-type")).toMatch(/^text\/html/);
     expect(pageText(failed.html)).toContain(`127.0.0.1:${port}`);
     expect(platform.platform.registrations()).toHaveLength(registrationsBefore);
+  });
+
+  it("spends the link on a registration, and refuses it (403) afterwards and without one", async () => {
+    await registerDynamically();
+    const again = await openRegistration();
+    expect(again.page.status).toBe(403);
+    const bare = await fetch(`${stack.tool.url}/lti/register`, { signal: AbortSignal.timeout(10_000) });
+    expect(bare.status).toBe(403);
+    await bare.body?.cancel();
   });
 
   it("answers 400 with a page when the registration parameters are missing", async () => {

@@ -4,6 +4,7 @@ import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-servi
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
 import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../../adapters/dynamo/launch-recorder.js";
 import { DynamoUsedLoginStore } from "../../../adapters/dynamo/login-states.js";
+import { DynamoRegistrationLinkStore } from "../../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../../adapters/dynamo/tool-keys.js";
 import { S3EvidenceObjects } from "../../../adapters/s3/evidence-objects.js";
@@ -14,6 +15,7 @@ import { NonceReplayedError, StateReplayedError } from "../../../lti-tool/errors
 import { SealedLoginStates } from "../../../lti-tool/login-state.js";
 import type { LoginState } from "../../../lti-tool/ports.js";
 import { ClientIdInUseError, registerPlatform } from "../../../lti-tool/registration.js";
+import { createRegistrationLink } from "../../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { localAwsForTests } from "../../support/local-aws.js";
@@ -228,6 +230,29 @@ describe("platform registrations on DynamoDB Local", () => {
       "deploymentIds",
       "jwksUrl",
     ]);
+  });
+});
+
+describe("registration links on DynamoDB Local", () => {
+  it("keeps a link by its fingerprint, spends it once, lists live ones newest first, and removes it", async () => {
+    const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
+    const older = await createRegistrationLink(store, { note: "older", now: new Date(Date.now() - 60_000) });
+    const newer = await createRegistrationLink(store, { note: "newer" });
+    await store.save({ ...older.link, id: "expired-link", note: "expired", expiresAt: now() - 1 });
+    expect(await store.get(newer.link.id)).toEqual(newer.link);
+    expect(await store.get("expired-link")).toBeUndefined();
+    const notes = (await store.list(now())).map((l) => l.note);
+    expect(notes.indexOf("newer")).toBeLessThan(notes.indexOf("older"));
+    expect(notes).not.toContain("expired");
+
+    const by = { issuer: "https://moodle.test", clientId: "c9" };
+    expect(await store.markUsed(newer.link.id, "2026-11-24T07:00:00.000Z", by)).toBe(true);
+    expect(await store.markUsed(newer.link.id, "2026-11-24T07:00:01.000Z", by)).toBe(false);
+    expect(await store.get(newer.link.id)).toMatchObject({ usedAt: "2026-11-24T07:00:00.000Z", usedBy: by });
+    // A link that is not there is not "used" by marking it.
+    expect(await store.markUsed("no-such-link", "2026-11-24T07:00:00.000Z", by)).toBe(false);
+    await store.remove(older.link.id);
+    expect(await store.get(older.link.id)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { CLAIM } from "../../../lti-tool/claims.js";
+import { registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import {
   CLIENT_ID,
@@ -191,19 +192,22 @@ describe("Platform Storage", () => {
 describe("dynamic registration pages and Canvas configuration", () => {
   it("asks the administrator to confirm, keeping the registration token", async () => {
     const p = await testPlatform();
-    const { app } = await memoryApp(p);
+    const { app, deps } = await memoryApp(p);
+    const link = await registrationLinkPath(deps);
     const res = await app.request(
-      "/lti/register?openid_configuration=https%3A%2F%2Fmoodle.school.test%2Fmod%2Flti%2Fopenid-configuration.php&registration_token=abc",
+      `${link}?openid_configuration=https%3A%2F%2Fmoodle.school.test%2Fmod%2Flti%2Fopenid-configuration.php&registration_token=abc`,
     );
     const html = await res.text();
     expect(html).toContain("moodle.school.test");
     expect(html).toContain('name="registration_token" value="abc"');
+    // The confirmation posts back to the same link.
+    expect(html).toContain(`action="https://tool.test${link}"`);
   });
 
   it("refuses the registration page without a configuration address", async () => {
     const p = await testPlatform();
-    const { app } = await memoryApp(p);
-    expect((await app.request("/lti/register")).status).toBe(400);
+    const { app, deps } = await memoryApp(p);
+    expect((await app.request(await registrationLinkPath(deps))).status).toBe(400);
   });
 
   it("serves the Canvas JSON configuration with the tool's URLs", async () => {

@@ -3,7 +3,7 @@ import { PROBLEM_BASE } from "../../../domain/errors.js";
 import { jsonLogger } from "../../../functions/web/log.js";
 import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
-import { beginLaunch, form, launch } from "../../support/app-launch.js";
+import { beginLaunch, form, launch, registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { deepLinkingClaims, testPlatform } from "../../support/test-platform.js";
 
@@ -20,10 +20,11 @@ describe("a form the tool cannot read", () => {
     ["multipart/form-data; boundary=XX", "this is not multipart"],
   ];
 
-  it.each(["/lti/login", "/lti/launch", "/lti/register", "/lti/deep-link/respond", "/admin/login", "/app"])(
+  it.each(["/lti/login", "/lti/launch", "link", "/lti/deep-link/respond", "/admin/login", "/app"])(
     "is a 400 with a page, not a 500: POST %s",
-    async (path) => {
-      const { app } = await memoryApp(await testPlatform());
+    async (route) => {
+      const { app, deps } = await memoryApp(await testPlatform());
+      const path = route === "link" ? await registrationLinkPath(deps) : route;
       for (const [type, body] of unreadable) {
         const res = await app.request(path, { method: "POST", headers: { "content-type": type }, body });
         expect(res.status).toBe(400);
@@ -194,9 +195,10 @@ describe("the xAPI admin sub-app", () => {
 
 describe("dynamic registration page", () => {
   it("refuses a configuration address that is not a web address before showing anything", async () => {
-    const { app } = await memoryApp(await testPlatform());
+    const { app, deps } = await memoryApp(await testPlatform());
+    const link = await registrationLinkPath(deps);
     for (const address of ["file:///etc/passwd", "mailto:admin@moodle.test"]) {
-      const res = await app.request(`/lti/register?openid_configuration=${encodeURIComponent(address)}`);
+      const res = await app.request(`${link}?openid_configuration=${encodeURIComponent(address)}`);
       expect(res.status).toBe(400);
     }
   });

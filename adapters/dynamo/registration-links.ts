@@ -1,0 +1,87 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import * as z from "../../domain/zod.js";
+import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
+import { queryAll } from "./query.js";
+import { isExpired, keys, TABLE_KEYS } from "./table.js";
+
+const LinkItemSchema = z.object({
+  id: z.string(),
+  note: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.number(),
+  usedAt: z.optional(z.string()),
+  usedBy: z.optional(z.object({ issuer: z.string(), clientId: z.string() })),
+});
+
+/** Registration links (lti-tool/registration-links.ts); the link's expiry is the item's TTL. */
+export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async save(link: RegistrationLink): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.registrationLink(link.id),
+          ...keys.registrationLinkListing,
+          [TABLE_KEYS.gsi1sk]: link.createdAt,
+          kind: "registration-link",
+          ...link,
+        },
+      }),
+    );
+  }
+
+  async get(id: string): Promise<RegistrationLink | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.registrationLink(id), ConsistentRead: true }),
+    );
+    // TTL deletes late: an expired link is gone for readers already.
+    return out.Item && !isExpired(out.Item) ? LinkItemSchema.parse(out.Item) : undefined;
+  }
+
+  async markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.registrationLink(id),
+          UpdateExpression: "SET usedAt = :at, usedBy = :by",
+          ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(usedAt)",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+          ExpressionAttributeValues: { ":at": usedAt, ":by": by },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async list(nowSeconds: number): Promise<RegistrationLink[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: "#g = :g",
+      ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ":g": keys.registrationLinkListing.gsi1pk },
+      ScanIndexForward: false,
+    });
+    return items.filter((i) => !isExpired(i, nowSeconds)).map((i) => LinkItemSchema.parse(i));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.registrationLink(id) }));
+  }
+}

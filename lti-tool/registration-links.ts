@@ -1,0 +1,90 @@
+import { AppError } from "../domain/errors.js";
+import { randomToken, sha256b64url } from "./crypto.js";
+
+/**
+ * Dynamic registration by invitation. The tool's provider creates a registration link for a
+ * school's LMS (the admin pages; `npm start` makes one locally) and the LMS administrator pastes
+ * it into the LMS. Without a link nobody can register an LMS, and with it the tool holds data
+ * only for LMSs its provider chose (UK GDPR: the provider processes a school's data under an
+ * agreement with that school). A link works once, until it expires; only its SHA-256 is stored,
+ * so a copy of the table holds no usable link.
+ */
+export interface RegistrationLink {
+  /** SHA-256 (base64url) of the link's secret part. */
+  id: string;
+  /** Who the link is for, in the provider's words ("St Mary's Moodle"). */
+  note: string;
+  createdAt: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+  usedAt?: string;
+  usedBy?: { issuer: string; clientId: string };
+}
+
+export interface RegistrationLinkStore {
+  save(link: RegistrationLink): Promise<void>;
+  get(id: string): Promise<RegistrationLink | undefined>;
+  /** Records the link's one use: false when it was used already. */
+  markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean>;
+  /** Links not yet expired, newest first. */
+  list(nowSeconds: number): Promise<RegistrationLink[]>;
+  remove(id: string): Promise<void>;
+}
+
+export class RegistrationLinkError extends AppError {
+  readonly status = 403;
+  readonly code: string = "lti.registration_link_invalid";
+  readonly title = "The tool could not be registered";
+}
+/** The registration page opened without a link. */
+export class RegistrationLinkRequiredError extends RegistrationLinkError {
+  override readonly code = "lti.registration_link_required";
+}
+
+export const LINK_DAYS = { default: 14, max: 90 } as const;
+/** What a link's secret part looks like (randomToken: 32 bytes, base64url). */
+const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export async function createRegistrationLink(
+  store: RegistrationLinkStore,
+  options: { note: string; validDays?: number; now?: Date },
+): Promise<{ token: string; link: RegistrationLink }> {
+  const now = options.now ?? new Date();
+  const days = Math.min(Math.max(Math.floor(options.validDays ?? LINK_DAYS.default), 1), LINK_DAYS.max);
+  const token = randomToken();
+  const link: RegistrationLink = {
+    id: sha256b64url(token),
+    note: options.note,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + days * 86_400,
+  };
+  await store.save(link);
+  return { token, link };
+}
+
+/** The link behind `token`, if it can still register an LMS; otherwise a plain-words refusal. */
+export async function openRegistrationLink(
+  store: RegistrationLinkStore,
+  token: string,
+  now = new Date(),
+): Promise<RegistrationLink> {
+  const link = LINK_TOKEN.test(token) ? await store.get(sha256b64url(token)) : undefined;
+  if (!link || link.expiresAt <= Math.floor(now.getTime() / 1000)) {
+    throw new RegistrationLinkError(
+      "This registration link is not valid, or it has expired. Ask the tool's provider for a new one.",
+    );
+  }
+  if (link.usedAt) {
+    throw new RegistrationLinkError(
+      "This registration link has already been used. Each link registers one LMS: ask the tool's provider for a new one.",
+      { context: { usedAt: link.usedAt, usedBy: link.usedBy } },
+    );
+  }
+  return link;
+}
+
+export function registrationLinkRequired(): RegistrationLinkRequiredError {
+  return new RegistrationLinkRequiredError(
+    "This tool is registered by invitation. Ask the tool's provider for your LMS's registration link, and paste that link into your LMS instead.",
+  );
+}

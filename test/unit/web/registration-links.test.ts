@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { PROBLEM_BASE } from "../../../domain/errors.js";
+import { sha256b64url } from "../../../lti-tool/crypto.js";
+import { form, registrationLinkPath } from "../../support/app-launch.js";
+import { memoryApp } from "../../support/memory-app.js";
+import { CONFIG_URL, REGISTERING_LMS, registeringLms } from "../../support/registering-lms.js";
+import { testPlatform } from "../../support/test-platform.js";
+
+async function appWithLms(clientId = "new-client") {
+  const lms = registeringLms(clientId);
+  const built = await memoryApp(await testPlatform(), { fetch: lms.fetchImpl });
+  return { ...built, lms };
+}
+
+/** An admin session token, signed in with the administrator key. */
+async function adminToken(app: Awaited<ReturnType<typeof memoryApp>>["app"], adminKey: Uint8Array) {
+  const login = await app.request("/admin/login", form({ key: Buffer.from(adminKey).toString("base64url") }));
+  return new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+}
+
+describe("dynamic registration by invitation", () => {
+  it("refuses the registration page without a link, in plain words, asking nothing of the LMS", async () => {
+    const { app, lms } = await appWithLms();
+    const page = await app.request(`/lti/register?openid_configuration=${encodeURIComponent(CONFIG_URL)}`);
+    expect(page.status).toBe(403);
+    expect(await page.text()).toContain("registered by invitation");
+    const post = await app.request("/lti/register", {
+      ...form({ openid_configuration: CONFIG_URL }),
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/problem+json" },
+    });
+    expect(post.status).toBe(403);
+    expect((await post.json()).type).toBe(`${PROBLEM_BASE}lti.registration_link_required`);
+    expect(lms.calls).toEqual([]);
+  });
+
+  it("refuses a link it never made, or one that expired, before asking the LMS anything", async () => {
+    const { app, deps, lms } = await appWithLms();
+    const made = await registrationLinkPath(deps);
+    const expired = made.split("/").pop() ?? "";
+    const link = await deps.registrationLinks.get(sha256b64url(expired));
+    if (!link) throw new Error("the link was not saved");
+    await deps.registrationLinks.save({ ...link, expiresAt: Math.floor(Date.now() / 1000) - 1 });
+    for (const path of [`/lti/register/${"x".repeat(43)}`, "/lti/register/short", made]) {
+      const res = await app.request(path, {
+        ...form({ openid_configuration: CONFIG_URL }),
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/problem+json" },
+      });
+      expect(res.status).toBe(403);
+      expect((await res.json()).type).toBe(`${PROBLEM_BASE}lti.registration_link_invalid`);
+    }
+    expect(lms.calls).toEqual([]);
+  });
+
+  it("registers one LMS with a link, which is then spent and says by whom", async () => {
+    const { app, deps } = await appWithLms();
+    const link = await registrationLinkPath(deps, "St Mary's Moodle");
+    const done = await app.request(link, form({ openid_configuration: CONFIG_URL }));
+    expect(done.status).toBe(200);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "new-client")).toBeDefined();
+    const again = await app.request(link, form({ openid_configuration: CONFIG_URL }));
+    expect(again.status).toBe(403);
+    expect(await again.text()).toContain("already been used");
+    const [listed] = await deps.registrationLinks.list(Math.floor(Date.now() / 1000));
+    expect(listed).toMatchObject({
+      note: "St Mary's Moodle",
+      usedBy: { issuer: REGISTERING_LMS, clientId: "new-client" },
+    });
+  });
+
+  it("keeps the link when the registration fails, so the LMS administrator can try again", async () => {
+    const { app, deps } = await appWithLms();
+    const link = await registrationLinkPath(deps);
+    const failed = await app.request(link, form({ openid_configuration: `${REGISTERING_LMS}/elsewhere` }));
+    expect(failed.status).toBe(502);
+    const retried = await app.request(link, form({ openid_configuration: CONFIG_URL }));
+    expect(retried.status).toBe(200);
+  });
+});
+
+describe("registration links on the admin pages", () => {
+  it("creates a link shown once, lists it by its note, and removes it", async () => {
+    const { app, adminKey, deps } = await appWithLms();
+    expect((await app.request("/admin/links", form({ note: "x" }))).status).toBe(401);
+    const s = await adminToken(app, adminKey);
+    const created = await app.request(`/admin/links?s=${s}`, form({ note: "St Mary's Moodle", days: "30" }));
+    expect(created.status).toBe(201);
+    const html = await created.text();
+    const url =
+      /<code>(https:\/\/tool\.test\/lti\/register\/[A-Za-z0-9_-]{43})<\/code>/.exec(html)?.[1] ?? "";
+    expect(url).not.toBe("");
+    const [link] = await deps.registrationLinks.list(Math.floor(Date.now() / 1000));
+    expect(link?.note).toBe("St Mary's Moodle");
+    expect(link?.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000) + 29 * 86_400);
+    // The list never shows a usable link again: only the fingerprint is kept.
+    const listPage = await (await app.request(`/admin/links?s=${s}`)).text();
+    expect(listPage).toContain("St Mary&#39;s Moodle");
+    expect(listPage).not.toContain(url.split("/").pop() ?? "");
+    // The link works, until removed.
+    expect((await app.request(new URL(url).pathname)).status).toBe(400); // no configuration address yet: but a valid link
+    const removed = await app.request(`/admin/links/remove?s=${s}`, form({ id: link?.id ?? "" }));
+    expect(removed.status).toBe(303);
+    expect((await app.request(new URL(url).pathname)).status).toBe(403);
+  });
+
+  it("refuses a link without a note or with an impossible validity", async () => {
+    const { app, adminKey } = await appWithLms();
+    const s = await adminToken(app, adminKey);
+    const refused: Record<string, string>[] = [
+      { note: "  " },
+      { note: "x", days: "0" },
+      { note: "x", days: "400" },
+      { note: "x", days: "ten" },
+    ];
+    for (const fields of refused) {
+      expect((await app.request(`/admin/links?s=${s}`, form(fields))).status).toBe(400);
+    }
+    expect((await app.request(`/admin/links?s=${s}`, form({ note: "x", days: "" }))).status).toBe(201);
+  });
+});
