@@ -10,10 +10,10 @@
 import { parseArgs } from "node:util";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
-import { registerPlatform } from "../lti-tool/registration.js";
+import { ClientIdInUseError, registerPlatform } from "../lti-tool/registration.js";
 import { openTable } from "./runtime-file.js";
 
-const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--table NAME]`;
+const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--shared-client-id] [--table NAME]`;
 
 async function main(): Promise<number> {
   let values: ReturnType<typeof parse>["values"];
@@ -47,12 +47,22 @@ async function main(): Promise<number> {
         ...(values["auth-server"] ? { authServer: values["auth-server"] } : {}),
       },
       store,
+      undefined,
+      { allowSharedClientId: values["shared-client-id"] === true },
     );
     console.log(
       `${existing ? "Updated the registration of" : "Registered"} ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${[...new Set(values.deployment ?? [])].join(", ")}.`,
     );
     return 0;
   } catch (error) {
+    if (error instanceof ClientIdInUseError) {
+      console.error(
+        `Not registered: client id ${values["client-id"]} is already registered for ${error.heldBy.join(", ")}. ` +
+          "The tool signs its LMS token requests with the client id, so an LMS that is not the one that issued it must not have it. " +
+          "If both really are different LMSs that issued the same id, run again with --shared-client-id.",
+      );
+      return 1;
+    }
     if (error instanceof ValidationError) {
       console.error(`Not registered: ${error.userMessage}`);
       for (const issue of error.issues) console.error(`  --${flagOf(issue.path)}: ${issue.message}`);
@@ -71,6 +81,7 @@ function parse() {
     options: {
       issuer: { type: "string" },
       "client-id": { type: "string" },
+      "shared-client-id": { type: "boolean" },
       "auth-url": { type: "string" },
       "token-url": { type: "string" },
       "jwks-url": { type: "string" },

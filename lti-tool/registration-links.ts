@@ -19,12 +19,22 @@ export interface RegistrationLink {
   expiresAt: number;
   usedAt?: string;
   usedBy?: { issuer: string; clientId: string };
+  /** Epoch seconds: a registration holds the link until then (see `claim`). */
+  claimedUntil?: number;
 }
 
 export interface RegistrationLinkStore {
   save(link: RegistrationLink): Promise<void>;
   get(id: string): Promise<RegistrationLink | undefined>;
-  /** Records the link's one use: false when it was used already. */
+  /**
+   * Holds the link for one registration until `untilSeconds`, atomically: false when it is used,
+   * gone, or held by another registration whose hold has not run out. Two registrations racing on
+   * one link cannot both get past this; a registration that died holding it frees it at the end.
+   */
+  claim(id: string, nowSeconds: number, untilSeconds: number): Promise<boolean>;
+  /** Lets go of a hold after a registration failed: the link can be used again. */
+  release(id: string): Promise<void>;
+  /** Records the link's one use (and ends the hold): false when it was used already. */
   markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean>;
   /** Links not yet expired, newest first. */
   list(nowSeconds: number): Promise<RegistrationLink[]>;
@@ -69,18 +79,44 @@ export async function openRegistrationLink(
   now = new Date(),
 ): Promise<RegistrationLink> {
   const link = LINK_TOKEN.test(token) ? await store.get(sha256b64url(token)) : undefined;
+  const refused = refusal(link, now);
+  if (refused || !link) throw refused;
+  return link;
+}
+
+/** Why `link` cannot register an LMS now, or undefined when it can. */
+function refusal(link: RegistrationLink | undefined, now: Date): RegistrationLinkError | undefined {
   if (!link || link.expiresAt <= Math.floor(now.getTime() / 1000)) {
-    throw new RegistrationLinkError(
+    return new RegistrationLinkError(
       "This registration link is not valid, or it has expired. Ask the tool's provider for a new one.",
     );
   }
   if (link.usedAt) {
-    throw new RegistrationLinkError(
+    return new RegistrationLinkError(
       "This registration link has already been used. Each link registers one LMS: ask the tool's provider for a new one.",
       { context: { usedAt: link.usedAt, usedBy: link.usedBy } },
     );
   }
-  return link;
+  return undefined;
+}
+
+/** How long a registration may hold a link: well past the registration's own 8 s deadline. */
+export const LINK_HOLD_SECONDS = 60;
+
+/** Takes the link for this registration, or says plainly why it cannot. */
+export async function holdRegistrationLink(
+  store: RegistrationLinkStore,
+  link: RegistrationLink,
+  now = new Date(),
+): Promise<void> {
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (await store.claim(link.id, nowSeconds, nowSeconds + LINK_HOLD_SECONDS)) return;
+  throw (
+    refusal(await store.get(link.id), now) ??
+    new RegistrationLinkError(
+      "Another registration is using this link right now. Wait a minute, then start again from your LMS.",
+    )
+  );
 }
 
 export function registrationLinkRequired(): RegistrationLinkRequiredError {

@@ -66,6 +66,14 @@ export class ClientIdInUseError extends AppError {
   readonly status = 409;
   readonly code = "lti.client_id_in_use";
   readonly title = "The tool could not be registered";
+  constructor(
+    userMessage: string,
+    options: { cause?: unknown; context?: Record<string, unknown> },
+    /** The issuers that have the client id already (for the administrator's CLI, never an LMS's page). */
+    readonly heldBy: readonly string[],
+  ) {
+    super(userMessage, options);
+  }
 }
 
 /** Register (or update) a platform and its deployments: the one path for the CLI, the dev runner and dynamic registration. */
@@ -77,19 +85,21 @@ export async function registerPlatform(
     allowNoDeployments?: boolean;
     productFamily?: string;
     /**
-     * Refuse a client id registered under another issuer. Dynamic registration sets it (its
-     * client id comes from whoever answered); an administrator's CLI may share one on purpose.
+     * Accept a client id another issuer already has. Off everywhere unless an administrator says
+     * so (`npm run register -- --shared-client-id`): two self-hosted Canvases may both start at
+     * 10000000000001, but the tool cannot tell that from one LMS taking another's id.
      */
-    clientIdOfThisIssuerOnly?: boolean;
+    allowSharedClientId?: boolean;
   } = {},
 ): Promise<PlatformRegistration> {
   const { deploymentIds, ...p } = parseRegistrationInput(input, options);
-  if (options.clientIdOfThisIssuerOnly) {
+  if (!options.allowSharedClientId) {
     const others = (await store.platformsWithClientId(p.clientId)).filter((o) => o.issuer !== p.issuer);
     if (others.length > 0) {
       throw new ClientIdInUseError(
         `Your LMS gave the tool client id ${p.clientId}, which another LMS already uses with this tool, so the registration was stopped for safety. Remove the new tool from your LMS's list of tools and ask the tool's provider.`,
         { context: { issuer: p.issuer, clientId: p.clientId, registeredFor: others.map((o) => o.issuer) } },
+        others.map((o) => o.issuer),
       );
     }
   }

@@ -1,3 +1,4 @@
+import { isEndpointUrl } from "../domain/endpoints.js";
 import { BodyTooLargeError, readCapped } from "../domain/http-body.js";
 import type { LrsAnswer, LrsClient, LrsCredentials } from "./ports.js";
 
@@ -59,6 +60,15 @@ export function createLrsClient(options: LrsClientOptions): LrsClient {
   const url = statementsUrl(options.endpoint);
 
   async function request(target: URL, init: RequestInit): Promise<LrsAnswer> {
+    // Checked at every send, not only when the route was saved (domain/endpoints.ts): the
+    // statements wait, pending, until the route's endpoint is one the tool calls.
+    if (!isEndpointUrl(target)) {
+      return {
+        kind: "network",
+        reason: "other",
+        message: "the route's endpoint is not an address the tool calls (it must be https): change the route",
+      };
+    }
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     try {

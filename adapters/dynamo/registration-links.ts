@@ -18,6 +18,7 @@ const LinkItemSchema = z.object({
   expiresAt: z.number(),
   usedAt: z.optional(z.string()),
   usedBy: z.optional(z.object({ issuer: z.string(), clientId: z.string() })),
+  claimedUntil: z.optional(z.number()),
 });
 
 /** Registration links (lti-tool/registration-links.ts); the link's expiry is the item's TTL. */
@@ -50,16 +51,47 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
     return out.Item && !isExpired(out.Item) ? LinkItemSchema.parse(out.Item) : undefined;
   }
 
-  async markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean> {
+  claim(id: string, nowSeconds: number, untilSeconds: number): Promise<boolean> {
+    return this.conditionalUpdate(id, {
+      UpdateExpression: "SET claimedUntil = :until",
+      ConditionExpression:
+        "attribute_exists(#pk) AND attribute_not_exists(usedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)",
+      ExpressionAttributeValues: { ":until": untilSeconds, ":now": nowSeconds },
+    });
+  }
+
+  async release(id: string): Promise<void> {
+    // Conditional: an update of a removed link would create an item.
+    await this.conditionalUpdate(id, {
+      UpdateExpression: "REMOVE claimedUntil",
+      ConditionExpression: "attribute_exists(#pk)",
+    });
+  }
+
+  markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean> {
+    return this.conditionalUpdate(id, {
+      UpdateExpression: "SET usedAt = :at, usedBy = :by REMOVE claimedUntil",
+      ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(usedAt)",
+      ExpressionAttributeValues: { ":at": usedAt, ":by": by },
+    });
+  }
+
+  /** An update of the link's item under a condition: false when the condition failed. */
+  private async conditionalUpdate(
+    id: string,
+    update: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    },
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.registrationLink(id),
-          UpdateExpression: "SET usedAt = :at, usedBy = :by",
-          ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(usedAt)",
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
-          ExpressionAttributeValues: { ":at": usedAt, ":by": by },
+          ...update,
         }),
       );
       return true;

@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps) {
     const log = status >= 500 ? deps.log.error : deps.log.warn;
     log(known ? known.code : "unhandled", {
       reference,
-      path: new URL(c.req.url).pathname,
+      path: pathForLog(new URL(c.req.url).pathname),
       status,
       error,
       ...(known ? { context: known.context } : {}),
@@ -70,6 +70,14 @@ export function createApp(deps: AppDeps) {
   });
 
   return app;
+}
+
+/**
+ * The path as logs may keep it: a registration link is a credential (it registers an LMS until
+ * it is spent, and a failed registration leaves it unspent), so only its first characters stay.
+ */
+export function pathForLog(path: string): string {
+  return path.replace(/^(\/lti\/register\/)([^/]{0,6})[^/]*/, "$1$2…");
 }
 
 /** LMS-facing and page routes answer in HTML; APIs (and clients asking for JSON) in problem+json. */

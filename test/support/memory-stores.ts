@@ -116,10 +116,21 @@ export class MemoryRegistrationLinkStore implements RegistrationLinkStore {
     const link = this.links.get(id);
     return link ? { ...link } : undefined;
   }
+  async claim(id: string, nowSeconds: number, untilSeconds: number) {
+    const link = this.links.get(id);
+    if (!link || link.usedAt || (link.claimedUntil !== undefined && link.claimedUntil > nowSeconds))
+      return false;
+    this.links.set(id, { ...link, claimedUntil: untilSeconds });
+    return true;
+  }
+  async release(id: string) {
+    const link = this.links.get(id);
+    if (link) this.links.set(id, { ...link, claimedUntil: undefined });
+  }
   async markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }) {
     const link = this.links.get(id);
     if (!link || link.usedAt) return false;
-    this.links.set(id, { ...link, usedAt, usedBy: by });
+    this.links.set(id, { ...link, usedAt, usedBy: by, claimedUntil: undefined });
     return true;
   }
   async list(nowSeconds: number) {

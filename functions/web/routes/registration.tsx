@@ -4,7 +4,11 @@ import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
 import { isEndpointUrl, registerPlatform } from "../../../lti-tool/registration.js";
-import { openRegistrationLink, registrationLinkRequired } from "../../../lti-tool/registration-links.js";
+import {
+  holdRegistrationLink,
+  openRegistrationLink,
+  registrationLinkRequired,
+} from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, singleFormFields, toolUrls } from "../http.js";
 import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-pages.js";
@@ -58,36 +62,44 @@ export function registrationRoutes(deps: AppDeps) {
     const parsed = RegistrationParamsSchema.safeParse(await singleFormFields(c));
     if (!parsed.success)
       throw new ValidationError("The registration request is incomplete. Start it again from your LMS.");
-    const urls = toolUrls(c, deps);
-    const result = await registerWithPlatform(
-      {
-        openidConfiguration: parsed.data.openid_configuration,
-        ...(parsed.data.registration_token ? { registrationToken: parsed.data.registration_token } : {}),
-      },
-      urls,
-      deps.config.toolName,
-      deps.fetch,
-    );
-    const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
-    await registerPlatform(
-      platformRegistrationInput(result.config, result.clientId, result.deploymentId),
-      deps.registrations,
-      undefined,
-      {
-        allowNoDeployments: true,
-        productFamily: platformConfig.product_family_code,
-        clientIdOfThisIssuerOnly: true,
-      },
-    );
-    // Spent only once the LMS and the tool both hold the registration: a failure before leaves
-    // the link for another try. Two LMSs racing on one link both register; the log says so.
+    // Held for this registration alone (a minute at most), so one link registers one LMS even
+    // when several registrations race; let go if the registration fails, so it can be tried again.
+    await holdRegistrationLink(deps.registrationLinks, link, now());
+    let result: Awaited<ReturnType<typeof registerWithPlatform>>;
+    let platformConfig: (typeof result.config)["https://purl.imsglobal.org/spec/lti-platform-configuration"];
+    try {
+      result = await registerWithPlatform(
+        {
+          openidConfiguration: parsed.data.openid_configuration,
+          ...(parsed.data.registration_token ? { registrationToken: parsed.data.registration_token } : {}),
+        },
+        toolUrls(c, deps),
+        deps.config.toolName,
+        deps.fetch,
+      );
+      platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
+      await registerPlatform(
+        platformRegistrationInput(result.config, result.clientId, result.deploymentId),
+        deps.registrations,
+        undefined,
+        { allowNoDeployments: true, productFamily: platformConfig.product_family_code },
+      );
+    } catch (error) {
+      await deps.registrationLinks
+        .release(link.id)
+        .catch((cause: unknown) =>
+          deps.log.warn("lti.registration_link_release_failed", { link: link.note, cause }),
+        );
+      throw error;
+    }
     const by = { issuer: result.config.issuer, clientId: result.clientId };
-    const first = await deps.registrationLinks.markUsed(link.id, now().toISOString(), by);
-    deps.log[first ? "info" : "warn"]("lti.dynamic_registration", {
+    if (!(await deps.registrationLinks.markUsed(link.id, now().toISOString(), by))) {
+      deps.log.warn("lti.registration_link_already_used", { ...by, link: link.note });
+    }
+    deps.log.info("lti.dynamic_registration", {
       ...by,
       product: platformConfig.product_family_code,
       link: link.note,
-      ...(first ? {} : { problem: "the link was used by another registration at the same time" }),
     });
     return c.html(
       <RegistrationDonePage

@@ -173,7 +173,7 @@ describe("platform registrations on DynamoDB Local", () => {
     );
   });
 
-  it("finds a client id's registrations whatever their issuer, and refuses it to another issuer when asked", async () => {
+  it("finds a client id's registrations whatever their issuer, and refuses it to another issuer unless allowed", async () => {
     const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
     await registerPlatform({ ...input, clientId: "shared-client-4", deploymentIds: ["4"] }, store);
     const other = {
@@ -182,22 +182,18 @@ describe("platform registrations on DynamoDB Local", () => {
       clientId: "shared-client-4",
       deploymentIds: ["4"],
     };
-    await expect(
-      registerPlatform(other, store, undefined, { clientIdOfThisIssuerOnly: true }),
-    ).rejects.toBeInstanceOf(ClientIdInUseError);
+    await expect(registerPlatform(other, store)).rejects.toBeInstanceOf(ClientIdInUseError);
     expect((await store.platformsWithClientId("shared-client-4")).map((p) => p.issuer)).toEqual([
       input.issuer,
     ]);
     // The same issuer registering again is an update, not a conflict.
-    await registerPlatform(
-      { ...input, clientId: "shared-client-4", deploymentIds: ["5"] },
-      store,
-      undefined,
-      {
-        clientIdOfThisIssuerOnly: true,
-      },
-    );
+    await registerPlatform({ ...input, clientId: "shared-client-4", deploymentIds: ["5"] }, store);
     expect(await store.getDeployment(input.issuer, "shared-client-4", "5")).toBeDefined();
+    // An administrator who knows the two LMSs issued the same id may say so.
+    await registerPlatform(other, store, undefined, { allowSharedClientId: true });
+    expect((await store.platformsWithClientId("shared-client-4")).map((p) => p.issuer).sort()).toEqual(
+      [input.issuer, other.issuer].sort(),
+    );
   });
 
   it("keeps a client id with '#' in it apart from another client's deployments", async () => {
@@ -215,6 +211,9 @@ describe("platform registrations on DynamoDB Local", () => {
     const deploymentsOf = (clientId: string) =>
       listed.find((r) => r.platform.clientId === clientId)?.deployments.map((d) => d.deploymentId);
     expect(deploymentsOf("A")).toEqual(["1"]);
+    // Ids that escaping would take past a sort key's 1,024 bytes are saved and found all the same.
+    await registerPlatform({ ...input, clientId: "%".repeat(200), deploymentIds: ["#".repeat(200)] }, store);
+    expect(await store.getDeployment(input.issuer, "%".repeat(200), "#".repeat(200))).toBeDefined();
     expect(deploymentsOf("A#DEPLOYMENT#1")).toEqual(["2"]);
   });
 
@@ -249,6 +248,20 @@ describe("registration links on DynamoDB Local", () => {
     expect(await store.markUsed(newer.link.id, "2026-11-24T07:00:00.000Z", by)).toBe(true);
     expect(await store.markUsed(newer.link.id, "2026-11-24T07:00:01.000Z", by)).toBe(false);
     expect(await store.get(newer.link.id)).toMatchObject({ usedAt: "2026-11-24T07:00:00.000Z", usedBy: by });
+    // A hold is for one registration at a time, until it runs out or is let go.
+    const held = await createRegistrationLink(store, { note: "held" });
+    expect(await store.claim(held.link.id, now(), now() + 60)).toBe(true);
+    expect(await store.claim(held.link.id, now(), now() + 60)).toBe(false);
+    expect(await store.claim(held.link.id, now() + 61, now() + 121)).toBe(true);
+    await store.release(held.link.id);
+    expect(await store.claim(held.link.id, now(), now() + 60)).toBe(true);
+    expect(await store.markUsed(held.link.id, "2026-11-24T07:00:00.000Z", by)).toBe(true);
+    expect((await store.get(held.link.id))?.claimedUntil).toBeUndefined();
+    expect(await store.claim(held.link.id, now() + 999, now() + 1059)).toBe(false);
+    // Letting go of a removed link does not bring it back.
+    await store.remove(held.link.id);
+    await store.release(held.link.id);
+    expect(await store.get(held.link.id)).toBeUndefined();
     // A link that is not there is not "used" by marking it.
     expect(await store.markUsed("no-such-link", "2026-11-24T07:00:00.000Z", by)).toBe(false);
     await store.remove(older.link.id);

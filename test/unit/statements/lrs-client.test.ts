@@ -34,6 +34,17 @@ function recordingLrs(answer: (seen: Seen) => Response) {
 const credentials = new LrsCredentials("lrs-key", "lrs-secret");
 
 describe("the LRS client", () => {
+  it("sends nothing, credentials included, to an endpoint that is not https (one saved before the rule)", async () => {
+    const lrs = recordingLrs(() => Response.json(["a"]));
+    for (const endpoint of ["http://127.0.0.1:9001/xapi/", "http://lrs.example/xapi/"]) {
+      const client = createLrsClient({ endpoint, credentials, timeoutMs: 1_000, fetch: lrs.fetch });
+      const answer = await client.postStatements(['{"id":"a"}']);
+      expect(answer).toMatchObject({ kind: "network", reason: "other" });
+      expect((answer as { message: string }).message).toContain("must be https");
+    }
+    expect(lrs.seen).toEqual([]);
+  });
+
   it("posts the stored bytes as one JSON array, with the xAPI version header and Basic auth", async () => {
     const lrs = recordingLrs(() => Response.json(["a", "b"]));
     const client = createLrsClient({

@@ -30,4 +30,11 @@ describe("keys with escaped parts", () => {
     );
     expect(keys.deployment(issuer, "A", "50%").sk).toBe("CLIENT#A#DEPLOYMENT#50%25");
   });
+
+  it("keeps a client and a deployment id full of escaped characters within a sort key", () => {
+    // 200 '%' each pass the 400-byte bound on ids; escaped as they are they would triple.
+    const sk = keys.deployment("https://lms.test", "%".repeat(200), "#".repeat(200)).sk;
+    expect(Buffer.byteLength(sk, "utf8")).toBeLessThanOrEqual(1024);
+    expect(keys.deployment("https://lms.test", "%".repeat(200), "#".repeat(199)).sk).not.toBe(sk);
+  });
 });

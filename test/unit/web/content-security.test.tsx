@@ -1,10 +1,21 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { ACTIVITIES } from "../../../domain/activities.js";
+import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { contentSecurityPolicy } from "../../../functions/web/views/inline.js";
-import { AutoPostPage, RegistrationDonePage } from "../../../functions/web/views/lti-pages.js";
+import {
+  ActivityPickerPage,
+  AutoPostPage,
+  RegistrationConfirmPage,
+  RegistrationDonePage,
+} from "../../../functions/web/views/lti-pages.js";
+import { CLAIM } from "../../../lti-tool/claims.js";
 import { form, launch, loginFields } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { sign, testPlatform, validClaims } from "../../support/test-platform.js";
+import { body, pendingEntry, ROUTE } from "../statements/fakes.js";
+
+const STATEMENT = "5b1d2c3e-0000-5000-8000-000000000001";
 
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 
@@ -100,6 +111,67 @@ describe("content security policy on the tool's pages", () => {
     expect(blockedBy(policy, done)).toEqual([]);
     expect(autopost).toContain("<script>");
     expect(done).toContain("<script>");
+  });
+
+  it("puts the tutor's cohort page and every admin page under the policy", async () => {
+    const tutor = await launch((c) => {
+      c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"];
+    });
+    const cohort = await checked(await tutor.app.request(tutor.response.headers.get("location") ?? ""));
+    expect(cohort).toContain("cohort");
+    // The xAPI delivery page with a parked statement and the LRS's answer (its <pre> was styled inline).
+    const parked = { ...pendingEntry(STATEMENT, body(STATEMENT)), status: "parked" as const };
+    const xapi = createXapiAdminRoutes({
+      outbox: {
+        backlog: async () => ({ pending: 0, delivered: 0, parked: 1, capped: false }),
+        listParked: async () => [
+          {
+            ...parked,
+            parked: { reason: "invalid", lrsStatus: 400, lrsBody: "{}", parkedAt: parked.createdAt },
+          },
+        ],
+        replayParked: async () => false,
+        replayAllParked: async () => 0,
+      },
+      routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
+    });
+    const { app, adminKey } = await memoryApp(await testPlatform(), {
+      adminApps: [{ path: "xapi", title: "xAPI delivery", app: xapi }],
+    });
+    const login = await app.request(
+      "/admin/login",
+      form({ key: Buffer.from(adminKey).toString("base64url") }),
+    );
+    const s = new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+    await checked(await app.request("/admin"));
+    for (const page of ["/admin/platforms", "/admin/links", "/admin/grades", "/admin/xapi"]) {
+      const res = await app.request(`${page}?s=${encodeURIComponent(s)}`);
+      expect(res.status, page).toBe(200);
+      const html = await checked(res);
+      if (page === "/admin/xapi") expect(html).toContain('<pre class="wrap">');
+    }
+    await checked(await app.request(`/admin/links?s=${encodeURIComponent(s)}`, form({ note: "a school" })));
+  });
+
+  it("puts the deep-linking picker and the registration confirmation under the policy", async () => {
+    const policy = contentSecurityPolicy();
+    const picker = String(
+      <ActivityPickerPage
+        activities={ACTIVITIES}
+        sealed="x"
+        action="https://tool.test/lti/deep-link/respond"
+        multiple
+      />,
+    );
+    const confirm = String(
+      <RegistrationConfirmPage
+        action="https://tool.test/lti/register/x"
+        fields={{ a: "b" }}
+        platformHost="lms.test"
+      />,
+    );
+    expect(blockedBy(policy, picker)).toEqual([]);
+    expect(blockedBy(policy, confirm)).toEqual([]);
   });
 
   it("would refuse a script it does not know (the check can fail)", () => {

@@ -77,6 +77,51 @@ describe("dynamic registration by invitation", () => {
   });
 });
 
+describe("a registration link under pressure", () => {
+  it("registers one LMS when several registrations race on one link", async () => {
+    let answer: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const lms = registeringLms("raced-client");
+    // The LMS takes its time over the registration, as a hostile one may.
+    const fetchImpl: typeof fetch = async (input, init) => {
+      if (String(input).endsWith("/register")) await slow;
+      return lms.fetchImpl(input, init);
+    };
+    const { app, deps } = await memoryApp(await testPlatform(), { fetch: fetchImpl });
+    const link = await registrationLinkPath(deps);
+    const racing = Array.from({ length: 4 }, () =>
+      app.request(link, form({ openid_configuration: CONFIG_URL })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer();
+    const statuses = (await Promise.all(racing)).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 403, 403, 403]);
+    expect(lms.calls.filter((u) => u.endsWith("/register"))).toHaveLength(1);
+  });
+
+  it("never writes a usable link to the log, even when its registration fails and leaves it usable", async () => {
+    const lines: string[] = [];
+    const log = {
+      info: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, ...f })),
+      warn: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, ...f })),
+      error: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, ...f })),
+    };
+    const { app, deps } = await memoryApp(await testPlatform(), {
+      fetch: registeringLms("c").fetchImpl,
+      log,
+    });
+    const link = await registrationLinkPath(deps);
+    const token = link.split("/").pop() ?? "";
+    const failed = await app.request(link, form({ openid_configuration: `${REGISTERING_LMS}/elsewhere` }));
+    expect(failed.status).toBe(502);
+    expect(lines.join("\n")).toContain("/lti/register/");
+    expect(lines.join("\n")).not.toContain(token);
+    expect(lines.join("\n")).not.toContain(token.slice(0, 12));
+  });
+});
+
 describe("registration links on the admin pages", () => {
   it("creates a link shown once, lists it by its note, and removes it", async () => {
     const { app, adminKey, deps } = await appWithLms();
