@@ -241,6 +241,8 @@ async function main(): Promise<number> {
   return printReport({ startedAt, loadBefore, bundles, imports, instructions, launches, diag, wallMs, warm });
 }
 
+let pairsStarted = 0;
+
 async function startPair(
   tool: ToolSetup,
   env: Record<string, string>,
@@ -256,7 +258,9 @@ async function startPair(
     // Like `npm start`: the tool on 127.0.0.1, the LMS on localhost (another site, as a real LMS is).
     platform = await startDevPlatform({
       host: "localhost",
-      clientId: `bench-${tool.name}`,
+      // Each pair's LMS has its own issuer (its port), so its own client id: the tool refuses one
+      // client id to two issuers (lti-tool/registration.ts, ClientIdInUseError).
+      clientId: `bench-${tool.name}-${++pairsStarted}`,
       deploymentId: "1",
       name: "Benchmark LMS (Moodle-like)",
       seed: BENCH_SEED,
