@@ -125,15 +125,21 @@ async function main() {
     // Registered exactly as an administrator would with `npm run register`.
     const { doc, client } = createDynamoClients({ endpoint: aws.dynamoEndpoint });
     const { deploymentIds, ...reg } = platform.platform.registration();
+    // Its issuer carries the port (PLATFORM_PORT), its client id does not: a start on another
+    // port registers a second issuer with the same client id, as an administrator may say with
+    // `--shared-client-id`. The registration of the old port is left in .data, unused.
     await registerPlatform(
       { ...reg, deploymentIds: [...deploymentIds] },
       new DynamoRegistrationStore(doc, aws.tableName),
+      undefined,
+      { allowSharedClientId: true },
     );
     // The development platform's tenant sends its statements to the LRS double (an
     // administrator does the same for a real LRS with `npm run lrs -- add …`).
     const lrsRoutes = new DynamoLrsRouteStore(doc, aws.tableName, xapiCipher);
     const existing = (await lrsRoutes.listRoutes()).find((r) => r.routeId === "dev-lrs-double");
-    if (!existing || existing.endpoint !== lrs.endpoint) {
+    const sameScope = existing?.scope.issuer === reg.issuer && existing.scope.clientId === reg.clientId;
+    if (!existing || existing.endpoint !== lrs.endpoint || !sameScope) {
       await lrsRoutes.saveRoute({
         routeId: "dev-lrs-double",
         scope: { issuer: reg.issuer, clientId: reg.clientId },

@@ -88,13 +88,14 @@ export const keys = {
 /**
  * `%` and `#` escaped as in a URL, nothing else: ids without them are unchanged. An id that
  * escaping takes past 400 bytes (the bound `KeyIdSchema` sets on the id itself) is replaced by
- * `h:` and its SHA-256, so a client and a deployment id still fit a sort key (1,024 bytes).
+ * `%h:` and its SHA-256, so a client and a deployment id still fit a sort key (1,024 bytes). No
+ * id comes out of escaping with `%h`: every `%` it leaves is followed by `25` or `23`.
  */
 function separatorSafe(value: string): string {
   const escaped = value.replace(/%/g, "%25").replace(/#/g, "%23");
   return escaped === value || Buffer.byteLength(escaped, "utf8") <= 400
     ? escaped
-    : `h:${createHash("sha256").update(value, "utf8").digest("base64url")}`;
+    : `%h:${createHash("sha256").update(value, "utf8").digest("base64url")}`;
 }
 
 /**

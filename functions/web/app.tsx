@@ -48,7 +48,8 @@ export function createApp(deps: AppDeps) {
     const log = status >= 500 ? deps.log.error : deps.log.warn;
     log(known ? known.code : "unhandled", {
       reference,
-      path: pathForLog(new URL(c.req.url).pathname),
+      // As the router matched it (percent-decoded), so the link in `/lti/%72egister/…` is found too.
+      path: pathForLog(c.req.path),
       status,
       error,
       ...(known ? { context: known.context } : {}),

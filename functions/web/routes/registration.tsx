@@ -7,6 +7,7 @@ import { isEndpointUrl, registerPlatform } from "../../../lti-tool/registration.
 import {
   holdRegistrationLink,
   openRegistrationLink,
+  RegistrationLinkError,
   registrationLinkRequired,
 } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
@@ -65,8 +66,13 @@ export function registrationRoutes(deps: AppDeps) {
     // Held for this registration alone (a minute at most), so one link registers one LMS even
     // when several registrations race; let go if the registration fails, so it can be tried again.
     await holdRegistrationLink(deps.registrationLinks, link, now());
+    const letGo = () =>
+      deps.registrationLinks
+        .release(link.id)
+        .catch((cause: unknown) =>
+          deps.log.warn("lti.registration_link_release_failed", { link: link.note, cause }),
+        );
     let result: Awaited<ReturnType<typeof registerWithPlatform>>;
-    let platformConfig: (typeof result.config)["https://purl.imsglobal.org/spec/lti-platform-configuration"];
     try {
       result = await registerWithPlatform(
         {
@@ -77,25 +83,36 @@ export function registrationRoutes(deps: AppDeps) {
         deps.config.toolName,
         deps.fetch,
       );
-      platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
-      await registerPlatform(
-        platformRegistrationInput(result.config, result.clientId, result.deploymentId),
-        deps.registrations,
-        undefined,
-        { allowNoDeployments: true, productFamily: platformConfig.product_family_code },
-      );
     } catch (error) {
-      await deps.registrationLinks
-        .release(link.id)
-        .catch((cause: unknown) =>
-          deps.log.warn("lti.registration_link_release_failed", { link: link.note, cause }),
-        );
+      // The LMS holds no registration: the link can be tried again.
+      await letGo();
       throw error;
     }
+    // The LMS holds a registration now: the link is spent before the tool saves its side, so
+    // nothing that fails from here (a lost write, the function's time limit) can free it for a
+    // second LMS. A failure to spend it stops here, before anything is saved.
     const by = { issuer: result.config.issuer, clientId: result.clientId };
-    if (!(await deps.registrationLinks.markUsed(link.id, now().toISOString(), by))) {
-      deps.log.warn("lti.registration_link_already_used", { ...by, link: link.note });
+    let spent: boolean;
+    try {
+      spent = await deps.registrationLinks.markUsed(link.id, now().toISOString(), by);
+    } catch (error) {
+      await letGo();
+      throw error;
     }
+    if (!spent) {
+      // Another registration spent it while this one held it: never two LMSs through one link.
+      throw new RegistrationLinkError(
+        "This registration link was used by another registration at the same time, so this one was stopped. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new link.",
+        { context: { ...by, link: link.note } },
+      );
+    }
+    const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
+    await registerPlatform(
+      platformRegistrationInput(result.config, result.clientId, result.deploymentId),
+      deps.registrations,
+      undefined,
+      { allowNoDeployments: true, productFamily: platformConfig.product_family_code },
+    );
     deps.log.info("lti.dynamic_registration", {
       ...by,
       product: platformConfig.product_family_code,

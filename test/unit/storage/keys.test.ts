@@ -36,5 +36,9 @@ describe("keys with escaped parts", () => {
     const sk = keys.deployment("https://lms.test", "%".repeat(200), "#".repeat(200)).sk;
     expect(Buffer.byteLength(sk, "utf8")).toBeLessThanOrEqual(1024);
     expect(keys.deployment("https://lms.test", "%".repeat(200), "#".repeat(199)).sk).not.toBe(sk);
+    // A raw id shaped like a hashed one stays apart from it.
+    const hashed = sk.split("#DEPLOYMENT#")[1] ?? "";
+    expect(hashed).toMatch(/^%h:/);
+    expect(keys.deployment("https://lms.test", "%".repeat(200), hashed.slice(1)).sk).not.toBe(sk);
   });
 });

@@ -4,7 +4,7 @@ import { sha256b64url } from "../../../lti-tool/crypto.js";
 import { form, registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { CONFIG_URL, REGISTERING_LMS, registeringLms } from "../../support/registering-lms.js";
-import { testPlatform } from "../../support/test-platform.js";
+import { CLIENT_ID, testPlatform } from "../../support/test-platform.js";
 
 async function appWithLms(clientId = "new-client") {
   const lms = registeringLms(clientId);
@@ -72,6 +72,14 @@ describe("dynamic registration by invitation", () => {
     const link = await registrationLinkPath(deps);
     const failed = await app.request(link, form({ openid_configuration: `${REGISTERING_LMS}/elsewhere` }));
     expect(failed.status).toBe(502);
+    // The same route reached with a percent-escaped path.
+    const escaped = link.replace("/register/", "/%72egister/");
+    const failedAgain = await app.request(
+      escaped,
+      form({ openid_configuration: `${REGISTERING_LMS}/elsewhere` }),
+    );
+    expect(failedAgain.status).toBe(502);
+    console.log("AGAIN", (await failedAgain.text()).slice(0, 300));
     const retried = await app.request(link, form({ openid_configuration: CONFIG_URL }));
     expect(retried.status).toBe(200);
   });
@@ -101,6 +109,30 @@ describe("a registration link under pressure", () => {
     expect(lms.calls.filter((u) => u.endsWith("/register"))).toHaveLength(1);
   });
 
+  it("spends the link once the LMS holds a registration, even when the tool's side then fails", async () => {
+    const school = await testPlatform();
+    // The LMS answers with a client id another LMS has: the LMS registered, the tool refuses.
+    const { app, deps } = await memoryApp(school, { fetch: registeringLms(CLIENT_ID).fetchImpl });
+    const link = await registrationLinkPath(deps);
+    expect((await app.request(link, form({ openid_configuration: CONFIG_URL }))).status).toBe(409);
+    const again = await app.request(link, form({ openid_configuration: CONFIG_URL }));
+    expect(again.status).toBe(403);
+    expect(await again.text()).toContain("already been used");
+  });
+
+  it("saves nothing and lets go of the link when it cannot be spent", async () => {
+    const { app, deps } = await appWithLms("client-x");
+    const link = await registrationLinkPath(deps);
+    const markUsed = deps.registrationLinks.markUsed.bind(deps.registrationLinks);
+    deps.registrationLinks.markUsed = async () => {
+      throw new Error("DynamoDB is unwell");
+    };
+    expect((await app.request(link, form({ openid_configuration: CONFIG_URL }))).status).toBe(500);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-x")).toBeUndefined();
+    deps.registrationLinks.markUsed = markUsed;
+    expect((await app.request(link, form({ openid_configuration: CONFIG_URL }))).status).toBe(200);
+  });
+
   it("never writes a usable link to the log, even when its registration fails and leaves it usable", async () => {
     const lines: string[] = [];
     const log = {
@@ -116,6 +148,14 @@ describe("a registration link under pressure", () => {
     const token = link.split("/").pop() ?? "";
     const failed = await app.request(link, form({ openid_configuration: `${REGISTERING_LMS}/elsewhere` }));
     expect(failed.status).toBe(502);
+    // The same route reached with a percent-escaped path.
+    const escaped = link.replace("/register/", "/%72egister/");
+    const failedAgain = await app.request(
+      escaped,
+      form({ openid_configuration: `${REGISTERING_LMS}/elsewhere` }),
+    );
+    expect(failedAgain.status).toBe(502);
+    expect(lines.filter((l) => l.includes("registration_config_unreachable"))).toHaveLength(2);
     expect(lines.join("\n")).toContain("/lti/register/");
     expect(lines.join("\n")).not.toContain(token);
     expect(lines.join("\n")).not.toContain(token.slice(0, 12));
