@@ -24,9 +24,6 @@ export function isEndpointUrl(u: string | URL): boolean {
   );
 }
 
-/** How `isEndpointUrl` is said in a message to the person who gave the address. */
-export const ENDPOINT_RULE = "must be an https URL";
-
 /** An address the tool will not call, or a redirect to one (the message says which). */
 export class EndpointRefusedError extends Error {
   constructor(message: string) {

@@ -64,7 +64,7 @@ export function registrationRoutes(deps: AppDeps) {
     if (!parsed.success)
       throw new ValidationError("The registration request is incomplete. Start it again from your LMS.");
     // Held for this registration alone (a minute at most), so one link registers one LMS even
-    // when several registrations race; let go if the registration fails, so it can be tried again.
+    // when several registrations race; let go if the LMS refuses or cannot be reached.
     await holdRegistrationLink(deps.registrationLinks, link, now());
     const letGo = () =>
       deps.registrationLinks
