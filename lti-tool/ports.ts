@@ -35,8 +35,16 @@ export interface RegistrationStore {
     clientId: string,
     deploymentId: string,
   ): Promise<DeploymentRecord | undefined>;
-  /** Create or replace a registration; its deployments are added, never removed. */
-  savePlatform(platform: PlatformRegistration, deploymentIds: readonly string[]): Promise<void>;
+  /**
+   * Create or replace a registration; its deployments are added, never removed. With
+   * `exclusiveClientId`, the client id is taken for this issuer in the same write, and the save
+   * throws ClientIdInUseError when another issuer took it first (even a moment before).
+   */
+  savePlatform(
+    platform: PlatformRegistration,
+    deploymentIds: readonly string[],
+    options?: { exclusiveClientId?: boolean },
+  ): Promise<void>;
   addDeployment(deployment: DeploymentRecord): Promise<void>;
   listPlatforms(): Promise<{ platform: PlatformRegistration; deployments: DeploymentRecord[] }[]>;
   recordLaunch(issuer: string, clientId: string, deploymentId: string, at: string): Promise<void>;

@@ -57,8 +57,12 @@ export class CachedRegistrationStore implements RegistrationStore {
       this.inner.getDeployment(issuer, clientId, deploymentId),
     );
   }
-  async savePlatform(platform: PlatformRegistration, deploymentIds: readonly string[]): Promise<void> {
-    await this.inner.savePlatform(platform, deploymentIds);
+  async savePlatform(
+    platform: PlatformRegistration,
+    deploymentIds: readonly string[],
+    options?: { exclusiveClientId?: boolean },
+  ): Promise<void> {
+    await this.inner.savePlatform(platform, deploymentIds, options);
     this.cache.clear();
   }
   async addDeployment(deployment: DeploymentRecord): Promise<void> {

@@ -76,6 +76,18 @@ export class ClientIdInUseError extends AppError {
   }
 }
 
+export function clientIdInUse(
+  clientId: string,
+  issuer: string,
+  heldBy: readonly string[],
+): ClientIdInUseError {
+  return new ClientIdInUseError(
+    `Your LMS gave the tool client id ${clientId}, which another LMS already uses with this tool, so the registration was stopped for safety. Remove the new tool from your LMS's list of tools and ask the tool's provider.`,
+    { context: { issuer, clientId, registeredFor: heldBy } },
+    heldBy,
+  );
+}
+
 /** Register (or update) a platform and its deployments: the one path for the CLI, the dev runner and dynamic registration. */
 export async function registerPlatform(
   input: unknown,
@@ -94,11 +106,12 @@ export async function registerPlatform(
 ): Promise<PlatformRegistration> {
   const { deploymentIds, ...p } = parseRegistrationInput(input, options);
   if (!options.allowSharedClientId) {
+    // Registrations saved before client ids were taken in the save itself are found here.
     const others = (await store.platformsWithClientId(p.clientId)).filter((o) => o.issuer !== p.issuer);
     if (others.length > 0) {
-      throw new ClientIdInUseError(
-        `Your LMS gave the tool client id ${p.clientId}, which another LMS already uses with this tool, so the registration was stopped for safety. Remove the new tool from your LMS's list of tools and ask the tool's provider.`,
-        { context: { issuer: p.issuer, clientId: p.clientId, registeredFor: others.map((o) => o.issuer) } },
+      throw clientIdInUse(
+        p.clientId,
+        p.issuer,
         others.map((o) => o.issuer),
       );
     }
@@ -114,6 +127,8 @@ export async function registerPlatform(
     createdAt: existing?.createdAt ?? now.toISOString(),
     ...(existing?.lastLaunchAt ? { lastLaunchAt: existing.lastLaunchAt } : {}),
   };
-  await store.savePlatform(platform, deploymentIds);
+  // The save takes the client id for this issuer atomically: two registrations racing with one
+  // client id cannot both pass the check above.
+  await store.savePlatform(platform, deploymentIds, { exclusiveClientId: !options.allowSharedClientId });
   return platform;
 }

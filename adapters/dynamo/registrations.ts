@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,6 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
 import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "../../lti-tool/ports.js";
+import { clientIdInUse } from "../../lti-tool/registration.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
@@ -95,7 +97,11 @@ export class DynamoRegistrationStore implements RegistrationStore {
    * half-saved would launch from some deployments and not others). DynamoDB takes 100 items per
    * transaction; deployments beyond the first 99 follow in further ones, the platform being saved.
    */
-  async savePlatform(platform: PlatformRegistration, deploymentIds: readonly string[]): Promise<void> {
+  async savePlatform(
+    platform: PlatformRegistration,
+    deploymentIds: readonly string[],
+    options: { exclusiveClientId?: boolean } = {},
+  ): Promise<void> {
     const platformItem = {
       ...keys.platform(platform.issuer, platform.clientId),
       ...keys.platformListing,
@@ -103,7 +109,20 @@ export class DynamoRegistrationStore implements RegistrationStore {
       kind: "platform",
       ...platform,
     };
+    // The client id's owner, in the first transaction with the platform: taken for this issuer
+    // unless another issuer holds it.
+    const owner = {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...keys.clientIdOwner(platform.clientId), kind: "client-id-owner", issuer: platform.issuer },
+        ConditionExpression: "attribute_not_exists(#pk) OR issuer = :iss",
+        ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+        ExpressionAttributeValues: { ":iss": platform.issuer },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+      },
+    };
     const writes = [
+      ...(options.exclusiveClientId ? [owner] : []),
       { Put: { TableName: this.tableName, Item: platformItem } },
       // One operation per item in a transaction: a deployment named twice is written once.
       ...[...new Set(deploymentIds)].map((deploymentId) => ({
@@ -116,9 +135,19 @@ export class DynamoRegistrationStore implements RegistrationStore {
       })),
     ];
     for (let i = 0; i < writes.length; i += TRANSACTION_ITEMS) {
-      await this.doc.send(
-        new TransactWriteCommand({ TransactItems: writes.slice(i, i + TRANSACTION_ITEMS) }),
-      );
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({ TransactItems: writes.slice(i, i + TRANSACTION_ITEMS) }),
+        );
+      } catch (error) {
+        const reason =
+          error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
+        if (i === 0 && options.exclusiveClientId && reason?.Code === "ConditionalCheckFailed") {
+          const heldBy = reason.Item?.issuer?.S;
+          throw clientIdInUse(platform.clientId, platform.issuer, heldBy ? [heldBy] : []);
+        }
+        throw error;
+      }
     }
   }
 

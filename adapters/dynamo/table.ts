@@ -36,6 +36,8 @@ export const keys = {
     skPrefix: `CLIENT#${separatorSafe(clientId)}#DEPLOYMENT#`,
   }),
   platformListing: { gsi1pk: "PLATFORMS" },
+  // Which issuer a client id belongs to: taken in the registration's transaction.
+  clientIdOwner: (clientId: string) => ({ pk: `CLIENTID#${separatorSafe(clientId)}`, sk: "OWNER" }),
   // Dynamic registration links, by the SHA-256 of their secret part; gsi1 `REGLINKS` lists them.
   registrationLink: (id: string) => ({ pk: `REGLINK#${id}`, sk: "LINK" }),
   registrationLinkListing: { gsi1pk: "REGLINKS" },

@@ -7,6 +7,7 @@ import type {
   ToolKeyStore,
   UsedLoginStore,
 } from "../../lti-tool/ports.js";
+import { clientIdInUse } from "../../lti-tool/registration.js";
 import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 
@@ -30,7 +31,20 @@ export class MemoryRegistrationStore implements RegistrationStore {
   async getDeployment(issuer: string, clientId: string, deploymentId: string) {
     return this.deployments.get(`${issuer} ${clientId} ${deploymentId}`);
   }
-  async savePlatform(platform: PlatformRegistration, deploymentIds: readonly string[]) {
+  /** Which issuer took each client id (as the DynamoDB store's owner items do). */
+  clientIdOwners = new Map<string, string>();
+  async savePlatform(
+    platform: PlatformRegistration,
+    deploymentIds: readonly string[],
+    options: { exclusiveClientId?: boolean } = {},
+  ) {
+    if (options.exclusiveClientId) {
+      const owner = this.clientIdOwners.get(platform.clientId);
+      if (owner !== undefined && owner !== platform.issuer) {
+        throw clientIdInUse(platform.clientId, platform.issuer, [owner]);
+      }
+      this.clientIdOwners.set(platform.clientId, platform.issuer);
+    }
     this.platforms.set(`${platform.issuer} ${platform.clientId}`, platform);
     for (const deploymentId of deploymentIds) {
       await this.addDeployment({

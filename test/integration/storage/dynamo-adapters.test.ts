@@ -196,6 +196,23 @@ describe("platform registrations on DynamoDB Local", () => {
     );
   });
 
+  it("takes a client id for one issuer in the save itself, so a registration racing the check loses", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    const at = new Date().toISOString();
+    const first = { ...input, clientId: "raced-client", createdAt: at };
+    // Both passed the check before either saved: the saves decide.
+    await store.savePlatform(first, ["1"], { exclusiveClientId: true });
+    const second = store.savePlatform({ ...first, issuer: "https://second-lms.test" }, ["1"], {
+      exclusiveClientId: true,
+    });
+    await expect(second).rejects.toBeInstanceOf(ClientIdInUseError);
+    await expect(second.catch((e: ClientIdInUseError) => e.heldBy)).resolves.toEqual([input.issuer]);
+    expect(await store.getPlatform("https://second-lms.test", "raced-client")).toBeUndefined();
+    // The first issuer saves again (an update) as often as it likes.
+    await store.savePlatform(first, ["2"], { exclusiveClientId: true });
+    expect(await store.getDeployment(input.issuer, "raced-client", "2")).toBeDefined();
+  });
+
   it("keeps a client id with '#' in it apart from another client's deployments", async () => {
     const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
     await registerPlatform({ ...input, clientId: "A", deploymentIds: ["1"] }, store);

@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { keys } from "../../../adapters/dynamo/table.js";
 import type { PlatformRegistration } from "../../../lti-tool/ports.js";
+import { ClientIdInUseError } from "../../../lti-tool/registration.js";
 
 const TABLE = "hlta";
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -57,5 +58,42 @@ describe("DynamoRegistrationStore: saving a registration", () => {
     const sizes = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems?.length);
     expect(sizes).toEqual([100, 51]);
     expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Put).toBeDefined();
+  });
+
+  it("takes the client id for the issuer in the same transaction, when the client id is to be its alone", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store().savePlatform(platform, ["1"], { exclusiveClientId: true });
+    const [owner, saved] = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(owner?.Put).toMatchObject({
+      Item: { ...keys.clientIdOwner("c1"), issuer: platform.issuer },
+      ConditionExpression: "attribute_not_exists(#pk) OR issuer = :iss",
+      ExpressionAttributeValues: { ":iss": platform.issuer },
+    });
+    expect(saved?.Put?.Item?.sk).toBe(keys.platform(platform.issuer, "c1").sk);
+    // A client id an administrator shares is not taken.
+    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
+    await store().savePlatform(platform, ["1"]);
+    const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items.map((i) => i.Put?.Item?.pk ?? i.Update?.Key?.pk)).not.toContain(keys.clientIdOwner("c1").pk);
+  });
+
+  it("says which issuer holds the client id when another took it first", async () => {
+    ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: "cancelled",
+        $metadata: {},
+        CancellationReasons: [
+          { Code: "ConditionalCheckFailed", Item: { issuer: { S: "https://first.test" } } },
+          { Code: "None" },
+          { Code: "None" },
+        ],
+      }),
+    );
+    const error = await store()
+      .savePlatform(platform, ["1"], { exclusiveClientId: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClientIdInUseError);
+    expect((error as ClientIdInUseError).heldBy).toEqual(["https://first.test"]);
   });
 });
