@@ -1,3 +1,5 @@
+import { isRedirect } from "./http-body.js";
+
 /**
  * Which addresses the tool may call (an LMS's keys, token and service endpoints, a registration
  * endpoint, an LRS). Deployed: https only. Plain http, and only to loopback, is allowed in local
@@ -59,7 +61,7 @@ export async function getFollowingSafeRedirects(
     );
     const response = await fetchImpl(current, { ...init, headers, method: "GET", redirect: "manual" });
     const location = response.headers.get("location");
-    if (response.status < 300 || response.status >= 400 || location === null) return response;
+    if (!isRedirect(response.status) || location === null) return response;
     await response.body?.cancel().catch(() => undefined);
     if (hop === maxHops)
       throw new EndpointRefusedError(`More than ${maxHops} redirects from ${first.origin}.`);

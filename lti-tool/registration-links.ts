@@ -52,8 +52,11 @@ export class RegistrationLinkRequiredError extends RegistrationLinkError {
 }
 
 export const LINK_DAYS = { default: 14, max: 90 } as const;
-/** What a link's secret part looks like (randomToken: 32 bytes, base64url). */
-const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * The shape of a link's secret part (randomToken: 32 bytes) and of its id (SHA-256): both are 32
+ * bytes in base64url.
+ */
+export const LINK_TOKEN_OR_ID = /^[A-Za-z0-9_-]{43}$/;
 
 export async function createRegistrationLink(
   store: RegistrationLinkStore,
@@ -78,7 +81,7 @@ export async function openRegistrationLink(
   token: string,
   now = new Date(),
 ): Promise<RegistrationLink> {
-  const link = LINK_TOKEN.test(token) ? await store.get(sha256b64url(token)) : undefined;
+  const link = LINK_TOKEN_OR_ID.test(token) ? await store.get(sha256b64url(token)) : undefined;
   const refused = refusal(link, now);
   if (refused || !link) throw refused;
   return link;

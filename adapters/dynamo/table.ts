@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256b64url } from "../../lti-tool/crypto.js";
 /**
  * The single DynamoDB table and its key design. One table, generic key attributes, every
  * entity's keys built here and nowhere else (docs/architecture.md, "Data model").
@@ -97,7 +97,7 @@ function separatorSafe(value: string): string {
   const escaped = value.replace(/%/g, "%25").replace(/#/g, "%23");
   return escaped === value || Buffer.byteLength(escaped, "utf8") <= 400
     ? escaped
-    : `%h:${createHash("sha256").update(value, "utf8").digest("base64url")}`;
+    : `%h:${sha256b64url(value)}`;
 }
 
 /**
@@ -108,9 +108,7 @@ function separatorSafe(value: string): string {
  */
 function keyPart(value: string): string {
   const escaped = encodeURIComponent(value);
-  return escaped.length <= 600
-    ? escaped
-    : `h:${createHash("sha256").update(value, "utf8").digest("base64url")}`;
+  return escaped.length <= 600 ? escaped : `h:${sha256b64url(value)}`;
 }
 
 export function isExpired(

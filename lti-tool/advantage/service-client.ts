@@ -166,6 +166,8 @@ export class PlatformServiceClient {
   }
 
   private async requestToken(platform: PlatformRegistration, scope: string): Promise<CachedToken> {
+    // Before the assertion is signed: it goes nowhere the tool does not call.
+    callable(platform.tokenUrl);
     const nowSeconds = Math.floor(this.now() / 1000);
     const assertion = await this.options.signer.sign({
       iss: platform.clientId,
@@ -241,7 +243,6 @@ export class PlatformServiceClient {
   }
 
   private async send(url: string, init: RequestInit): Promise<Response> {
-    callable(url);
     let lastError: unknown;
     const budget = init.signal ?? undefined;
     // A transient answer kept while waiting to try again: if the budget runs out meanwhile, the
