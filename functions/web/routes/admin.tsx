@@ -4,10 +4,10 @@ import * as z from "../../../domain/zod.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
 import { KeyIdSchema } from "../../../lti-tool/claims.js";
 import { timingSafeEqualText } from "../../../lti-tool/crypto.js";
-import { createRegistrationLink, LINK_DAYS } from "../../../lti-tool/registration-links.js";
+import { createRegistrationLink, LINK_DAYS, LINK_TOKEN_OR_ID } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
-import { Layout } from "../views/layout.js";
+import { ButtonForm, Layout } from "../views/layout.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
 
@@ -231,12 +231,11 @@ export function adminRoutes(deps: AppDeps) {
                     )}
                   </td>
                   <td>
-                    <form method="post" action={`/admin/links/remove?s=${encodeURIComponent(s)}`}>
-                      <input type="hidden" name="id" value={l.id} />
-                      <button class="button" type="submit">
-                        Remove
-                      </button>
-                    </form>
+                    <ButtonForm
+                      action={`/admin/links/remove?s=${encodeURIComponent(s)}`}
+                      fields={{ id: l.id }}
+                      label="Remove"
+                    />
                   </td>
                 </tr>
               ))}
@@ -268,7 +267,7 @@ export function adminRoutes(deps: AppDeps) {
 
   app.post("/admin/links/remove", async (c) => {
     const id = (await singleFormFields(c)).id ?? "";
-    if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw new ValidationError("Which link to remove was not said.");
+    if (!LINK_TOKEN_OR_ID.test(id)) throw new ValidationError("Which link to remove was not said.");
     await deps.registrationLinks.remove(id);
     return c.redirect(`/admin/links?s=${encodeURIComponent(c.req.query("s") ?? "")}`, 303);
   });
@@ -305,21 +304,18 @@ export function adminRoutes(deps: AppDeps) {
                     {j.lastError?.body ? <pre>{j.lastError.body}</pre> : null}
                   </td>
                   <td>
-                    <form method="post" action={`/admin/grades/replay?s=${encodeURIComponent(s)}`}>
-                      <input
-                        type="hidden"
-                        name="job"
-                        value={JSON.stringify({
+                    <ButtonForm
+                      action={`/admin/grades/replay?s=${encodeURIComponent(s)}`}
+                      fields={{
+                        job: JSON.stringify({
                           course: j.course,
                           activityId: j.activityId,
                           userId: j.userId,
                           jobId: j.jobId,
-                        })}
-                      />
-                      <button class="button" type="submit">
-                        Send again
-                      </button>
-                    </form>
+                        }),
+                      }}
+                      label="Send again"
+                    />
                   </td>
                 </tr>
               ))}

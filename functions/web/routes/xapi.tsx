@@ -11,7 +11,7 @@ import type {
 import { HLTA_PROFILE } from "../../../statements/profile.js";
 import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary.js";
 import { type Env, singleFormFields } from "../http.js";
-import { Layout } from "../views/layout.js";
+import { ButtonForm, Layout } from "../views/layout.js";
 
 /**
  * xAPI routes of the web app:
@@ -202,10 +202,6 @@ function parkedJson(e: OutboxEntry) {
   };
 }
 
-function SessionField(props: { session: string | undefined }) {
-  return props.session ? <input type="hidden" name="s" value={props.session} /> : null;
-}
-
 function count(n: number, capped: boolean) {
   return capped ? `${n}+` : String(n);
 }
@@ -258,15 +254,11 @@ function XapiAdminPage(props: {
           {parked.length > 0 ? (
             <>
               <h3>Parked statements</h3>
-              <form
-                method="post"
+              <ButtonForm
                 action={`${props.base}/routes/${encodeURIComponent(route.routeId)}/parked/replay`}
-              >
-                <SessionField session={props.session} />
-                <button class="button" type="submit">
-                  Replay all parked statements
-                </button>
-              </form>
+                fields={{ s: props.session || undefined }}
+                label="Replay all parked statements"
+              />
               <table>
                 <thead>
                   <tr>
@@ -295,15 +287,11 @@ function XapiAdminPage(props: {
                         ) : null}
                       </td>
                       <td>
-                        <form
-                          method="post"
+                        <ButtonForm
                           action={`${props.base}/routes/${encodeURIComponent(route.routeId)}/parked/${encodeURIComponent(e.statementId)}/replay`}
-                        >
-                          <SessionField session={props.session} />
-                          <button class="button" type="submit">
-                            Replay
-                          </button>
-                        </form>
+                          fields={{ s: props.session || undefined }}
+                          label="Replay"
+                        />
                       </td>
                     </tr>
                   ))}

@@ -39,3 +39,21 @@ export function Layout(props: { title: string; lang?: string; children?: Child }
     </html>
   );
 }
+
+/** A form that is one button: POSTs its hidden `fields` (those not undefined) to `action`. */
+export function ButtonForm(props: {
+  action: string;
+  fields: Record<string, string | undefined>;
+  label: string;
+}) {
+  return (
+    <form method="post" action={props.action}>
+      {Object.entries(props.fields).map(([name, value]) =>
+        value === undefined ? null : <input type="hidden" name={name} value={value} />,
+      )}
+      <button class="button" type="submit">
+        {props.label}
+      </button>
+    </form>
+  );
+}
