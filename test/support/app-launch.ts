@@ -3,10 +3,10 @@ import { createRegistrationLink } from "../../lti-tool/registration-links.js";
 import { memoryApp } from "./memory-app.js";
 import { CLIENT_ID, ISSUER, sign, testPlatform, validClaims } from "./test-platform.js";
 
-/** A urlencoded form post, as a browser sends one. */
-export const form = (fields: Record<string, string>) => ({
+/** A urlencoded form post, as a browser sends one (with any further request headers). */
+export const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
   method: "POST",
-  headers: { "content-type": "application/x-www-form-urlencoded" },
+  headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
   body: new URLSearchParams(fields).toString(),
 });
 

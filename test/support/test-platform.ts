@@ -11,6 +11,15 @@ export const CLIENT_ID = "client-abc";
 export const DEPLOYMENT_ID = "1";
 export const JWKS_URL = `${ISSUER}/mod/lti/certs.php`;
 export const REDIRECT_URI = "https://tool.test/lti/launch";
+/** The tool's own URLs as dynamic registration sends them (lti-tool/dynamic-registration.ts ToolUrls). */
+export const TOOL_URLS = {
+  base: "https://tool.test",
+  login: "https://tool.test/lti/login",
+  launch: REDIRECT_URI,
+  jwks: "https://tool.test/.well-known/jwks.json",
+  targetLinkUri: "https://tool.test/app",
+  deepLinking: "https://tool.test/lti/deep-link",
+};
 
 export interface SigningKey {
   kid: string;

@@ -13,15 +13,7 @@ import {
 } from "../../../lti-tool/dynamic-registration.js";
 import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { MemoryToolKeyStore } from "../../support/memory-stores.js";
-
-const urls = {
-  base: "https://tool.test",
-  login: "https://tool.test/lti/login",
-  launch: "https://tool.test/lti/launch",
-  jwks: "https://tool.test/.well-known/jwks.json",
-  targetLinkUri: "https://tool.test/app",
-  deepLinking: "https://tool.test/lti/deep-link",
-};
+import { TOOL_URLS } from "../../support/test-platform.js";
 
 /** Canvas's documented LTI 1.3 developer key JSON fields, strict: an unknown key fails. */
 const CanvasPlacementSchema = z
@@ -90,7 +82,7 @@ const CanvasConfigSchema = z
 
 describe("Canvas JSON configuration", () => {
   it("has only Canvas's documented fields, with placements that make sense for this tool", () => {
-    const config = canvasConfiguration(urls, "HLTA preparation");
+    const config = canvasConfiguration(TOOL_URLS, "HLTA preparation");
     const parsed = CanvasConfigSchema.safeParse(config);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     const placements = config.extensions[0]?.settings.placements ?? [];
@@ -198,7 +190,7 @@ describe("Dynamic Registration, tool side", () => {
         "https://purl.imsglobal.org/spec/lti-tool-configuration": { deployment_id: "4" },
       }),
     );
-    const result = await registerWithPlatform(params, urls, "HLTA preparation", fetchImpl);
+    const result = await registerWithPlatform(params, TOOL_URLS, "HLTA preparation", fetchImpl);
     expect(result).toMatchObject({ clientId: "new-client", deploymentId: "4" });
     expect(seen.configHeaders?.get("authorization")).toBe("Bearer reg-tok");
     expect(seen.headers?.get("authorization")).toBe("Bearer reg-tok");
@@ -206,27 +198,27 @@ describe("Dynamic Registration, tool side", () => {
       application_type: "web",
       response_types: ["id_token"],
       grant_types: ["implicit", "client_credentials"],
-      initiate_login_uri: urls.login,
-      redirect_uris: [urls.launch],
+      initiate_login_uri: TOOL_URLS.login,
+      redirect_uris: [TOOL_URLS.launch],
       client_name: "HLTA preparation",
-      jwks_uri: urls.jwks,
+      jwks_uri: TOOL_URLS.jwks,
       token_endpoint_auth_method: "private_key_jwt",
       scope: [SCOPES.lineItem, SCOPES.score, SCOPES.memberships].join(" "),
       "https://purl.imsglobal.org/spec/lti-tool-configuration": {
         domain: "tool.test",
         description: expect.any(String),
-        target_link_uri: urls.targetLinkUri,
+        target_link_uri: TOOL_URLS.targetLinkUri,
         claims: ["iss", "sub", "name", "given_name", "family_name", "email", "locale"],
         messages: [
           {
             type: "LtiResourceLinkRequest",
-            target_link_uri: urls.targetLinkUri,
+            target_link_uri: TOOL_URLS.targetLinkUri,
             label: "HLTA preparation",
             placements: ["CourseNavigation"],
           },
           {
             type: "LtiDeepLinkingRequest",
-            target_link_uri: urls.deepLinking,
+            target_link_uri: TOOL_URLS.deepLinking,
             label: "Add an HLTA activity",
             placements: ["ContentArea"],
           },
@@ -237,7 +229,7 @@ describe("Dynamic Registration, tool side", () => {
 
   it("stops when the configuration's issuer is not the site it came from", async () => {
     const { fetchImpl } = platform(() => Response.json({}), { ...config, issuer: "https://evil.test" });
-    await expect(registerWithPlatform(params, urls, "x", fetchImpl)).rejects.toBeInstanceOf(
+    await expect(registerWithPlatform(params, TOOL_URLS, "x", fetchImpl)).rejects.toBeInstanceOf(
       RegistrationError,
     );
   });
@@ -249,7 +241,7 @@ describe("Dynamic Registration, tool side", () => {
         { status: 400 },
       ),
     );
-    const error = await registerWithPlatform(params, urls, "x", fetchImpl).catch((e) => e);
+    const error = await registerWithPlatform(params, TOOL_URLS, "x", fetchImpl).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationRefusedError);
     expect(error.userMessage).toContain("domain mismatch");
   });
@@ -263,7 +255,7 @@ describe("Dynamic Registration, tool side", () => {
       ...config,
       ...change,
     });
-    const error = await registerWithPlatform(params, urls, "x", fetchImpl).catch((e) => e);
+    const error = await registerWithPlatform(params, TOOL_URLS, "x", fetchImpl).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationError);
     expect(error.status).toBe(400);
     // Named as the LMS's configuration names it.
@@ -277,7 +269,7 @@ describe("Dynamic Registration, tool side", () => {
       ...config,
       "https://purl.imsglobal.org/spec/lti-platform-configuration": { product_family_code: "m".repeat(300) },
     });
-    const result = await registerWithPlatform(params, urls, "x", fetchImpl);
+    const result = await registerWithPlatform(params, TOOL_URLS, "x", fetchImpl);
     expect(platformRegistrationInput(result.config, result.clientId, undefined).name).toBe(
       `${"m".repeat(60)} at moodle.test`,
     );
@@ -285,7 +277,7 @@ describe("Dynamic Registration, tool side", () => {
 
   it("refuses a client id it could not keep as the LMS's refusal, not a server error", async () => {
     const { fetchImpl } = platform(() => Response.json({ client_id: "c".repeat(300) }));
-    await expect(registerWithPlatform(params, urls, "x", fetchImpl)).rejects.toBeInstanceOf(
+    await expect(registerWithPlatform(params, TOOL_URLS, "x", fetchImpl)).rejects.toBeInstanceOf(
       RegistrationRefusedError,
     );
   });
@@ -312,7 +304,7 @@ describe("Dynamic Registration, tool side", () => {
           },
         }),
     );
-    const error = await registerWithPlatform(params, urls, "x", stalled, 200).catch((e) => e);
+    const error = await registerWithPlatform(params, TOOL_URLS, "x", stalled, 200).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationConfigUnreachableError);
     expect(error.userMessage).toContain("may have kept the registration");
     expect(signals).toHaveLength(2);
@@ -329,7 +321,7 @@ describe("Dynamic Registration, tool side", () => {
           },
         }),
     );
-    await expect(registerWithPlatform(params, urls, "x", reset)).rejects.toBeInstanceOf(
+    await expect(registerWithPlatform(params, TOOL_URLS, "x", reset)).rejects.toBeInstanceOf(
       RegistrationConfigUnreachableError,
     );
   });
@@ -343,7 +335,7 @@ describe("Dynamic Registration, tool side", () => {
       await new Promise((resolve) => setTimeout(resolve, 80));
       return Response.json(config);
     };
-    const error = await registerWithPlatform(params, urls, "x", slow, 20).catch((e) => e);
+    const error = await registerWithPlatform(params, TOOL_URLS, "x", slow, 20).catch((e) => e);
     expect(error).toBeInstanceOf(RegistrationConfigUnreachableError);
     expect(error.userMessage).toContain("sent nothing");
     expect(posted).toBe(false);
@@ -356,7 +348,9 @@ describe("Dynamic Registration, tool side", () => {
       return Response.json(config);
     };
     for (const openidConfiguration of ["file:///etc/passwd", "mailto:admin@moodle.test"]) {
-      const error = await registerWithPlatform({ openidConfiguration }, urls, "x", fetchImpl).catch((e) => e);
+      const error = await registerWithPlatform({ openidConfiguration }, TOOL_URLS, "x", fetchImpl).catch(
+        (e) => e,
+      );
       expect(error).toBeInstanceOf(RegistrationError);
       expect(error.status).toBe(400);
     }
@@ -367,7 +361,7 @@ describe("Dynamic Registration, tool side", () => {
     const fetchImpl: typeof fetch = async () => {
       throw new TypeError("fetch failed");
     };
-    await expect(registerWithPlatform(params, urls, "x", fetchImpl)).rejects.toBeInstanceOf(
+    await expect(registerWithPlatform(params, TOOL_URLS, "x", fetchImpl)).rejects.toBeInstanceOf(
       RegistrationConfigUnreachableError,
     );
   });

@@ -11,6 +11,7 @@ import {
 } from "../../../lti-tool/dynamic-registration.js";
 import { PlatformJwksUnavailableError } from "../../../lti-tool/errors.js";
 import { PlatformJwksCache } from "../../../lti-tool/platform-jwks.js";
+import { TOOL_URLS } from "../../support/test-platform.js";
 
 /**
  * A web of addresses: each answers a redirect to the next, or a body; every request is recorded.
@@ -98,18 +99,10 @@ describe("which addresses the tool calls", () => {
         to: "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next",
       },
     });
-    const urls = {
-      base: "https://tool.test",
-      login: "https://tool.test/lti/login",
-      launch: "https://tool.test/lti/launch",
-      jwks: "https://tool.test/.well-known/jwks.json",
-      targetLinkUri: "https://tool.test/app",
-      deepLinking: "https://tool.test/lti/deep-link",
-    };
     await expect(
       registerWithPlatform(
         { openidConfiguration: "https://lms.test/openid-configuration", registrationToken: "t" },
-        urls,
+        TOOL_URLS,
         "HLTA preparation",
         fetchImpl,
       ),

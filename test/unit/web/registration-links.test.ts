@@ -6,6 +6,8 @@ import { memoryApp } from "../../support/memory-app.js";
 import { CONFIG_URL, REGISTERING_LMS, registeringLms } from "../../support/registering-lms.js";
 import { CLIENT_ID, testPlatform } from "../../support/test-platform.js";
 
+const PROBLEM_JSON = { accept: "application/problem+json" };
+
 async function appWithLms(clientId = "new-client") {
   const lms = registeringLms(clientId);
   const built = await memoryApp(await testPlatform(), { fetch: lms.fetchImpl });
@@ -24,10 +26,7 @@ describe("dynamic registration by invitation", () => {
     const page = await app.request(`/lti/register?openid_configuration=${encodeURIComponent(CONFIG_URL)}`);
     expect(page.status).toBe(403);
     expect(await page.text()).toContain("registered by invitation");
-    const post = await app.request("/lti/register", {
-      ...form({ openid_configuration: CONFIG_URL }),
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/problem+json" },
-    });
+    const post = await app.request("/lti/register", form({ openid_configuration: CONFIG_URL }, PROBLEM_JSON));
     expect(post.status).toBe(403);
     expect((await post.json()).type).toBe(`${PROBLEM_BASE}lti.registration_link_required`);
     expect(lms.calls).toEqual([]);
@@ -41,10 +40,7 @@ describe("dynamic registration by invitation", () => {
     if (!link) throw new Error("the link was not saved");
     await deps.registrationLinks.save({ ...link, expiresAt: Math.floor(Date.now() / 1000) - 1 });
     for (const path of [`/lti/register/${"x".repeat(43)}`, "/lti/register/short", made]) {
-      const res = await app.request(path, {
-        ...form({ openid_configuration: CONFIG_URL }),
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/problem+json" },
-      });
+      const res = await app.request(path, form({ openid_configuration: CONFIG_URL }, PROBLEM_JSON));
       expect(res.status).toBe(403);
       expect((await res.json()).type).toBe(`${PROBLEM_BASE}lti.registration_link_invalid`);
     }
