@@ -11,7 +11,7 @@
  * per variant. Bounded: at most `rounds` (default 1,000) per variant and 90 s of rounds.
  */
 // First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
-import "./lib/quiet-sdk.js";
+import "../dev/quiet-sdk.js";
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { createDynamoClients } from "../adapters/dynamo/client.js";

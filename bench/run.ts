@@ -17,7 +17,7 @@
  * BENCH_CONC_SECONDS (30), BENCH_DIAG_LAUNCHES (50), BENCH_INSTRUCTIONS (1; 0 skips valgrind).
  */
 // First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
-import "./lib/quiet-sdk.js";
+import "../dev/quiet-sdk.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";

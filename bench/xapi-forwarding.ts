@@ -10,7 +10,7 @@
  * Bounded: every phase has a deadline; the whole run stops after about two minutes at most.
  */
 // First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
-import "./lib/quiet-sdk.js";
+import "../dev/quiet-sdk.js";
 import { randomBytes } from "node:crypto";
 import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClients } from "../adapters/dynamo/client.js";

@@ -6,6 +6,7 @@
  * Without --table: the local tool's key file in .data/keys/. With --table: a deployed stack's
  * table (AWS credentials from the environment).
  */
+import "./quiet-sdk.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
@@ -15,15 +16,25 @@ import type { ToolKeyStore } from "../lti-tool/ports.js";
 import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
 import { DATA_DIR } from "./runtime-file.js";
 
-const USAGE = "Usage: npm run keys -- rotate | list | admin-key [--table NAME]";
+const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
+  rotate      publish a new signing key beside the current one and sign with it
+  list        show the keys' ids and dates (never the private keys); the default
+  admin-key   print the tool administrator key for /admin
+  --table     a deployed stack's table (AWS credentials from the environment); without it, the
+              local tool's key file in .data/keys/`;
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse();
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    // parseArgs's first sentence names the flag; the rest is about positionals.
+    console.error(`${(error as Error).message.split(". ")[0]}.\n${USAGE}`);
     return 2;
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
   }
   const command = parsed.positionals[0] ?? "list";
   const table = parsed.values.table;
@@ -68,7 +79,11 @@ async function main(): Promise<number> {
 }
 
 function parse() {
-  return parseArgs({ options: { table: { type: "string" } }, allowPositionals: true, strict: true });
+  return parseArgs({
+    options: { table: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 process.exitCode = await main();

@@ -10,6 +10,7 @@
  * sealed with .data/keys/xapi-credential.key; with --table: a deployed stack, sealed with the
  * key in XAPI_CREDENTIAL_KEY (base64url, 32 bytes).
  */
+import "./quiet-sdk.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";

@@ -7,10 +7,12 @@
  * Writes to the local tool's DynamoDB (started by `npm start`), or to a deployed table with
  * --table NAME and AWS credentials in the environment.
  */
+import "./quiet-sdk.js";
 import { parseArgs } from "node:util";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
+import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { ValidationError } from "../domain/errors.js";
-import { ClientIdInUseError, registerPlatform } from "../lti-tool/registration.js";
+import { ClientIdInUseError, parseRegistrationInput, registerPlatform } from "../lti-tool/registration.js";
 import { openTable } from "./runtime-file.js";
 
 const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--shared-client-id] [--table NAME]`;
@@ -20,12 +22,32 @@ async function main(): Promise<number> {
   try {
     ({ values } = parse());
   } catch (error) {
-    console.error(`${(error as Error).message}\n${HELP}`);
+    // parseArgs's first sentence names the flag; the rest is about positionals.
+    console.error(`${(error as Error).message.split(". ")[0]}.\n${HELP}`);
     return 2;
   }
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  const input = {
+    issuer: values.issuer,
+    clientId: values["client-id"],
+    authUrl: values["auth-url"],
+    tokenUrl: values["token-url"],
+    jwksUrl: values["jwks-url"],
+    deploymentIds: values.deployment ?? [],
+    ...(values.name ? { name: values.name } : {}),
+    ...(values["auth-server"] ? { authServer: values["auth-server"] } : {}),
+  };
+  // Mistakes in the flags are said before anything else, with or without a running tool. The
+  // local tool (no --table) takes LMSs on loopback, like the development platform.
+  if (!values.table) allowLoopbackEndpoints();
+  try {
+    parseRegistrationInput(input);
+  } catch (error) {
+    if (error instanceof ValidationError) return invalid(error);
+    throw error;
   }
   const target = openTable(values.table);
   if (!target) return 1;
@@ -35,21 +57,9 @@ async function main(): Promise<number> {
       values.issuer && values["client-id"]
         ? await store.getPlatform(values.issuer, values["client-id"]).catch(() => undefined)
         : undefined;
-    const platform = await registerPlatform(
-      {
-        issuer: values.issuer,
-        clientId: values["client-id"],
-        authUrl: values["auth-url"],
-        tokenUrl: values["token-url"],
-        jwksUrl: values["jwks-url"],
-        deploymentIds: values.deployment ?? [],
-        ...(values.name ? { name: values.name } : {}),
-        ...(values["auth-server"] ? { authServer: values["auth-server"] } : {}),
-      },
-      store,
-      undefined,
-      { allowSharedClientId: values["shared-client-id"] === true },
-    );
+    const platform = await registerPlatform(input, store, undefined, {
+      allowSharedClientId: values["shared-client-id"] === true,
+    });
     console.log(
       `${existing ? "Updated the registration of" : "Registered"} ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${[...new Set(values.deployment ?? [])].join(", ")}.`,
     );
@@ -63,17 +73,19 @@ async function main(): Promise<number> {
       );
       return 1;
     }
-    if (error instanceof ValidationError) {
-      console.error(`Not registered: ${error.userMessage}`);
-      for (const issue of error.issues) console.error(`  --${flagOf(issue.path)}: ${issue.message}`);
-      console.error(HELP);
-      return 2;
-    }
+    if (error instanceof ValidationError) return invalid(error);
     console.error(`Not registered: ${(error as Error).message}`);
     return 1;
   } finally {
     target.close();
   }
+}
+
+function invalid(error: ValidationError): number {
+  console.error(`Not registered: ${error.userMessage}`);
+  for (const issue of error.issues) console.error(`  --${flagOf(issue.path)}: ${issue.message}`);
+  console.error(HELP);
+  return 2;
 }
 
 function parse() {

@@ -4,6 +4,7 @@
  * development LTI platform on localhost (a different site, as a real LMS is), registers the
  * platform with the tool the way an administrator would, and prints what an LMS admin needs.
  */
+import "./quiet-sdk.js";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createDynamoClients } from "../adapters/dynamo/client.js";

@@ -6,6 +6,18 @@ import { config, refine } from "zod/mini";
 import en from "zod/v4/locales/en.js";
 
 config(en());
+// The issues every form and flag meets, in plain words (the path says which field); the rest
+// in the locale's wording.
+config({
+  customError: (issue) => {
+    if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
+    if (issue.code === "invalid_format" && issue.format === "url") return "must be a full URL (https://…)";
+    if (issue.code === "too_small" && issue.origin === "string" && Number(issue.minimum) === 1) {
+      return "must not be empty";
+    }
+    return undefined;
+  },
+});
 
 export * from "zod/mini";
 
