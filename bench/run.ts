@@ -8,13 +8,15 @@
  *       own process on its own store (ours: DynamoDB Local; ltijs: its in-memory plugin), each
  *       launched by its own development platform: p50/p99 of sequential launches, launches/s
  *       with several in flight; target: ours p50 ≤ 15 ms;
+ *   then our first launch in new processes, with the LMS's keys to fetch or in the table;
  *   then where our launch time goes (DynamoDB calls per launch, through a counting proxy).
  *
  * Every loop is bounded in count and time, and the whole run has a hard limit. Exit code 1
  * when a launch fails (a missed target is printed as MISSED, not an error).
  * Settings (environment): BENCH_IMPORT_RUNS (15), BENCH_WARMUP (20), BENCH_LAUNCHES (300),
  * BENCH_SEQ_SECONDS (60), BENCH_CONCURRENCY (8), BENCH_CONCURRENT_LAUNCHES (400),
- * BENCH_CONC_SECONDS (30), BENCH_DIAG_LAUNCHES (50), BENCH_INSTRUCTIONS (1; 0 skips valgrind).
+ * BENCH_CONC_SECONDS (30), BENCH_DIAG_LAUNCHES (50), BENCH_NEW_PROCESSES (3; 0 skips),
+ * BENCH_INSTRUCTIONS (1; 0 skips valgrind).
  */
 // First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
 import "../dev/quiet-sdk.js";
@@ -23,6 +25,8 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { createDynamoClients } from "../adapters/dynamo/client.js";
+import { DynamoPlatformKeyStore } from "../adapters/dynamo/platform-keys.js";
 import { startLocalAws } from "../dev/local-services.js";
 import type { CookieJar } from "../dev/platform/cookie-jar.js";
 import {
@@ -30,7 +34,9 @@ import {
   type RunningDevPlatform,
   startDevPlatform,
 } from "../dev/platform/index.js";
+import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { DEFAULT_FRAMEWORK } from "../domain/standards/framework.js";
+import { checkPlatformKeys, PlatformJwksCache } from "../lti-tool/platform-jwks.js";
 import { type BundleReport, buildBundles, formatBytes } from "./build-bundles.js";
 import { startToolProcess, type ToolProcess } from "./lib/child-tool.js";
 import { type ImportSample, importInstructions, importOnce, valgrindAvailable } from "./lib/cold-import.js";
@@ -72,6 +78,8 @@ const CONFIG = {
   returningLaunches: intEnv("BENCH_RETURNING_LAUNCHES", 128, 10),
   concMs: intEnv("BENCH_CONC_SECONDS", 30, 1) * 1000,
   diagLaunches: intEnv("BENCH_DIAG_LAUNCHES", 50, 0),
+  /** Rounds of two new processes each (LMS's keys fetched / in the table), one first launch each. */
+  newProcesses: intEnv("BENCH_NEW_PROCESSES", 3, 0),
   /** Count the imports' instructions with valgrind (about 40 s); BENCH_INSTRUCTIONS=0 skips it. */
   instructions: process.env.BENCH_INSTRUCTIONS !== "0",
 };
@@ -229,6 +237,16 @@ async function main(): Promise<number> {
     launches[name] = await benchLaunches(TOOLS[name], toolEnv, log);
   }
 
+  // Our first launch again, in new processes on the table the runs above used (its secrets made,
+  // as a deployed tool's are): with the LMS's keys to fetch, and with them in the table.
+  let newProcesses: NewProcessFirstLaunches | undefined;
+  if (!launches.ours?.fatal && CONFIG.newProcesses > 0) {
+    log(
+      `ours: first launches of ${2 * CONFIG.newProcesses} new processes, LMS's keys fetched or in the table…`,
+    );
+    newProcesses = await firstLaunchesOfNewProcesses(toolEnv, CONFIG.newProcesses);
+  }
+
   // Where our launch time goes: the DynamoDB calls, counted by a proxy (separate, untimed run).
   let diag: DiagReport | undefined;
   if (CONFIG.diagLaunches > 0 && !launches.ours?.fatal) {
@@ -238,7 +256,18 @@ async function main(): Promise<number> {
 
   await cleanup();
   const wallMs = performance.now() - wallStarted;
-  return printReport({ startedAt, loadBefore, bundles, imports, instructions, launches, diag, wallMs, warm });
+  return printReport({
+    startedAt,
+    loadBefore,
+    bundles,
+    imports,
+    instructions,
+    launches,
+    newProcesses,
+    diag,
+    wallMs,
+    warm,
+  });
 }
 
 let pairsStarted = 0;
@@ -246,6 +275,7 @@ let pairsStarted = 0;
 async function startPair(
   tool: ToolSetup,
   env: Record<string, string>,
+  options: { keysInTable?: boolean } = {},
 ): Promise<{
   child: ToolProcess;
   platform: RunningDevPlatform;
@@ -276,6 +306,10 @@ async function startPair(
   };
   try {
     await child.register(platform.platform.registration());
+    // As `npm run register` does from the administrator's machine, or dynamic registration from
+    // another instance of the function: the LMS's keys fetched into the table, by another
+    // process than the tool under test (so its own first fetch is not paid here).
+    if (options.keysInTable) await fetchKeysIntoTable(env, platform.platform.registration().jwksUrl);
   } catch (error) {
     await stop();
     throw error;
@@ -288,6 +322,59 @@ async function startPair(
     verify: tool.verify,
   };
   return { child, platform, target, stop };
+}
+
+async function fetchKeysIntoTable(env: Record<string, string>, jwksUrl: string): Promise<void> {
+  allowLoopbackEndpoints(); // the development platform is on loopback
+  const { doc, client } = createDynamoClients({ endpoint: env.DYNAMODB_ENDPOINT ?? "" });
+  try {
+    const cache = new PlatformJwksCache({ shared: new DynamoPlatformKeyStore(doc, env.TABLE_NAME ?? "") });
+    const keys = await checkPlatformKeys(cache, jwksUrl);
+    if (keys.problem) throw new Error(keys.problem);
+  } finally {
+    client.destroy();
+  }
+}
+
+interface NewProcessFirstLaunches {
+  /** Total ms of each first launch whose tool fetched the LMS's keys. */
+  fetched: number[];
+  /** Total ms of each first launch whose tool found them in the table. */
+  inTable: number[];
+  error: string | undefined;
+}
+
+/**
+ * First launches of new tool processes (each with its own new LMS), alternately with the LMS's
+ * keys to fetch and with them put in the table by another process: what a new instance of the
+ * function meets, with and without the keys shared.
+ */
+async function firstLaunchesOfNewProcesses(
+  env: Record<string, string>,
+  rounds: number,
+): Promise<NewProcessFirstLaunches> {
+  const result: NewProcessFirstLaunches = { fetched: [], inTable: [], error: undefined };
+  const first = BENCH_USERS[0];
+  if (!first) return { ...result, error: "no users in the benchmark seed" };
+  for (let i = 0; i < rounds; i++) {
+    for (const keysInTable of [false, true]) {
+      let pair: Awaited<ReturnType<typeof startPair>>;
+      try {
+        pair = await startPair(TOOLS.ours, env, { keysInTable });
+      } catch (error) {
+        return { ...result, error: `could not start: ${(error as Error).message}` };
+      }
+      try {
+        const sample = await launchOnce(pair.target, first);
+        (keysInTable ? result.inTable : result.fetched).push(sample.totalMs);
+      } catch (error) {
+        return { ...result, error: `a first launch failed: ${(error as Error).message}` };
+      } finally {
+        await pair.stop();
+      }
+    }
+  }
+  return result;
 }
 
 async function benchLaunches(
@@ -423,6 +510,7 @@ function printReport(r: {
   imports: Record<ToolName, ImportSample[]>;
   instructions: ImportInstructions | undefined;
   launches: Partial<Record<ToolName, LaunchReport>>;
+  newProcesses: NewProcessFirstLaunches | undefined;
   diag: DiagReport | undefined;
   wallMs: number;
   warm: { calls: number; ms: number };
@@ -527,7 +615,24 @@ function printReport(r: {
     "first launch (cold caches)",
     `${f(lo?.sanity?.totalMs ?? Number.NaN)} ms`,
     `${f(ll?.sanity?.totalMs ?? Number.NaN)} ms`,
+    `tool's share ${f(lo?.sanity?.steps.tool ?? Number.NaN, 0)} / ${f(ll?.sanity?.steps.tool ?? Number.NaN, 0)} ms; ours: first start on its table, LMS's keys fetched`,
   );
+  const np = r.newProcesses;
+  if (np) {
+    const med = (xs: number[]) => (xs.length > 0 ? `${f(median(xs))} ms` : "n/a");
+    row(
+      "  new process, LMS's keys fetched",
+      med(np.fetched),
+      "",
+      np.error ?? `median of ${np.fetched.length}: ${np.fetched.map((v) => f(v, 0)).join(", ")} ms`,
+    );
+    row(
+      "  new process, LMS's keys in the table",
+      med(np.inTable),
+      "",
+      `median of ${np.inTable.length}: ${np.inTable.map((v) => f(v, 0)).join(", ")} ms (fetched by another process)`,
+    );
+  }
   row(
     "sequential launches (after warm-up)",
     `${lo?.sequential?.samples.length ?? 0}${lo?.sequential?.timedOut ? " (time)" : ""}`,
@@ -628,7 +733,7 @@ function printReport(r: {
   }
 
   console.log(out.join("\n"));
-  const failed = Boolean(lo?.fatal || ll?.fatal) || fo.length > 0 || fl.length > 0;
+  const failed = Boolean(lo?.fatal || ll?.fatal || r.newProcesses?.error) || fo.length > 0 || fl.length > 0;
   if (failed) console.log("\nA launch failed: exit code 1.");
   return failed ? 1 : 0;
 }

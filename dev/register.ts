@@ -9,9 +9,11 @@
  */
 import "./quiet-sdk.js";
 import { parseArgs } from "node:util";
+import { DynamoPlatformKeyStore } from "../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { ValidationError } from "../domain/errors.js";
+import { checkPlatformKeys, PlatformJwksCache } from "../lti-tool/platform-jwks.js";
 import { ClientIdInUseError, parseRegistrationInput, registerPlatform } from "../lti-tool/registration.js";
 import { openTable } from "./runtime-file.js";
 
@@ -63,6 +65,22 @@ async function main(): Promise<number> {
     console.log(
       `${existing ? "Updated the registration of" : "Registered"} ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${[...new Set(values.deployment ?? [])].join(", ")}.`,
     );
+    // The LMS's keys, fetched now and kept in the table for the tool: a wrong --jwks-url is
+    // said here, not by the first launch.
+    const keys = await checkPlatformKeys(
+      new PlatformJwksCache({ shared: new DynamoPlatformKeyStore(target.doc, target.tableName) }),
+      platform.jwksUrl,
+    );
+    if (!("signingKeys" in keys)) {
+      console.warn(`Warning: ${keys.problem}`);
+      const cause =
+        keys.cause instanceof Error && keys.cause.cause instanceof Error ? keys.cause.cause : undefined;
+      if (cause) console.warn(`  (${cause.message})`);
+    } else {
+      console.log(
+        `Fetched the LMS's public keys (${keys.signingKeys} signing key(s)) from ${platform.jwksUrl}.`,
+      );
+    }
     return 0;
   } catch (error) {
     if (error instanceof ClientIdInUseError) {

@@ -3,6 +3,7 @@ import { getFollowingSafeRedirects } from "../domain/endpoints.js";
 import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
 import { PlatformJwksUnavailableError } from "./errors.js";
+import type { FetchedPlatformKeys, PlatformKeyStore } from "./ports.js";
 
 const JwksSchema = z.object({ keys: z.array(z.unknown()) });
 /** A JWKS is a few keys: 1 MB is thousands of them. */
@@ -28,6 +29,14 @@ export interface PlatformJwksOptions {
    * key endpoint is down is seen before the grace runs out.
    */
   onStaleKeys?: (event: { jwksUrl: string; fetchedAt: number; cause: unknown }) => void;
+  /**
+   * Keys shared by the tool's instances (the table): an instance without keys for a JWKS URL
+   * reads them there before asking the LMS, and every fetch is written back. Optional: without
+   * it each instance fetches for itself.
+   */
+  shared?: PlatformKeyStore;
+  /** Told when the shared store fails; the launch goes on with the LMS's own answer. */
+  onSharedStoreError?: (event: { jwksUrl: string; operation: "get" | "put"; cause: unknown }) => void;
 }
 
 interface CacheEntry {
@@ -48,6 +57,7 @@ const FAILED_REFRESH_PAUSE_MS = 60_000;
 export class PlatformJwksCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
+  private readonly sharedReads = new Map<string, Promise<CacheEntry | undefined>>();
   /** Imported keys by the JWK itself: a platform's key is parsed once, not on every launch. */
   private readonly imported = new WeakMap<JWK, CryptoKey | Uint8Array>();
   private readonly fetchImpl: typeof fetch;
@@ -56,6 +66,8 @@ export class PlatformJwksCache {
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly onStaleKeys: NonNullable<PlatformJwksOptions["onStaleKeys"]>;
+  private readonly shared: PlatformKeyStore | undefined;
+  private readonly onSharedStoreError: NonNullable<PlatformJwksOptions["onSharedStoreError"]>;
 
   constructor(options: PlatformJwksOptions = {}) {
     this.fetchImpl = options.fetch ?? fetch;
@@ -64,11 +76,13 @@ export class PlatformJwksCache {
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.now = options.now ?? Date.now;
     this.onStaleKeys = options.onStaleKeys ?? (() => {});
+    this.shared = options.shared;
+    this.onSharedStoreError = options.onSharedStoreError ?? (() => {});
   }
 
   /** The key with this kid, or undefined when the platform does not publish it even after a re-fetch. */
   async keyFor(jwksUrl: string, kid: string): Promise<JWK | undefined> {
-    let entry = this.entries.get(jwksUrl);
+    let entry = this.entries.get(jwksUrl) ?? (await this.fromShared(jwksUrl));
     const pausing =
       entry?.refreshFailedAt !== undefined && this.now() - entry.refreshFailedAt < FAILED_REFRESH_PAUSE_MS;
     if (!entry || (this.now() - entry.fetchedAt > this.ttlMs && !pausing)) {
@@ -103,6 +117,53 @@ export class PlatformJwksCache {
       this.imported.set(jwk, key);
     }
     return key;
+  }
+
+  /**
+   * Fetch the keys now, whatever is cached (for a registration: the administrator learns at once
+   * whether the tool can reach them), keep and share them. The number of RSA signing keys
+   * published; PlatformJwksUnavailableError when they cannot be had.
+   */
+  async refresh(jwksUrl: string): Promise<number> {
+    const entry = await this.load(jwksUrl);
+    return entry.jwks.keys.filter(isRsaSigningKey).length;
+  }
+
+  /** What another instance fetched, when this one has nothing for the URL (read once at a time). */
+  private fromShared(jwksUrl: string): Promise<CacheEntry | undefined> {
+    const shared = this.shared;
+    if (!shared) return Promise.resolve(undefined);
+    const pending = this.sharedReads.get(jwksUrl);
+    if (pending) return pending;
+    const promise = shared
+      .get(jwksUrl)
+      .then((found): CacheEntry | undefined => {
+        // An entry this instance made meanwhile (a concurrent fetch) is as new or newer.
+        const current = this.entries.get(jwksUrl);
+        if (current || !found) return current;
+        // Another instance's clock may run ahead: keys are never younger than now.
+        const entry: CacheEntry = { jwks: found.jwks, fetchedAt: Math.min(found.fetchedAt, this.now()) };
+        if (this.now() - entry.fetchedAt >= STALE_GRACE_MS) return undefined;
+        this.entries.set(jwksUrl, entry);
+        return entry;
+      })
+      .catch((cause: unknown) => {
+        this.onSharedStoreError({ jwksUrl, operation: "get", cause });
+        return this.entries.get(jwksUrl);
+      })
+      .finally(() => this.sharedReads.delete(jwksUrl));
+    this.sharedReads.set(jwksUrl, promise);
+    return promise;
+  }
+
+  /** Write fetched keys for the other instances; a failure is told, never the launch's. */
+  private async share(jwksUrl: string, keys: FetchedPlatformKeys): Promise<void> {
+    if (!this.shared) return;
+    try {
+      await this.shared.put(jwksUrl, keys);
+    } catch (cause) {
+      this.onSharedStoreError({ jwksUrl, operation: "put", cause });
+    }
   }
 
   private load(jwksUrl: string): Promise<CacheEntry> {
@@ -149,11 +210,40 @@ export class PlatformJwksCache {
       entry.refetchedForUnknownKidAt = previous.refetchedForUnknownKidAt;
     }
     this.entries.set(jwksUrl, entry);
+    await this.share(jwksUrl, { jwks: entry.jwks, fetchedAt: entry.fetchedAt });
     return entry;
   }
 }
 
 /** The RSA signing key with this kid (another kind of key under the same kid is passed over). */
 function findKey(jwks: JSONWebKeySet, kid: string): JWK | undefined {
-  return jwks.keys.find((k) => k.kid === kid && k.kty === "RSA" && (k.use === undefined || k.use === "sig"));
+  return jwks.keys.find((k) => k.kid === kid && isRsaSigningKey(k));
+}
+
+function isRsaSigningKey(k: JWK): boolean {
+  return k.kty === "RSA" && (k.use === undefined || k.use === "sig");
+}
+
+/**
+ * At registration, the LMS's keys are fetched once (and shared): an administrator who gave a
+ * wrong JWKS URL hears it now, not from the first candidate whose launch fails. The
+ * registration stands either way; the answer says what launches will meet.
+ */
+export async function checkPlatformKeys(
+  cache: PlatformJwksCache,
+  jwksUrl: string,
+): Promise<{ signingKeys: number; problem?: undefined } | { problem: string; cause?: unknown }> {
+  try {
+    const signingKeys = await cache.refresh(jwksUrl);
+    if (signingKeys > 0) return { signingKeys };
+    return {
+      problem: `The LMS publishes no RSA signing key at ${jwksUrl}, so the tool cannot check its launches yet.`,
+    };
+  } catch (cause) {
+    // Whatever went wrong, the registration is saved: it is said, never thrown.
+    return {
+      problem: `The tool could not fetch the LMS's public keys from ${jwksUrl} just now, so launches will fail until it can. Check that this address is the LMS's key set (JWKS) and that the tool can reach it.`,
+      cause,
+    };
+  }
 }

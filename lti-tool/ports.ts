@@ -1,4 +1,4 @@
-import type { JWK } from "jose";
+import type { JSONWebKeySet, JWK } from "jose";
 
 /** A platform (LMS) registration, as an administrator enters it or dynamic registration stores it. */
 export interface PlatformRegistration {
@@ -48,6 +48,23 @@ export interface RegistrationStore {
   addDeployment(deployment: DeploymentRecord): Promise<void>;
   listPlatforms(): Promise<{ platform: PlatformRegistration; deployments: DeploymentRecord[] }[]>;
   recordLaunch(issuer: string, clientId: string, deploymentId: string, at: string): Promise<void>;
+}
+
+/** A platform's published keys as the tool last fetched them (epoch ms). */
+export interface FetchedPlatformKeys {
+  jwks: JSONWebKeySet;
+  fetchedAt: number;
+}
+
+/**
+ * Platforms' public keys shared by every instance of the tool, so that a function instance that
+ * has just started checks a launch without first fetching the LMS's keys over the internet, and
+ * a school's LMS is not asked for them by each instance. Public data, keyed by JWKS URL.
+ */
+export interface PlatformKeyStore {
+  get(jwksUrl: string): Promise<FetchedPlatformKeys | undefined>;
+  /** Keep these keys unless keys fetched later are kept already. */
+  put(jwksUrl: string, keys: FetchedPlatformKeys): Promise<void>;
 }
 
 /** How the login→launch pair is bound to one browser (Security Framework §5.1.1.2, state). */

@@ -42,6 +42,10 @@ export const keys = {
   registrationLink: (id: string) => ({ pk: `REGLINK#${id}`, sk: "LINK" }),
   registrationLinkListing: { gsi1pk: "REGLINKS" },
 
+  // Platforms' public keys as last fetched, shared by the tool's instances (public data), by the
+  // SHA-256 of the JWKS URL (a URL can be longer than a key holds).
+  platformKeys: (jwksUrl: string) => ({ pk: `JWKS#${sha256b64url(jwksUrl)}`, sk: "KEYS" }),
+
   // The single use of a login (sealed state + its nonce), short TTL.
   usedNonce: (issuer: string, nonce: string) => ({ pk: `NONCE#${issuer}#${nonce}`, sk: "NONCE" }),
 

@@ -7,6 +7,7 @@ import { cachedTenantTargets, launchStatements } from "../../adapters/dynamo/lau
 import { DynamoUsedLoginStore } from "../../adapters/dynamo/login-states.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
+import { DynamoPlatformKeyStore } from "../../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationLinkStore } from "../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
@@ -118,6 +119,15 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
           fetchedAt: new Date(fetchedAt).toISOString(),
           detail:
             "The LMS's key endpoint failed; launches are checked with its keys from before, for up to 24 hours.",
+          cause,
+        }),
+      shared: new DynamoPlatformKeyStore(doc, table),
+      onSharedStoreError: ({ jwksUrl, operation, cause }) =>
+        log.warn("lti.jwks.shared_store_failed", {
+          jwksUrl,
+          operation,
+          detail:
+            "The platform keys shared in the table could not be used; launches fetch them from the LMS.",
           cause,
         }),
     }),

@@ -1,6 +1,8 @@
 import { SealedLoginStates } from "../../lti-tool/login-state.js";
 import type {
   DeploymentRecord,
+  FetchedPlatformKeys,
+  PlatformKeyStore,
   PlatformRegistration,
   RegistrationStore,
   ToolKey,
@@ -154,5 +156,23 @@ export class MemoryRegistrationLinkStore implements RegistrationLinkStore {
   }
   async remove(id: string) {
     this.links.delete(id);
+  }
+}
+
+/** Shared platform keys; like the DynamoDB store, keys fetched later are not overwritten by older ones. */
+export class MemoryPlatformKeyStore implements PlatformKeyStore {
+  entries = new Map<string, FetchedPlatformKeys>();
+  gets = 0;
+  puts = 0;
+
+  async get(jwksUrl: string) {
+    this.gets++;
+    const found = this.entries.get(jwksUrl);
+    return found ? structuredClone(found) : undefined;
+  }
+  async put(jwksUrl: string, keys: FetchedPlatformKeys) {
+    this.puts++;
+    const kept = this.entries.get(jwksUrl);
+    if (!kept || kept.fetchedAt <= keys.fetchedAt) this.entries.set(jwksUrl, structuredClone(keys));
   }
 }

@@ -1,13 +1,16 @@
 /**
  * An LMS that registers the tool dynamically, as fetch sees it: its OpenID configuration at
  * CONFIG_URL and a registration endpoint that answers with `clientId`. `authorization_server`
- * names another LMS's token endpoint (what a hostile registrant would choose); every request is
- * counted.
+ * names another LMS's token endpoint (what a hostile registrant would choose); its key set is
+ * served only when `jwks` is given; every request is counted.
  */
 export const REGISTERING_LMS = "https://other-lms.test";
 export const CONFIG_URL = `${REGISTERING_LMS}/.well-known/openid-configuration`;
 
-export function registeringLms(clientId: string, options: { authorizationServer?: string } = {}) {
+export function registeringLms(
+  clientId: string,
+  options: { authorizationServer?: string; jwks?: { keys: unknown[] } } = {},
+) {
   const calls: string[] = [];
   const fetchImpl: typeof fetch = async (input) => {
     const url = String(input instanceof Request ? input.url : input);
@@ -29,6 +32,7 @@ export function registeringLms(clientId: string, options: { authorizationServer?
         "https://purl.imsglobal.org/spec/lti-tool-configuration": { deployment_id: "1" },
       });
     }
+    if (url === `${REGISTERING_LMS}/jwks` && options.jwks) return Response.json(options.jwks);
     return new Response("not found", { status: 404 });
   };
   return { fetchImpl, calls };

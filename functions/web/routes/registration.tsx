@@ -3,6 +3,7 @@ import { ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
+import { checkPlatformKeys } from "../../../lti-tool/platform-jwks.js";
 import { isEndpointUrl, registerPlatform } from "../../../lti-tool/registration.js";
 import {
   holdRegistrationLink,
@@ -107,7 +108,7 @@ export function registrationRoutes(deps: AppDeps) {
       );
     }
     const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
-    await registerPlatform(
+    const registered = await registerPlatform(
       platformRegistrationInput(result.config, result.clientId, result.deploymentId),
       deps.registrations,
       undefined,
@@ -118,12 +119,16 @@ export function registrationRoutes(deps: AppDeps) {
       product: platformConfig.product_family_code,
       link: link.note,
     });
+    const keys = await checkPlatformKeys(deps.platformKeys, registered.jwksUrl);
+    if (keys.problem)
+      deps.log.warn("lti.registration_keys_unavailable", { ...by, detail: keys.problem, cause: keys.cause });
     return c.html(
       <RegistrationDonePage
         issuer={result.config.issuer}
         clientId={result.clientId}
         {...(result.deploymentId ? { deploymentId: result.deploymentId } : {})}
         pending={platformConfig.product_family_code === "moodle"}
+        {...(keys.problem ? { keysProblem: keys.problem } : {})}
       />,
     );
   });

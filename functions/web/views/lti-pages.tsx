@@ -205,6 +205,8 @@ export function RegistrationDonePage(props: {
   clientId: string;
   deploymentId?: string;
   pending: boolean;
+  /** Said when the LMS's keys could not be fetched at registration. */
+  keysProblem?: string;
 }) {
   return (
     <Layout title="HLTA preparation registered">
@@ -223,6 +225,11 @@ export function RegistrationDonePage(props: {
           Moodle holds a newly registered tool as <strong>Pending</strong>. Activate it in{" "}
           <em>Site administration → Plugins → Activity modules → External tool → Manage tools</em> before
           teachers can use it.
+        </p>
+      ) : null}
+      {props.keysProblem ? (
+        <p class="panel" id="keys-problem" role="alert">
+          {props.keysProblem}
         </p>
       ) : null}
       <p>

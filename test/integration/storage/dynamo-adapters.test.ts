@@ -4,6 +4,7 @@ import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-servi
 import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
 import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../../adapters/dynamo/launch-recorder.js";
 import { DynamoUsedLoginStore } from "../../../adapters/dynamo/login-states.js";
+import { DynamoPlatformKeyStore, MAX_SHARED_JWKS_BYTES } from "../../../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationLinkStore } from "../../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../../adapters/dynamo/tool-keys.js";
@@ -391,6 +392,39 @@ describe("a launch recorded with its login's single use, on DynamoDB Local", () 
     expect(await enrolments.listCourse(launch.course)).toEqual([]);
     // The login was not spent: the person's next post of the same launch can still go through.
     await states.markUsed(opened);
+  });
+});
+
+describe("platform keys shared in the table", () => {
+  const jwks = (kid: string) => ({ keys: [{ kty: "RSA", kid, n: "x".repeat(342), e: "AQAB", use: "sig" }] });
+
+  it("keeps an LMS's keys exactly, by URL, and never lets older keys replace newer ones", async () => {
+    const store = new DynamoPlatformKeyStore(aws.doc, aws.tableName);
+    const url = `https://moodle.test/mod/lti/certs.php?run=${Date.now()}`;
+    const t = Date.now();
+    expect(await store.get(url)).toBeUndefined();
+    await store.put(url, { jwks: jwks("k2"), fetchedAt: t });
+    expect(await store.get(url)).toEqual({ jwks: jwks("k2"), fetchedAt: t });
+    // An instance that fetched earlier and writes later does not put older keys back.
+    await store.put(url, { jwks: jwks("k1"), fetchedAt: t - 1_000 });
+    expect((await store.get(url))?.jwks).toEqual(jwks("k2"));
+    await store.put(url, { jwks: jwks("k3"), fetchedAt: t + 1_000 });
+    expect((await store.get(url))?.jwks).toEqual(jwks("k3"));
+    // Another URL has its own keys.
+    expect(await store.get(`${url}&other`)).toBeUndefined();
+  });
+
+  it("forgets keys past their time, and refuses to share a key set an item cannot hold", async () => {
+    const store = new DynamoPlatformKeyStore(aws.doc, aws.tableName);
+    const url = `https://canvas.test/api/lti/security/jwks?run=${Date.now()}`;
+    // Fetched three days ago: the item's TTL has passed, DynamoDB has not removed it yet.
+    const threeDaysAgo = Date.now() - 3 * 24 * 60 * 60_000;
+    await store.put(url, { jwks: jwks("old"), fetchedAt: threeDaysAgo });
+    expect(await store.get(url)).toBeUndefined();
+    const huge = { keys: [{ kty: "RSA", kid: "big", n: "x".repeat(MAX_SHARED_JWKS_BYTES), e: "AQAB" }] };
+    await expect(store.put(`${url}&huge`, { jwks: huge, fetchedAt: Date.now() })).rejects.toThrow(
+      /not shared/,
+    );
   });
 });
 

@@ -1,7 +1,9 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { PlatformJwksUnavailableError } from "../../../lti-tool/errors.js";
-import { PlatformJwksCache } from "../../../lti-tool/platform-jwks.js";
+import { checkPlatformKeys, PlatformJwksCache } from "../../../lti-tool/platform-jwks.js";
+import type { PlatformKeyStore } from "../../../lti-tool/ports.js";
+import { MemoryPlatformKeyStore } from "../../support/memory-stores.js";
 
 const URL_ = "https://lms.test/jwks";
 const rsa = async (kid: string) => {
@@ -87,5 +89,144 @@ describe("platform keys", () => {
     await expect(cache.keyFor(URL_, "rotated")).rejects.toBeInstanceOf(PlatformJwksUnavailableError);
     for (let i = 0; i < 5; i++) expect(await cache.keyFor(URL_, "rotated")).toBeUndefined();
     expect(calls()).toBe(2);
+  });
+});
+
+describe("platform keys shared between the tool's instances", () => {
+  it("an instance that has just started takes keys another fetched, without asking the LMS", async () => {
+    let now = 1_000_000;
+    const key = await rsa("k1");
+    const shared = new MemoryPlatformKeyStore();
+    const lms = endpoint([() => Response.json({ keys: [key] })]);
+    const first = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    expect((await first.keyFor(URL_, "k1"))?.n).toBe(key.n);
+    expect(lms.calls()).toBe(1);
+    expect(shared.entries.get(URL_)?.fetchedAt).toBe(now);
+
+    now += 5 * 60_000; // five minutes on, a second instance starts
+    const second = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    expect((await second.keyFor(URL_, "k1"))?.n).toBe(key.n);
+    expect(await second.verificationKey(URL_, "k1")).toBeDefined();
+    expect(lms.calls()).toBe(1);
+    expect(shared.gets).toBe(2); // once by each instance, then from memory
+  });
+
+  it("fetches when the shared keys are older than the cache trusts, and shares the new ones", async () => {
+    let now = 0;
+    const [old, rotated] = [await rsa("old"), await rsa("new")];
+    const shared = new MemoryPlatformKeyStore();
+    await shared.put(URL_, { jwks: { keys: [old] }, fetchedAt: now });
+    now = 11 * 60_000; // past the ten minutes a fetch is trusted
+    const lms = endpoint([() => Response.json({ keys: [rotated] })]);
+    const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    expect((await cache.keyFor(URL_, "new"))?.n).toBe(rotated.n);
+    expect(lms.calls()).toBe(1);
+    expect(shared.entries.get(URL_)).toEqual({ jwks: { keys: [rotated] }, fetchedAt: now });
+  });
+
+  it("an unknown kid among fresh shared keys is fetched once from the LMS (the key was rotated)", async () => {
+    const now = 0;
+    const [old, rotated] = [await rsa("old"), await rsa("new")];
+    const shared = new MemoryPlatformKeyStore();
+    await shared.put(URL_, { jwks: { keys: [old] }, fetchedAt: now });
+    const lms = endpoint([() => Response.json({ keys: [old, rotated] })]);
+    const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now + 1, shared });
+    expect((await cache.keyFor(URL_, "new"))?.n).toBe(rotated.n);
+    expect(lms.calls()).toBe(1);
+    expect(shared.entries.get(URL_)?.jwks.keys).toHaveLength(2);
+  });
+
+  it("shared keys past the LMS's time still check launches while its endpoint is down, within the day", async () => {
+    let now = 0;
+    const key = await rsa("k1");
+    const shared = new MemoryPlatformKeyStore();
+    await shared.put(URL_, { jwks: { keys: [key] }, fetchedAt: now });
+    const stale: unknown[] = [];
+    const lms = endpoint([down]);
+    now = 3 * 60 * 60_000;
+    const cache = new PlatformJwksCache({
+      fetch: lms.fetchImpl,
+      now: () => now,
+      shared,
+      onStaleKeys: (event) => stale.push(event),
+    });
+    expect((await cache.keyFor(URL_, "k1"))?.n).toBe(key.n);
+    expect(stale).toHaveLength(1);
+    // A day on, a new instance no longer takes them.
+    now = 25 * 60 * 60_000;
+    const later = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    await expect(later.keyFor(URL_, "k1")).rejects.toBeInstanceOf(PlatformJwksUnavailableError);
+  });
+
+  it("a failing shared store costs the launch nothing: the keys come from the LMS and the failure is told", async () => {
+    const key = await rsa("k1");
+    const broken: PlatformKeyStore = {
+      get: async () => {
+        throw new Error("table unavailable");
+      },
+      put: async () => {
+        throw new Error("table unavailable");
+      },
+    };
+    const told: { operation: string }[] = [];
+    const lms = endpoint([() => Response.json({ keys: [key] })]);
+    const cache = new PlatformJwksCache({
+      fetch: lms.fetchImpl,
+      shared: broken,
+      onSharedStoreError: (event) => told.push(event),
+    });
+    expect((await cache.keyFor(URL_, "k1"))?.n).toBe(key.n);
+    expect(told.map((t) => t.operation)).toEqual(["get", "put"]);
+  });
+
+  it("launches arriving together at a new instance read the shared keys once", async () => {
+    const key = await rsa("k1");
+    const shared = new MemoryPlatformKeyStore();
+    await shared.put(URL_, { jwks: { keys: [key] }, fetchedAt: Date.now() });
+    const lms = endpoint([() => Response.json({ keys: [key] })]);
+    const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, shared });
+    const found = await Promise.all([1, 2, 3, 4].map(() => cache.keyFor(URL_, "k1")));
+    expect(found.every((k) => k?.n === key.n)).toBe(true);
+    expect(shared.gets).toBe(1);
+    expect(lms.calls()).toBe(0);
+  });
+
+  it("takes another instance's keys as fetched no later than now, whatever that instance's clock said", async () => {
+    const key = await rsa("k1");
+    const shared = new MemoryPlatformKeyStore();
+    let now = 0;
+    // Fetched by an instance whose clock ran an hour ahead.
+    await shared.put(URL_, { jwks: { keys: [key] }, fetchedAt: 60 * 60_000 });
+    const lms = endpoint([() => Response.json({ keys: [key] })]);
+    const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    await cache.keyFor(URL_, "k1");
+    expect(lms.calls()).toBe(0);
+    now = 11 * 60_000; // trusted for ten minutes from now, not from the hour ahead
+    await cache.keyFor(URL_, "k1");
+    expect(lms.calls()).toBe(1);
+  });
+});
+
+describe("the keys checked at registration", () => {
+  it("fetches them even when cached, shares them, and counts the RSA signing keys", async () => {
+    const [a, b, other] = [await rsa("a"), await rsa("b"), await ec("c")];
+    const shared = new MemoryPlatformKeyStore();
+    const lms = endpoint([() => Response.json({ keys: [a] }), () => Response.json({ keys: [a, b, other] })]);
+    const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, shared });
+    await cache.keyFor(URL_, "a");
+    expect(await checkPlatformKeys(cache, URL_)).toEqual({ signingKeys: 2 });
+    expect(lms.calls()).toBe(2);
+    expect(shared.entries.get(URL_)?.jwks.keys).toHaveLength(3);
+  });
+
+  it("says so, without throwing, when the LMS publishes no signing key or cannot be reached", async () => {
+    const ecKey = await ec("c");
+    const none = endpoint([() => Response.json({ keys: [ecKey] })]);
+    const noKey = await checkPlatformKeys(new PlatformJwksCache({ fetch: none.fetchImpl }), URL_);
+    expect(noKey.problem).toContain("no RSA signing key");
+    const missing = endpoint([() => new Response("not found", { status: 404 })]);
+    const unreachable = await checkPlatformKeys(new PlatformJwksCache({ fetch: missing.fetchImpl }), URL_);
+    expect(unreachable).toMatchObject({ cause: expect.any(PlatformJwksUnavailableError) });
+    expect(unreachable.problem).toContain(URL_);
   });
 });

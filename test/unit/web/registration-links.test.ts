@@ -1,8 +1,11 @@
+import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { PROBLEM_BASE } from "../../../domain/errors.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
+import { PlatformJwksCache } from "../../../lti-tool/platform-jwks.js";
 import { form, registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
+import { MemoryPlatformKeyStore } from "../../support/memory-stores.js";
 import { CONFIG_URL, REGISTERING_LMS, registeringLms } from "../../support/registering-lms.js";
 import { CLIENT_ID, testPlatform } from "../../support/test-platform.js";
 
@@ -70,6 +73,40 @@ describe("dynamic registration by invitation", () => {
     expect(failed.status).toBe(502);
     const retried = await app.request(link, form({ openid_configuration: CONFIG_URL }));
     expect(retried.status).toBe(200);
+  });
+});
+
+describe("the LMS's keys, checked at registration", () => {
+  async function registerWith(jwks?: { keys: unknown[] }) {
+    const lms = registeringLms("keys-client", jwks ? { jwks } : {});
+    const shared = new MemoryPlatformKeyStore();
+    const { app, deps } = await memoryApp(await testPlatform(), {
+      fetch: lms.fetchImpl,
+      platformKeys: new PlatformJwksCache({ fetch: lms.fetchImpl, shared }),
+    });
+    const done = await app.request(
+      await registrationLinkPath(deps),
+      form({ openid_configuration: CONFIG_URL }),
+    );
+    return { done, html: await done.text(), deps, shared };
+  }
+
+  it("fetches them once the LMS is registered and keeps them for the tool's launches", async () => {
+    const { publicKey } = await generateKeyPair("RS256", { extractable: true });
+    const key = { ...(await exportJWK(publicKey)), kid: "lms-1", use: "sig" };
+    const { done, html, shared } = await registerWith({ keys: [key] });
+    expect(done.status).toBe(200);
+    expect(html).not.toContain('id="keys-problem"');
+    expect(shared.entries.get(`${REGISTERING_LMS}/jwks`)?.jwks.keys).toEqual([key]);
+  });
+
+  it("keeps the registration and tells the LMS administrator when they cannot be fetched", async () => {
+    const { done, html, deps, shared } = await registerWith();
+    expect(done.status).toBe(200);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "keys-client")).toBeDefined();
+    expect(html).toContain('id="keys-problem"');
+    expect(html).toContain(`${REGISTERING_LMS}/jwks`);
+    expect(shared.entries.size).toBe(0);
   });
 });
 
