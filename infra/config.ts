@@ -5,7 +5,16 @@
 export interface InfraConfig {
   /** Deployment stage; part of the stack name, so `dev` and `prod` can share an account. */
   stage: string;
+  /**
+   * AWS region of the stack (HLTA_REGION, default eu-west-2, London): school staff's personal
+   * data stays in the UK unless a provider deliberately chooses otherwise, whatever region the
+   * deploying AWS profile happens to name.
+   */
+  region: string;
 }
+
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+export const DEFAULT_REGION = "eu-west-2";
 
 // Lower case, starts with a letter, short: it ends up in the stack name and in resource names
 // that CloudFormation derives from it.
@@ -16,7 +25,11 @@ export function infraConfigFrom(env: Record<string, string | undefined>): InfraC
   if (!STAGE_PATTERN.test(stage)) {
     throw new Error(`HLTA_STAGE must match ${STAGE_PATTERN} (got "${stage}")`);
   }
-  return { stage };
+  const region = env.HLTA_REGION?.trim() || DEFAULT_REGION;
+  if (!REGION_PATTERN.test(region)) {
+    throw new Error(`HLTA_REGION must be an AWS region such as ${DEFAULT_REGION} (got "${region}")`);
+  }
+  return { stage, region };
 }
 
 export function stackNameFor(stage: string): string {

@@ -31,7 +31,8 @@ import { createXapiAdminRoutes } from "./routes/xapi.js";
 /** Environment of the web function (Lambda) and of the local server, validated once at start. */
 export const RuntimeConfigSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
-  EVIDENCE_BUCKET: z.string().check(z.minLength(1)),
+  // Not read yet: the deployed web function is given no bucket until the evidence issue.
+  EVIDENCE_BUCKET: z.optional(z.string().check(z.minLength(1))),
   DYNAMODB_ENDPOINT: z.optional(z.url()),
   S3_ENDPOINT: z.optional(z.url()),
   AWS_REGION: z._default(z.string().check(z.minLength(1)), "eu-west-2"),

@@ -42,6 +42,10 @@ export class EvidenceBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Versioning keeps a deleted or replaced file recoverable for a month (a slip, a bad
+        // upload), then it is gone: an erasure request is met within the month UK GDPR allows,
+        // and nothing a candidate removed is kept for ever.
+        { id: "expire-noncurrent-versions", noncurrentVersionExpiration: Duration.days(30) },
       ],
       removalPolicy,
     });

@@ -1,13 +1,18 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
-import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 
-export type DataAccess = "read" | "readWrite";
+/**
+ * The DynamoDB actions a function's code calls; nothing else is granted (no Scan, no
+ * BatchGetItem, no DescribeTable). A transaction is authorised item by item, as the PutItem or
+ * UpdateItem inside it.
+ */
+export type TableAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem";
 
 export interface HltaFunctionProps {
   /** Absolute path of the TypeScript entry file. */
@@ -56,7 +61,7 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 /**
  * The house Lambda: Node.js 22 on arm64, an ESM bundle built with the local esbuild (no Docker),
  * minified with source maps, the AWS SDK v3 bundled in, X-Ray tracing, and a log group with a
- * retention period. `bindTable` / `bindBucket` / `bindSecret` set the environment variable the
+ * retention period. `bindTable` / `bindSecret` set the environment variable the
  * code reads and grant access through the resource's grants, never hand-written IAM.
  */
 export class HltaFunction extends Construct {
@@ -124,19 +129,35 @@ export class HltaFunction extends Construct {
     });
   }
 
-  /** Sets TABLE_NAME and grants read or read-write access to the table (and its KMS key). */
-  bindTable(table: dynamodb.TableBase, access: DataAccess): this {
+  /**
+   * Sets TABLE_NAME and grants exactly `actions` on the table and its index, and the table's
+   * KMS key for them (decrypt; encrypt too when one of them writes). `deniedPartitions`: items
+   * whose partition key is one of these stay out of reach whatever else is granted (the tool's
+   * private key and secrets, for a function that never needs them).
+   */
+  bindTable(
+    table: dynamodb.Table,
+    actions: readonly TableAction[],
+    options: { deniedPartitions?: readonly string[] } = {},
+  ): this {
     this.fn.addEnvironment("TABLE_NAME", table.tableName);
-    if (access === "read") table.grants.readData(this.fn);
-    else table.grants.readWriteData(this.fn);
-    return this;
-  }
-
-  /** Sets EVIDENCE_BUCKET and grants read or read-write access to the objects (and the key). */
-  bindBucket(bucket: s3.BucketBase, access: DataAccess): this {
-    this.fn.addEnvironment("EVIDENCE_BUCKET", bucket.bucketName);
-    if (access === "read") bucket.grants.read(this.fn);
-    else bucket.grants.readWrite(this.fn);
+    const iamActions = actions.map((a) => `dynamodb:${a}`);
+    table.grants.actions(this.fn, ...iamActions);
+    const writes = actions.some((a) => a !== "GetItem" && a !== "Query");
+    if (writes) table.encryptionKey?.grantEncryptDecrypt(this.fn);
+    else table.encryptionKey?.grantDecrypt(this.fn);
+    if (options.deniedPartitions?.length) {
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: iamActions,
+          resources: [table.tableArn, `${table.tableArn}/index/*`],
+          conditions: {
+            "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...options.deniedPartitions] },
+          },
+        }),
+      );
+    }
     return this;
   }
 

@@ -46,6 +46,8 @@ export class HltaTable extends Construct {
       // NEW_IMAGE feeds the xAPI forwarder (outbox items); old images are never needed.
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy,
+      // A retained table cannot be deleted by a console or CLI slip either.
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
     });
 
     this.table.addGlobalSecondaryIndex({

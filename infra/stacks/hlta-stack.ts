@@ -26,6 +26,17 @@ export const OUTBOX_PK_PREFIX = keys.outboxItem("", "").pk;
 /** The variable that carries the ARN of the secret sealing the LRS credentials (not the key). */
 export const XAPI_CREDENTIAL_SECRET_ARN = "XAPI_CREDENTIAL_SECRET_ARN";
 
+/** The partitions of the tool's private signing key and of its secrets (session, admin key). */
+export const TOOL_KEY_PARTITION = keys.toolKeys.pk;
+export const TOOL_SECRET_PARTITION = keys.toolSecret("").pk;
+
+/**
+ * Requests per second and burst the HTTP API lets through (all routes together): a class of
+ * thirty launching at once is a few dozen requests; a flood beyond this gets 429s from API
+ * Gateway instead of running up Lambda concurrency (which the forwarder shares) and costs.
+ */
+export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
 /** How often the scheduled sweeps (xAPI retries and replays, grade delivery) run. */
 export const SWEEP_RATE = Duration.minutes(1);
 
@@ -66,32 +77,44 @@ export class HltaStack extends Stack {
     });
     const credentialKey = this.xapiCredentialKey.secret;
 
-    // The web function will seal the LRS credentials that administrators enter, hence the key.
+    // The web function: LTI, pages, admin. Table actions are the ones its code calls (the
+    // launch's transaction is PutItem and UpdateItem item by item; DeleteItem removes a
+    // registration link). No S3 yet: nothing in it reads or writes evidence (the evidence
+    // issue grants the few object actions uploads need). No LRS credential key: routes are
+    // saved by the CLI (`npm run lrs`), and the web function never opens them.
     this.web = new HltaFunction(this, "Web", {
       entry: `${PROJECT_ROOT}functions/web/handler.ts`,
       description: `HLTA tool web app: LTI login, launch, JWKS and pages (${stage})`,
       projectRoot: PROJECT_ROOT,
       // The candidate waits for this one's cold start: no source maps to parse (hlta-function.ts).
       sourceMaps: false,
-    })
-      .bindTable(this.table.table, "readWrite")
-      .bindBucket(this.evidence.bucket, "readWrite")
-      .bindSecret(credentialKey, XAPI_CREDENTIAL_SECRET_ARN);
+    }).bindTable(this.table.table, ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]);
 
     this.api = new apigwv2.HttpApi(this, "Api", {
       description: `HLTA tool (${stage})`,
       // One $default route: the Hono app does the routing (functions/web/app.tsx).
       defaultIntegration: new HttpLambdaIntegration("WebIntegration", this.web.fn),
     });
+    // The L2 default stage takes no throttle: set on its CloudFormation resource. No access
+    // logging: the tool carries session tokens in query strings (README, Architecture).
+    const defaultStage = this.api.defaultStage?.node.defaultChild as apigwv2.CfnStage;
+    defaultStage.defaultRouteSettings = {
+      throttlingRateLimit: API_THROTTLE.rateLimit,
+      throttlingBurstLimit: API_THROTTLE.burstLimit,
+    };
 
-    // The forwarder marks outbox entries delivered or parked in the table, nothing else.
+    // The forwarder reads routes and due outbox items and marks entries delivered, rescheduled
+    // (BatchWriteItem) or parked (UpdateItem), nothing else; the tool's key and secrets are
+    // out of its reach.
+    const forwarderTable = ["GetItem", "Query", "UpdateItem", "BatchWriteItem"] as const;
+    const noToolKeys = { deniedPartitions: [TOOL_KEY_PARTITION, TOOL_SECRET_PARTITION] };
     this.forwarder = new HltaFunction(this, "Forwarder", {
       entry: `${PROJECT_ROOT}functions/forwarder/handler.ts`,
       description: `HLTA tool xAPI forwarder: outbox stream to the LRSs (${stage})`,
       timeout: Duration.seconds(60),
       projectRoot: PROJECT_ROOT,
     })
-      .bindTable(this.table.table, "readWrite")
+      .bindTable(this.table.table, forwarderTable, noToolKeys)
       .bindSecret(credentialKey, XAPI_CREDENTIAL_SECRET_ARN);
 
     // Receives the metadata (shard, sequence numbers) of batches that exhausted their retries,
@@ -147,15 +170,19 @@ export class HltaStack extends Stack {
       handler: "sweep",
       description: `HLTA tool xAPI forwarder sweep: due retries and replays (${stage})`,
     })
-      .bindTable(this.table.table, "readWrite")
+      .bindTable(this.table.table, forwarderTable, noToolKeys)
       .bindSecret(credentialKey, XAPI_CREDENTIAL_SECRET_ARN);
 
-    // Reads registrations, course services and the tool's signing key items; updates grade jobs.
+    // Reads registrations, course services and the tool's signing key (it signs the token
+    // requests; PutItem makes the first key if none exists yet); updates grade jobs. The
+    // secrets (session, admin key) are out of its reach.
     this.grades = new HltaFunction(this, "Grades", {
       ...sweepOptions,
       entry: `${PROJECT_ROOT}functions/grades/handler.ts`,
       description: `HLTA tool grade delivery: due scores to the LMS gradebooks (${stage})`,
-    }).bindTable(this.table.table, "readWrite");
+    }).bindTable(this.table.table, ["GetItem", "Query", "PutItem", "UpdateItem"], {
+      deniedPartitions: [TOOL_SECRET_PARTITION],
+    });
 
     this.forwarderSweepSchedule = new events.Rule(this, "ForwarderSweepSchedule", {
       description: `Runs the HLTA xAPI forwarder sweep every minute (${stage})`,

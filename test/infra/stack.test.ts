@@ -7,9 +7,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "../../adapters/dynamo/schema.js";
 import { infraConfigFrom } from "../../infra/config.js";
 import {
+  API_THROTTLE,
   HltaStack,
   OUTBOX_PK_PREFIX,
   SWEEP_RATE,
+  TOOL_KEY_PARTITION,
+  TOOL_SECRET_PARTITION,
   XAPI_CREDENTIAL_SECRET_ARN,
 } from "../../infra/stacks/hlta-stack.js";
 
@@ -28,6 +31,7 @@ interface PolicyStatement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 let app: App;
@@ -48,6 +52,27 @@ function statementsOfRole(roleId: string): PolicyStatement[] {
 }
 const actionsOf = (statements: PolicyStatement[]): string[] =>
   statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+/** The table actions a function may take (the stream's own read actions set apart), sorted. */
+const STREAM_ACTIONS = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+  "dynamodb:ListStreams",
+];
+const tableActionsOf = (fn: Fn): string[] =>
+  [
+    ...new Set(
+      actionsOf(statementsOfRole(roleOf(fn)).filter((s) => s.Effect === "Allow")).filter(
+        (a) => a.startsWith("dynamodb:") && !STREAM_ACTIONS.includes(a),
+      ),
+    ),
+  ].sort();
+/** The partitions a Deny statement on LeadingKeys keeps out of a function's reach. */
+const deniedPartitionsOf = (fn: Fn): string[] =>
+  statementsOfRole(roleOf(fn))
+    .filter((s) => s.Effect === "Deny")
+    .flatMap((s) => (s.Condition?.["ForAnyValue:StringEquals"]?.["dynamodb:LeadingKeys"] as string[]) ?? [])
+    .sort();
 
 function theSecret(): Resource {
   const secrets = Object.values(template.findResources("AWS::SecretsManager::Secret")) as Resource[];
@@ -107,6 +132,8 @@ describe("table", () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    // Nor can a console or CLI slip delete it.
+    template.hasResourceProperties("AWS::DynamoDB::Table", { DeletionProtectionEnabled: true });
     template.hasResource("AWS::KMS::Key", {
       Properties: Match.objectLike({ EnableKeyRotation: true }),
       DeletionPolicy: "Retain",
@@ -158,6 +185,17 @@ describe("evidence bucket", () => {
     template.hasResource("AWS::S3::Bucket", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
   });
 
+  it("forgets deleted or replaced files a month on, and abandoned uploads after a week", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: "Enabled" }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: "Enabled" }),
+        ]),
+      },
+    });
+  });
+
   it("denies every request that is not over TLS", () => {
     template.hasResourceProperties("AWS::S3::BucketPolicy", {
       Bucket: { Ref: logicalId(stack.evidence.bucket) },
@@ -194,11 +232,8 @@ describe("functions", () => {
     const table = { Ref: logicalId(stack.table.table) };
     const secretArn = { Ref: logicalId(stack.xapiCredentialKey.secret) };
     // No source maps on the web function: they cost its cold start ≈ 10 ms (hlta-function.ts).
-    expect(environmentOf(stack.web)).toEqual({
-      TABLE_NAME: table,
-      EVIDENCE_BUCKET: { Ref: logicalId(stack.evidence.bucket) },
-      [XAPI_CREDENTIAL_SECRET_ARN]: secretArn,
-    });
+    // Neither the bucket nor the LRS credential key yet: the web function reads neither.
+    expect(environmentOf(stack.web)).toEqual({ TABLE_NAME: table });
     for (const fn of [stack.forwarder, stack.forwarderSweep]) {
       expect(environmentOf(fn)).toEqual({
         NODE_OPTIONS: "--enable-source-maps",
@@ -316,8 +351,8 @@ describe("xAPI credential key", () => {
     expect(environments).toContain(JSON.stringify({ Ref: logicalId(secret) }));
   });
 
-  it("can be read by the forwarder, its sweep and the web function, not by grade delivery", () => {
-    const readers = [stack.forwarder, stack.forwarderSweep, stack.web];
+  it("can be read by the forwarder and its sweep, not by the web function or grade delivery", () => {
+    const readers = [stack.forwarder, stack.forwarderSweep];
     const secretRef = { Ref: logicalId(stack.xapiCredentialKey.secret) };
     for (const fn of readers) {
       expect(statementsOfRole(roleOf(fn))).toEqual(
@@ -330,8 +365,11 @@ describe("xAPI credential key", () => {
         ]),
       );
     }
-    const grades = statementsOfRole(roleOf(stack.grades));
-    expect(actionsOf(grades).filter((a) => a.startsWith("secretsmanager:"))).toEqual([]);
+    for (const fn of [stack.grades, stack.web]) {
+      expect(actionsOf(statementsOfRole(roleOf(fn))).filter((a) => a.startsWith("secretsmanager:"))).toEqual(
+        [],
+      );
+    }
     // Reading the value is all: nobody may change it.
     for (const fn of allFunctions()) {
       const actions = actionsOf(statementsOfRole(roleOf(fn))).filter((a) => a.startsWith("secretsmanager:"));
@@ -352,6 +390,22 @@ describe("HTTP API", () => {
       PayloadFormatVersion: "2.0",
       IntegrationUri: { "Fn::GetAtt": [logicalId(stack.web.fn), "Arn"] },
     });
+  });
+
+  it("throttles every route, sets no CORS and keeps no access log (session tokens travel in query strings)", () => {
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: API_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: API_THROTTLE.burstLimit,
+      },
+    });
+    for (const stage of Object.values(template.findResources("AWS::ApiGatewayV2::Stage")) as Resource[]) {
+      expect(stage.Properties.AccessLogSettings).toBeUndefined();
+    }
+    for (const api of Object.values(template.findResources("AWS::ApiGatewayV2::Api")) as Resource[]) {
+      expect(api.Properties.CorsConfiguration).toBeUndefined();
+    }
   });
 
   it("outputs the URLs an administrator registers in the platform", () => {
@@ -456,20 +510,59 @@ describe("backlog alarms", () => {
 });
 
 describe("IAM", () => {
-  it("lets the web function read and write the table and the evidence bucket", () => {
-    const actions = actionsOf(statementsOfRole(roleOf(stack.web)));
-    expect(actions).toEqual(
-      expect.arrayContaining([
+  it("gives each function exactly the table actions its code calls, and never Scan", () => {
+    expect(tableActionsOf(stack.web)).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    for (const fn of [stack.forwarder, stack.forwarderSweep]) {
+      expect(tableActionsOf(fn)).toEqual([
+        "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
-        "dynamodb:PutItem",
         "dynamodb:Query",
-        "dynamodb:DeleteItem",
-        "s3:GetObject*",
-        "s3:PutObject",
-        "kms:Decrypt",
-        "kms:GenerateDataKey*",
-      ]),
-    );
+        "dynamodb:UpdateItem",
+      ]);
+    }
+    expect(tableActionsOf(stack.grades)).toEqual([
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    // Each function can use the table's key for what it grants (writers encrypt too).
+    for (const fn of allFunctions()) {
+      const text = JSON.stringify(statementsOfRole(roleOf(fn)));
+      expect(text).toContain(logicalId(stack.table.encryptionKey));
+      expect(actionsOf(statementsOfRole(roleOf(fn)))).toEqual(
+        expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*"]),
+      );
+    }
+  });
+
+  it("keeps the tool's private key and secrets out of the functions that never use them", () => {
+    expect(TOOL_KEY_PARTITION).toBe("TOOLKEY");
+    expect(TOOL_SECRET_PARTITION).toBe("TOOLSECRET");
+    for (const fn of [stack.forwarder, stack.forwarderSweep]) {
+      expect(deniedPartitionsOf(fn)).toEqual(["TOOLKEY", "TOOLSECRET"]);
+    }
+    // Grade delivery signs its token requests with the tool's key, so only the secrets are denied.
+    expect(deniedPartitionsOf(stack.grades)).toEqual(["TOOLSECRET"]);
+    expect(deniedPartitionsOf(stack.web)).toEqual([]);
+    // The denial covers every table action the function has.
+    for (const fn of [stack.forwarder, stack.forwarderSweep, stack.grades]) {
+      const deny = statementsOfRole(roleOf(fn)).find((s) => s.Effect === "Deny");
+      expect([...actionsOf(deny ? [deny] : [])].sort()).toEqual(tableActionsOf(fn));
+    }
+  });
+
+  it("gives the internet-facing web function nothing in S3 or the evidence key", () => {
+    const statements = statementsOfRole(roleOf(stack.web));
+    expect(actionsOf(statements).filter((a) => a.startsWith("s3:"))).toEqual([]);
+    expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.encryptionKey));
+    expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.bucket));
   });
 
   it("gives the forwarder the table and its stream but nothing in S3 or the evidence key", () => {
@@ -500,8 +593,10 @@ describe("IAM", () => {
   });
 
   it("has no wildcard resource except the ones AWS requires (X-Ray, ListStreams)", () => {
+    const wildcard = (st: PolicyStatement) =>
+      st.Resource === "*" || (Array.isArray(st.Resource) && st.Resource.includes("*"));
     for (const fn of allFunctions()) {
-      for (const s of statementsOfRole(roleOf(fn)).filter((st) => st.Resource === "*")) {
+      for (const s of statementsOfRole(roleOf(fn)).filter(wildcard)) {
         for (const action of actionsOf([s])) {
           expect(["xray:PutTelemetryRecords", "xray:PutTraceSegments", "dynamodb:ListStreams"]).toContain(
             action,
@@ -517,5 +612,11 @@ describe("configuration", () => {
     expect(infraConfigFrom({}).stage).toBe("dev");
     expect(infraConfigFrom({ HLTA_STAGE: "prod" }).stage).toBe("prod");
     expect(() => infraConfigFrom({ HLTA_STAGE: "Prod stage" })).toThrow(/HLTA_STAGE/);
+  });
+
+  it("pins the region to London unless told another, and refuses one that is not a region", () => {
+    expect(infraConfigFrom({}).region).toBe("eu-west-2");
+    expect(infraConfigFrom({ HLTA_REGION: "eu-west-1" }).region).toBe("eu-west-1");
+    expect(() => infraConfigFrom({ HLTA_REGION: "london" })).toThrow(/HLTA_REGION/);
   });
 });
