@@ -2,7 +2,8 @@
  * A counting pass-through proxy in front of DynamoDB Local, for the "where the time goes"
  * pass only (never in the timed runs: the extra hop costs time). It forwards every request
  * unchanged and records the operation (`X-Amz-Target`) and DynamoDB Local's service time
- * (request sent upstream → response received), without the tool knowing.
+ * (request sent upstream → response received), without the tool knowing. Also used by the
+ * test that checks the tool's calls against the IAM actions CDK grants (test/integration/iam).
  */
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +21,13 @@ export interface ProxiedCall {
   /** performance.now() when the request reached the proxy. */
   readonly at: number;
   readonly ms: number;
+  /**
+   * The IAM actions the call is authorised by: the operation's own, except for a transaction,
+   * which is authorised item by item (a Put in it as PutItem, an Update as UpdateItem…).
+   */
+  readonly actions: readonly string[];
+  /** The entity (up to the first `#`) of every partition key and queried key value in the request. */
+  readonly partitions: readonly string[];
 }
 
 export interface DynamoProxy {
@@ -62,7 +70,9 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
             const ms = performance.now() - started;
             entry.samples.push(ms);
             stats.set(op, entry);
-            if (calls.length < 10_000) calls.push({ op, entity, at: started, ms });
+            if (calls.length < 10_000) {
+              calls.push({ op, entity, at: started, ms, actions: actionsOf(op, body), partitions: partitionsOf(body) });
+            }
             res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
             res.end(Buffer.concat(parts));
           });
@@ -94,6 +104,26 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
         agent.destroy();
       }),
   };
+}
+
+const TRANSACT_ACTIONS: Record<string, string> = {
+  Put: "PutItem",
+  Update: "UpdateItem",
+  Delete: "DeleteItem",
+  ConditionCheck: "ConditionCheckItem",
+  Get: "GetItem",
+};
+
+function actionsOf(op: string, body: Buffer): string[] {
+  if (op !== "TransactWriteItems" && op !== "TransactGetItems") return [op];
+  const items = (JSON.parse(body.toString("utf8")) as { TransactItems?: Record<string, unknown>[] }).TransactItems;
+  return [...new Set((items ?? []).flatMap((item) => Object.keys(item).map((k) => TRANSACT_ACTIONS[k] ?? k)))];
+}
+
+function partitionsOf(body: Buffer): string[] {
+  // Keys (`pk`) and the key values of queries (`:pk`, `:gpk`, as the adapters name them).
+  const found = body.toString("utf8").matchAll(/"(?:pk|:pk|:gpk)"\s*:\s*\{\s*"S"\s*:\s*"([^"#]*)/g);
+  return [...new Set([...found].map((m) => m[1] ?? "?"))];
 }
 
 /** The first partition key in a request (Key, Item or the first transact item), up to its first `#`. */

@@ -7,12 +7,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 
-/**
- * The DynamoDB actions a function's code calls; nothing else is granted (no Scan, no
- * BatchGetItem, no DescribeTable). A transaction is authorised item by item, as the PutItem or
- * UpdateItem inside it.
- */
-export type TableAction = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem";
+import type { TableAccess } from "../table-access.js";
 
 export interface HltaFunctionProps {
   /** Absolute path of the TypeScript entry file. */
@@ -130,30 +125,27 @@ export class HltaFunction extends Construct {
   }
 
   /**
-   * Sets TABLE_NAME and grants exactly `actions` on the table and its index, and the table's
-   * KMS key for them (decrypt; encrypt too when one of them writes). `deniedPartitions`: items
-   * whose partition key is one of these stay out of reach whatever else is granted (the tool's
-   * private key and secrets, for a function that never needs them).
+   * Sets TABLE_NAME and grants exactly `access.actions` on the table and its index (nothing
+   * else: no Scan, no BatchGetItem, no DescribeTable), and the table's KMS key for them (decrypt;
+   * encrypt too when one of them writes). Items whose partition key is one of
+   * `access.deniedPartitions` stay out of reach whatever else is granted.
    */
-  bindTable(
-    table: dynamodb.Table,
-    actions: readonly TableAction[],
-    options: { deniedPartitions?: readonly string[] } = {},
-  ): this {
+  bindTable(table: dynamodb.Table, access: TableAccess): this {
+    const { actions, deniedPartitions } = access;
     this.fn.addEnvironment("TABLE_NAME", table.tableName);
     const iamActions = actions.map((a) => `dynamodb:${a}`);
     table.grants.actions(this.fn, ...iamActions);
     const writes = actions.some((a) => a !== "GetItem" && a !== "Query");
     if (writes) table.encryptionKey?.grantEncryptDecrypt(this.fn);
     else table.encryptionKey?.grantDecrypt(this.fn);
-    if (options.deniedPartitions?.length) {
+    if (deniedPartitions.length > 0) {
       this.fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
           actions: iamActions,
           resources: [table.tableArn, `${table.tableArn}/index/*`],
           conditions: {
-            "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...options.deniedPartitions] },
+            "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...deniedPartitions] },
           },
         }),
       );

@@ -14,6 +14,7 @@ import { CredentialKeySecret } from "../constructs/credential-key-secret.js";
 import { EvidenceBucket } from "../constructs/evidence-bucket.js";
 import { HltaFunction } from "../constructs/hlta-function.js";
 import { HltaTable } from "../constructs/hlta-table.js";
+import { TABLE_ACCESS } from "../table-access.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -25,10 +26,6 @@ export const OUTBOX_PK_PREFIX = keys.outboxItem("", "").pk;
 
 /** The variable that carries the ARN of the secret sealing the LRS credentials (not the key). */
 export const XAPI_CREDENTIAL_SECRET_ARN = "XAPI_CREDENTIAL_SECRET_ARN";
-
-/** The partitions of the tool's private signing key and of its secrets (session, admin key). */
-export const TOOL_KEY_PARTITION = keys.toolKeys.pk;
-export const TOOL_SECRET_PARTITION = keys.toolSecret("").pk;
 
 /**
  * Requests per second and burst the HTTP API lets through (all routes together): a class of
@@ -88,7 +85,7 @@ export class HltaStack extends Stack {
       projectRoot: PROJECT_ROOT,
       // The candidate waits for this one's cold start: no source maps to parse (hlta-function.ts).
       sourceMaps: false,
-    }).bindTable(this.table.table, ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]);
+    }).bindTable(this.table.table, TABLE_ACCESS.web);
 
     this.api = new apigwv2.HttpApi(this, "Api", {
       description: `HLTA tool (${stage})`,
@@ -106,15 +103,13 @@ export class HltaStack extends Stack {
     // The forwarder reads routes and due outbox items and marks entries delivered, rescheduled
     // (BatchWriteItem) or parked (UpdateItem), nothing else; the tool's key and secrets are
     // out of its reach.
-    const forwarderTable = ["GetItem", "Query", "UpdateItem", "BatchWriteItem"] as const;
-    const noToolKeys = { deniedPartitions: [TOOL_KEY_PARTITION, TOOL_SECRET_PARTITION] };
     this.forwarder = new HltaFunction(this, "Forwarder", {
       entry: `${PROJECT_ROOT}functions/forwarder/handler.ts`,
       description: `HLTA tool xAPI forwarder: outbox stream to the LRSs (${stage})`,
       timeout: Duration.seconds(60),
       projectRoot: PROJECT_ROOT,
     })
-      .bindTable(this.table.table, forwarderTable, noToolKeys)
+      .bindTable(this.table.table, TABLE_ACCESS.forwarder)
       .bindSecret(credentialKey, XAPI_CREDENTIAL_SECRET_ARN);
 
     // Receives the metadata (shard, sequence numbers) of batches that exhausted their retries,
@@ -170,7 +165,7 @@ export class HltaStack extends Stack {
       handler: "sweep",
       description: `HLTA tool xAPI forwarder sweep: due retries and replays (${stage})`,
     })
-      .bindTable(this.table.table, forwarderTable, noToolKeys)
+      .bindTable(this.table.table, TABLE_ACCESS.forwarder)
       .bindSecret(credentialKey, XAPI_CREDENTIAL_SECRET_ARN);
 
     // Reads registrations, course services and the tool's signing key (it signs the token
@@ -180,9 +175,7 @@ export class HltaStack extends Stack {
       ...sweepOptions,
       entry: `${PROJECT_ROOT}functions/grades/handler.ts`,
       description: `HLTA tool grade delivery: due scores to the LMS gradebooks (${stage})`,
-    }).bindTable(this.table.table, ["GetItem", "Query", "PutItem", "UpdateItem"], {
-      deniedPartitions: [TOOL_SECRET_PARTITION],
-    });
+    }).bindTable(this.table.table, TABLE_ACCESS.grades);
 
     this.forwarderSweepSchedule = new events.Rule(this, "ForwarderSweepSchedule", {
       description: `Runs the HLTA xAPI forwarder sweep every minute (${stage})`,

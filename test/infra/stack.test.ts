@@ -11,10 +11,9 @@ import {
   HltaStack,
   OUTBOX_PK_PREFIX,
   SWEEP_RATE,
-  TOOL_KEY_PARTITION,
-  TOOL_SECRET_PARTITION,
   XAPI_CREDENTIAL_SECRET_ARN,
 } from "../../infra/stacks/hlta-stack.js";
+import { TOOL_KEY_PARTITION, TOOL_SECRET_PARTITION } from "../../infra/table-access.js";
 
 // The same feature flags as `cdk synth`, so the test sees the template that would deploy.
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
