@@ -30,7 +30,8 @@ async function main(): Promise<number> {
   try {
     parsed = parse();
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    // parseArgs's first sentence names the flag; the rest is about positionals.
+    console.error(`${(error as Error).message.split(". ")[0]}.\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;

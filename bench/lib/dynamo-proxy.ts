@@ -71,7 +71,14 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
             entry.samples.push(ms);
             stats.set(op, entry);
             if (calls.length < 10_000) {
-              calls.push({ op, entity, at: started, ms, actions: actionsOf(op, body), partitions: partitionsOf(body) });
+              calls.push({
+                op,
+                entity,
+                at: started,
+                ms,
+                actions: actionsOf(op, body),
+                partitions: partitionsOf(body),
+              });
             }
             res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
             res.end(Buffer.concat(parts));
@@ -116,8 +123,11 @@ const TRANSACT_ACTIONS: Record<string, string> = {
 
 function actionsOf(op: string, body: Buffer): string[] {
   if (op !== "TransactWriteItems" && op !== "TransactGetItems") return [op];
-  const items = (JSON.parse(body.toString("utf8")) as { TransactItems?: Record<string, unknown>[] }).TransactItems;
-  return [...new Set((items ?? []).flatMap((item) => Object.keys(item).map((k) => TRANSACT_ACTIONS[k] ?? k)))];
+  const items = (JSON.parse(body.toString("utf8")) as { TransactItems?: Record<string, unknown>[] })
+    .TransactItems;
+  return [
+    ...new Set((items ?? []).flatMap((item) => Object.keys(item).map((k) => TRANSACT_ACTIONS[k] ?? k))),
+  ];
 }
 
 function partitionsOf(body: Buffer): string[] {
