@@ -232,9 +232,30 @@ function isRsaSigningKey(k: JWK): boolean {
 export async function checkPlatformKeys(
   cache: PlatformJwksCache,
   jwksUrl: string,
+  options: {
+    /**
+     * How long to wait for the keys (the fetch's own limit is 5 s): a registration inside the
+     * web function has the rest of its time limit. Past it the keys are not reported on (the
+     * fetch goes on, and a launch fetches them if it did not land).
+     */
+    waitMs?: number;
+  } = {},
 ): Promise<{ signingKeys: number; problem?: undefined } | { problem: string; cause?: unknown }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const signingKeys = await cache.refresh(jwksUrl);
+    const refreshed = cache.refresh(jwksUrl);
+    const signingKeys =
+      options.waitMs === undefined
+        ? await refreshed
+        : await Promise.race([
+            refreshed,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new Error(`no answer within ${options.waitMs} ms`)),
+                options.waitMs,
+              );
+            }),
+          ]);
     if (signingKeys > 0) return { signingKeys };
     return {
       problem: `The LMS publishes no RSA signing key at ${jwksUrl}, so the tool cannot check its launches yet.`,
@@ -245,5 +266,7 @@ export async function checkPlatformKeys(
       problem: `The tool could not fetch the LMS's public keys from ${jwksUrl} just now, so launches will fail until it can. Check that this address is the LMS's key set (JWKS) and that the tool can reach it.`,
       cause,
     };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -229,4 +229,14 @@ describe("the keys checked at registration", () => {
     expect(unreachable).toMatchObject({ cause: expect.any(PlatformJwksUnavailableError) });
     expect(unreachable.problem).toContain(URL_);
   });
+
+  it("waits no longer than it is told, so a registration answers within its function's time", async () => {
+    // An LMS whose key endpoint never answers (until the fetch's own 5 s limit).
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)));
+    const started = Date.now();
+    const answer = await checkPlatformKeys(new PlatformJwksCache({ fetch: hanging }), URL_, { waitMs: 50 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(answer.problem).toContain(URL_);
+  });
 });
