@@ -306,9 +306,9 @@ async function startPair(
   };
   try {
     await child.register(platform.platform.registration());
-    // As `npm run register` does from the administrator's machine, or dynamic registration from
-    // another instance of the function: the LMS's keys fetched into the table, by another
-    // process than the tool under test (so its own first fetch is not paid here).
+    // As dynamic registration or a launch on another instance of the function does: the LMS's
+    // keys fetched into the table, by another process than the tool under test (so its own
+    // first fetch is not paid here).
     if (options.keysInTable) await fetchKeysIntoTable(env, platform.platform.registration().jwksUrl);
   } catch (error) {
     await stop();
@@ -325,10 +325,20 @@ async function startPair(
 }
 
 async function fetchKeysIntoTable(env: Record<string, string>, jwksUrl: string): Promise<void> {
+  const endpoint = env.DYNAMODB_ENDPOINT;
+  const table = env.TABLE_NAME;
+  // Only ever DynamoDB Local: without its address the SDK would go to AWS.
+  if (!endpoint || !table) throw new Error("DYNAMODB_ENDPOINT and TABLE_NAME must be set");
   allowLoopbackEndpoints(); // the development platform is on loopback
-  const { doc, client } = createDynamoClients({ endpoint: env.DYNAMODB_ENDPOINT ?? "" });
+  const { doc, client } = createDynamoClients({ endpoint });
   try {
-    const cache = new PlatformJwksCache({ shared: new DynamoPlatformKeyStore(doc, env.TABLE_NAME ?? "") });
+    const cache = new PlatformJwksCache({
+      shared: new DynamoPlatformKeyStore(doc, table),
+      // The row measures keys found in the table: keys that did not get there make it wrong.
+      onSharedStoreError: ({ cause }) => {
+        throw cause;
+      },
+    });
     const keys = await checkPlatformKeys(cache, jwksUrl);
     if (keys.problem) throw new Error(keys.problem);
   } finally {

@@ -14,7 +14,7 @@ import { DynamoToolKeyStore } from "../adapters/dynamo/tool-keys.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import type { ToolKeyStore } from "../lti-tool/ports.js";
 import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
-import { DATA_DIR } from "./runtime-file.js";
+import { DATA_DIR, deployedRegion } from "./runtime-file.js";
 
 const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
   rotate      publish a new signing key beside the current one and sign with it
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   }
   const command = parsed.positionals[0] ?? "list";
   const table = parsed.values.table;
-  const clients = table ? createDynamoClients() : undefined;
+  const clients = table ? createDynamoClients({ region: deployedRegion() }) : undefined;
   const store: ToolKeyStore =
     table && clients
       ? new DynamoToolKeyStore(clients.doc, table)

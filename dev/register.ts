@@ -9,7 +9,6 @@
  */
 import "./quiet-sdk.js";
 import { parseArgs } from "node:util";
-import { DynamoPlatformKeyStore } from "../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { ValidationError } from "../domain/errors.js";
@@ -65,12 +64,12 @@ async function main(): Promise<number> {
     console.log(
       `${existing ? "Updated the registration of" : "Registered"} ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${[...new Set(values.deployment ?? [])].join(", ")}.`,
     );
-    // The LMS's keys, fetched now and kept in the table for the tool: a wrong --jwks-url is
-    // said here, not by the first launch.
-    const keys = await checkPlatformKeys(
-      new PlatformJwksCache({ shared: new DynamoPlatformKeyStore(target.doc, target.tableName) }),
-      platform.jwksUrl,
-    );
+    // The LMS's keys, fetched now from this machine: a wrong --jwks-url is said here, not by
+    // the first launch. Not put in the tool's table: what this machine can reach, the tool may
+    // not (a school firewall), and keys in the table would hide that for a day.
+    const keys = await checkPlatformKeys(new PlatformJwksCache(), platform.jwksUrl, {
+      fetchedBy: "This machine",
+    });
     if (!("signingKeys" in keys)) {
       console.warn(`Warning: ${keys.problem}`);
       const cause =
@@ -78,7 +77,7 @@ async function main(): Promise<number> {
       if (cause) console.warn(`  (${cause.message})`);
     } else {
       console.log(
-        `Fetched the LMS's public keys (${keys.signingKeys} signing key(s)) from ${platform.jwksUrl}.`,
+        `Fetched the LMS's public keys (${keys.signingKeys} signing key(s)) from ${platform.jwksUrl} on this machine; the tool fetches them itself at the first launch.`,
       );
     }
     return 0;

@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { allowLoopbackEndpoints } from "../domain/endpoints.js";
+import { DEFAULT_REGION } from "../infra/config.js";
 
 /** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */
 export const DATA_DIR = process.env.HLTA_DATA_DIR || join(process.cwd(), ".data");
@@ -56,6 +57,14 @@ export function readRuntimeFile(): RuntimeInfo | undefined {
  * The table a CLI works on: a deployed stack's (`--table NAME`, AWS credentials from the
  * environment) or the running local tool's. Undefined, with the reason printed, when neither.
  */
+/**
+ * The region of a deployed stack's table, for the CLIs' --table: the stack's own pin
+ * (HLTA_REGION, as `cdk deploy` used it), else the AWS profile's, else the stack's default.
+ */
+export function deployedRegion(env: Record<string, string | undefined> = process.env): string {
+  return env.HLTA_REGION?.trim() || env.AWS_REGION?.trim() || DEFAULT_REGION;
+}
+
 export function openTable(
   table: string | undefined,
 ): { doc: DynamoDBDocumentClient; tableName: string; close(): void } | undefined {
@@ -68,6 +77,8 @@ export function openTable(
   }
   // The local tool's platforms and LRSs may be on loopback (the development platform, the double).
   if (local) allowLoopbackEndpoints();
-  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : {});
+  const { doc, client } = createDynamoClients(
+    local ? { endpoint: local.dynamoEndpoint } : { region: deployedRegion() },
+  );
   return { doc, tableName: table ?? local?.tableName ?? "", close: () => client.destroy() };
 }

@@ -11,7 +11,7 @@ config(en());
 config({
   customError: (issue) => {
     if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
-    if (issue.code === "invalid_format" && issue.format === "url") return "must be a full URL (https://…)";
+    if (issue.code === "invalid_format" && issue.format === "url") return "must be a full URL";
     if (issue.code === "too_small" && issue.origin === "string" && Number(issue.minimum) === 1) {
       return "must not be empty";
     }

@@ -15,8 +15,22 @@ export const TOOL_SECRET_PARTITION = keys.toolSecret("").pk;
 
 export interface TableAccess {
   readonly actions: readonly TableAction[];
+  /** Partitions (their entity, the key up to its first `#`) the function may not touch at all. */
   readonly deniedPartitions: readonly string[];
+  /**
+   * When set, the only partitions (entities) the function may write: it cannot create or change
+   * what decides whom the tool trusts (registrations, client ids, platform keys, links).
+   */
+  readonly writablePartitions?: readonly string[];
 }
+
+/** The actions of TableAction that write. */
+export const WRITE_ACTIONS: readonly TableAction[] = [
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "BatchWriteItem",
+];
 
 export const TABLE_ACCESS = {
   // LTI, pages, admin: the launch's transaction (PutItem, UpdateItem), a registration link
@@ -27,6 +41,7 @@ export const TABLE_ACCESS = {
   forwarder: {
     actions: ["GetItem", "Query", "UpdateItem", "BatchWriteItem"],
     deniedPartitions: [TOOL_KEY_PARTITION, TOOL_SECRET_PARTITION],
+    writablePartitions: [keys.outboxItem("", "").pk.replace(/#$/, "")],
   },
   // Registrations, course services and the tool's signing key read (it signs the token
   // requests; PutItem makes the first key if none exists yet); grade jobs updated. The secrets
@@ -34,5 +49,7 @@ export const TABLE_ACCESS = {
   grades: {
     actions: ["GetItem", "Query", "PutItem", "UpdateItem"],
     deniedPartitions: [TOOL_SECRET_PARTITION],
+    // Grade jobs live in their course's partition (T#<tenant>#C#<course>).
+    writablePartitions: ["T", TOOL_KEY_PARTITION],
   },
 } as const satisfies Record<string, TableAccess>;

@@ -224,10 +224,15 @@ function isRsaSigningKey(k: JWK): boolean {
   return k.kty === "RSA" && (k.use === undefined || k.use === "sig");
 }
 
+/** The keys did not arrive within the time a registration could give them. */
+class NotInTime extends Error {}
+
 /**
- * At registration, the LMS's keys are fetched once (and shared): an administrator who gave a
- * wrong JWKS URL hears it now, not from the first candidate whose launch fails. The
- * registration stands either way; the answer says what launches will meet.
+ * At registration, the LMS's keys are fetched once (by the tool itself: shared with its other
+ * instances): an administrator who gave a wrong JWKS URL hears it now, not from the first
+ * candidate whose launch fails. The registration stands either way; the answer says what
+ * launches will meet. `fetchedBy` names who fetched, for the wording ("The tool", or the
+ * administrator's machine for the CLI).
  */
 export async function checkPlatformKeys(
   cache: PlatformJwksCache,
@@ -239,8 +244,10 @@ export async function checkPlatformKeys(
      * fetch goes on, and a launch fetches them if it did not land).
      */
     waitMs?: number;
+    fetchedBy?: string;
   } = {},
 ): Promise<{ signingKeys: number; problem?: undefined } | { problem: string; cause?: unknown }> {
+  const who = options.fetchedBy ?? "The tool";
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const refreshed = cache.refresh(jwksUrl);
@@ -251,7 +258,7 @@ export async function checkPlatformKeys(
             refreshed,
             new Promise<never>((_, reject) => {
               timer = setTimeout(
-                () => reject(new Error(`no answer within ${options.waitMs} ms`)),
+                () => reject(new NotInTime(`no answer within ${options.waitMs} ms`)),
                 options.waitMs,
               );
             }),
@@ -262,8 +269,14 @@ export async function checkPlatformKeys(
     };
   } catch (cause) {
     // Whatever went wrong, the registration is saved: it is said, never thrown.
+    if (cause instanceof NotInTime) {
+      return {
+        problem: `The LMS's public keys at ${jwksUrl} did not arrive in time to be checked here. If they keep that slow, launches may fail: check that this address is the LMS's key set (JWKS) and answers quickly.`,
+        cause,
+      };
+    }
     return {
-      problem: `The tool could not fetch the LMS's public keys from ${jwksUrl} just now, so launches will fail until it can. Check that this address is the LMS's key set (JWKS) and that the tool can reach it.`,
+      problem: `${who} could not fetch the LMS's public keys from ${jwksUrl} just now, so launches will fail until it can. Check that this address is the LMS's key set (JWKS) and that the tool can reach it.`,
       cause,
     };
   } finally {

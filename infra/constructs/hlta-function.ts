@@ -7,7 +7,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 
-import type { TableAccess } from "../table-access.js";
+import { type TableAccess, WRITE_ACTIONS } from "../table-access.js";
 
 export interface HltaFunctionProps {
   /** Absolute path of the TypeScript entry file. */
@@ -128,15 +128,16 @@ export class HltaFunction extends Construct {
    * Sets TABLE_NAME and grants exactly `access.actions` on the table and its index (nothing
    * else: no Scan, no BatchGetItem, no DescribeTable), and the table's KMS key for them (decrypt;
    * encrypt too when one of them writes). Items whose partition key is one of
-   * `access.deniedPartitions` stay out of reach whatever else is granted.
+   * `access.deniedPartitions` stay out of reach whatever else is granted; with
+   * `access.writablePartitions`, its writes reach those partitions only.
    */
   bindTable(table: dynamodb.Table, access: TableAccess): this {
     const { actions, deniedPartitions } = access;
     this.fn.addEnvironment("TABLE_NAME", table.tableName);
     const iamActions = actions.map((a) => `dynamodb:${a}`);
     table.grants.actions(this.fn, ...iamActions);
-    const writes = actions.some((a) => a !== "GetItem" && a !== "Query");
-    if (writes) table.encryptionKey?.grantEncryptDecrypt(this.fn);
+    const writes = actions.filter((a) => WRITE_ACTIONS.includes(a));
+    if (writes.length > 0) table.encryptionKey?.grantEncryptDecrypt(this.fn);
     else table.encryptionKey?.grantDecrypt(this.fn);
     if (deniedPartitions.length > 0) {
       this.fn.addToRolePolicy(
@@ -147,6 +148,18 @@ export class HltaFunction extends Construct {
           conditions: {
             "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...deniedPartitions] },
           },
+        }),
+      );
+    }
+    if (access.writablePartitions && writes.length > 0) {
+      // Any item outside these partitions (`E` itself, or `E#…`) is out of its writes' reach.
+      const patterns = access.writablePartitions.flatMap((e) => [e, `${e}#*`]);
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: writes.map((a) => `dynamodb:${a}`),
+          resources: [table.tableArn, `${table.tableArn}/index/*`],
+          conditions: { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": patterns } },
         }),
       );
     }

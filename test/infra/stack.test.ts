@@ -552,9 +552,39 @@ describe("IAM", () => {
     expect(deniedPartitionsOf(stack.web)).toEqual([]);
     // The denial covers every table action the function has.
     for (const fn of [stack.forwarder, stack.forwarderSweep, stack.grades]) {
-      const deny = statementsOfRole(roleOf(fn)).find((s) => s.Effect === "Deny");
+      const deny = statementsOfRole(roleOf(fn)).find(
+        (s) => s.Effect === "Deny" && s.Condition?.["ForAnyValue:StringEquals"] !== undefined,
+      );
       expect([...actionsOf(deny ? [deny] : [])].sort()).toEqual(tableActionsOf(fn));
     }
+  });
+
+  it("lets the forwarder write outbox items only, and grade delivery its course partitions and first key", () => {
+    const writeDenyOf = (fn: Fn) =>
+      statementsOfRole(roleOf(fn)).filter(
+        (s) => s.Effect === "Deny" && s.Condition?.["ForAnyValue:StringNotLike"] !== undefined,
+      );
+    for (const fn of [stack.forwarder, stack.forwarderSweep]) {
+      const [deny, ...more] = writeDenyOf(fn);
+      expect(more).toEqual([]);
+      expect(deny?.Condition?.["ForAnyValue:StringNotLike"]).toEqual({
+        "dynamodb:LeadingKeys": ["OUTBOX", "OUTBOX#*"],
+      });
+      expect([...actionsOf(deny ? [deny] : [])].sort()).toEqual([
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+      ]);
+    }
+    const [grades] = writeDenyOf(stack.grades);
+    expect(grades?.Condition?.["ForAnyValue:StringNotLike"]).toEqual({
+      "dynamodb:LeadingKeys": ["T", "T#*", "TOOLKEY", "TOOLKEY#*"],
+    });
+    expect([...actionsOf(grades ? [grades] : [])].sort()).toEqual([
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]);
+    // The web function registers LMSs and makes links: its writes are not fenced.
+    expect(writeDenyOf(stack.web)).toEqual([]);
   });
 
   it("gives the internet-facing web function nothing in S3 or the evidence key", () => {

@@ -23,7 +23,7 @@ import { forwarderDepsFromEnv } from "../../../functions/forwarder/deps.js";
 import { createSweepHandler } from "../../../functions/forwarder/stream.js";
 import { gradeDeliveryDeps } from "../../../functions/grades/deps.js";
 import { silentLogger } from "../../../functions/web/log.js";
-import { TABLE_ACCESS, type TableAccess } from "../../../infra/table-access.js";
+import { TABLE_ACCESS, type TableAccess, WRITE_ACTIONS } from "../../../infra/table-access.js";
 import { deliverDueGrades } from "../../../lti-tool/advantage/grades.js";
 import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
@@ -72,12 +72,16 @@ afterAll(async () => {
 
 /** Every call since the last reset that `access` does not allow, as "Op ENTITY" lines. */
 function refused(access: TableAccess): string[] {
+  const writable = access.writablePartitions;
   return proxy
     .calls()
     .filter(
       (call) =>
         call.actions.some((a) => !(access.actions as readonly string[]).includes(a)) ||
-        call.partitions.some((p) => access.deniedPartitions.includes(p)),
+        call.partitions.some((p) => access.deniedPartitions.includes(p)) ||
+        (writable !== undefined &&
+          call.actions.some((a) => (WRITE_ACTIONS as readonly string[]).includes(a)) &&
+          call.partitions.some((p) => !writable.includes(p))),
     )
     .map((call) => `${call.actions.join("+")} ${call.partitions.join(",")}`);
 }

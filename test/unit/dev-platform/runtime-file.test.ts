@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 // The runtime file says which local tool is running; DATA_DIR is read when the module loads.
 const dir = mkdtempSync(join(tmpdir(), "hlta-runtime-"));
 process.env.HLTA_DATA_DIR = dir;
-const { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } = await import("../../../dev/runtime-file.js");
+const { deployedRegion, readRuntimeFile, removeRuntimeFile, writeRuntimeFile } = await import(
+  "../../../dev/runtime-file.js"
+);
 const file = join(dir, "runtime.json");
 const info = (pid: number) => ({
   pid,
@@ -32,5 +34,13 @@ describe("the local tool's runtime file", () => {
     writeFileSync(file, "{garbage");
     expect(readRuntimeFile()).toBeUndefined();
     expect(readFileSync(file, "utf8")).toBe("{garbage");
+  });
+});
+
+describe("the region of a deployed table, for the CLIs' --table", () => {
+  it("is the stack's pin (HLTA_REGION), else the profile's, else London", () => {
+    expect(deployedRegion({ HLTA_REGION: "eu-west-1", AWS_REGION: "us-east-1" })).toBe("eu-west-1");
+    expect(deployedRegion({ AWS_REGION: "eu-central-1" })).toBe("eu-central-1");
+    expect(deployedRegion({})).toBe("eu-west-2");
   });
 });
