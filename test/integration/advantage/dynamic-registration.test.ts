@@ -4,6 +4,7 @@
  * configuration and posts its client registration; the platform holds the new tool as pending.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoPlatformKeyStore } from "../../../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import {
   CLAIM,
@@ -157,6 +158,12 @@ describe("Dynamic Registration with the development platform (Moodle)", () => {
     expect(text).toContain("Pending");
     expect(text).toContain(String(record?.clientId));
     expect(done.html).toMatch(/<script\b[^>]*>[^<]*org\.imsglobal\.lti\.close[^<]*<\/script>/);
+    // The LMS's keys were fetched by the tool and kept in its table for its instances.
+    expect(done.html).not.toContain('id="keys-problem"');
+    const kept = await new DynamoPlatformKeyStore(stack.aws.doc, stack.aws.tableName).get(
+      platform.platform.urls.jwks,
+    );
+    expect(kept?.jwks.keys.length).toBeGreaterThan(0);
 
     // The platform created the tool, pending, with the deployment it answered.
     const created = platform.platform.tools().find((t) => t.clientId === record?.clientId);
