@@ -28,11 +28,15 @@ export const OUTBOX_PK_PREFIX = keys.outboxItem("", "").pk;
 export const XAPI_CREDENTIAL_SECRET_ARN = "XAPI_CREDENTIAL_SECRET_ARN";
 
 /**
- * Requests per second and burst the HTTP API lets through (all routes together): a class of
- * thirty launching at once is a few dozen requests; a flood beyond this gets 429s from API
- * Gateway instead of running up Lambda concurrency (which the forwarder shares) and costs.
+ * Requests per second and burst the HTTP API lets through, all clients and routes together (an
+ * HTTP API has no per-client limit). A launch is four requests: a provider whose hundred schools'
+ * classes of thirty all open the tool within two minutes needs about 100/s, with peaks above.
+ * The limit sits well over that, so a surge of real users is never refused, and still bounds a
+ * runaway client or a flood (429s from API Gateway instead of Lambda concurrency, which the
+ * forwarder shares, and cost). Per-client limits need WAF in front (CloudFront): the hardening
+ * issue.
  */
-export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+export const API_THROTTLE = { rateLimit: 500, burstLimit: 1000 } as const;
 
 /** How often the scheduled sweeps (xAPI retries and replays, grade delivery) run. */
 export const SWEEP_RATE = Duration.minutes(1);
