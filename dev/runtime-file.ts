@@ -54,10 +54,6 @@ export function readRuntimeFile(): RuntimeInfo | undefined {
 }
 
 /**
- * The table a CLI works on: a deployed stack's (`--table NAME`, AWS credentials from the
- * environment) or the running local tool's. Undefined, with the reason printed, when neither.
- */
-/**
  * The region of a deployed stack's table, for the CLIs' --table: the stack's own pin
  * (HLTA_REGION, as `cdk deploy` used it), else the AWS profile's, else the stack's default.
  */
@@ -65,6 +61,10 @@ export function deployedRegion(env: Record<string, string | undefined> = process
   return env.HLTA_REGION?.trim() || env.AWS_REGION?.trim() || DEFAULT_REGION;
 }
 
+/**
+ * The table a CLI works on: a deployed stack's (`--table NAME`, AWS credentials from the
+ * environment) or the running local tool's. Undefined, with the reason printed, when neither.
+ */
 export function openTable(
   table: string | undefined,
 ): { doc: DynamoDBDocumentClient; tableName: string; close(): void } | undefined {

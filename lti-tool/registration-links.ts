@@ -1,4 +1,5 @@
 import { AppError } from "../domain/errors.js";
+import * as z from "../domain/zod.js";
 import { randomToken, sha256b64url } from "./crypto.js";
 
 /**
@@ -57,6 +58,19 @@ export const LINK_DAYS = { default: 14, max: 90 } as const;
  * bytes in base64url.
  */
 export const LINK_TOKEN_OR_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/** A new link as an administrator asks for it (the admin page's form, `npm run links`): days as typed. */
+export const NewLinkSchema = z.object({
+  note: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+  days: z.optional(
+    z
+      .pipe(
+        z.string().check(z.regex(/^\d{1,3}$/)),
+        z.transform((d) => Number(d)),
+      )
+      .check(z.refine((d) => d >= 1 && d <= LINK_DAYS.max)),
+  ),
+});
 
 export async function createRegistrationLink(
   store: RegistrationLinkStore,

@@ -4,24 +4,17 @@ import * as z from "../../../domain/zod.js";
 import { safeJson } from "../../../lti-tool/advantage/service-client.js";
 import { KeyIdSchema } from "../../../lti-tool/claims.js";
 import { timingSafeEqualText } from "../../../lti-tool/crypto.js";
-import { createRegistrationLink, LINK_DAYS, LINK_TOKEN_OR_ID } from "../../../lti-tool/registration-links.js";
+import {
+  createRegistrationLink,
+  LINK_DAYS,
+  LINK_TOKEN_OR_ID,
+  NewLinkSchema,
+} from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
 import { ButtonForm, Layout } from "../views/layout.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
-
-const NewLinkSchema = z.object({
-  note: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
-  days: z.optional(
-    z
-      .pipe(
-        z.string().check(z.regex(/^\d{1,3}$/)),
-        z.transform((d) => Number(d)),
-      )
-      .check(z.refine((d) => d >= 1 && d <= LINK_DAYS.max)),
-  ),
-});
 
 // The replay form echoes a parked job's own keys; bounded so a hand-edited form cannot make a
 // key DynamoDB refuses (a sort key holds at most 1,024 bytes).

@@ -1,0 +1,129 @@
+/**
+ * Registration links (dynamic registration by invitation) from the command line, as the admin
+ * page makes them (/admin/links):
+ *   npm run links -- create --note "St Mary's Moodle" [--days 14] [--table NAME --url https://<api>]
+ *   npm run links -- list [--table NAME]
+ *   npm run links -- remove --id ID [--table NAME]
+ * Without --table: the local tool (`npm start`). With --table: a deployed stack's table (AWS
+ * credentials from the environment); --url is the stack's ApiUrl, to print the whole link.
+ */
+import "./quiet-sdk.js";
+import { parseArgs } from "node:util";
+import { DynamoRegistrationLinkStore } from "../adapters/dynamo/registration-links.js";
+import {
+  createRegistrationLink,
+  LINK_DAYS,
+  LINK_TOKEN_OR_ID,
+  NewLinkSchema,
+} from "../lti-tool/registration-links.js";
+import { openTable, readRuntimeFile } from "./runtime-file.js";
+
+const USAGE = `Usage:
+  npm run links -- create --note TEXT [--days N] [--table NAME --url https://<api>]
+  npm run links -- list [--table NAME]
+  npm run links -- remove --id ID [--table NAME]
+  --note   who the link is for (at most 200 characters), shown in the list
+  --days   how long it works: ${LINK_DAYS.default} by default, at most ${LINK_DAYS.max}; it registers one LMS, once
+  --table  a deployed stack's table (AWS credentials from the environment); --url its ApiUrl`;
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    // parseArgs's first sentence names the flag; the rest is about positionals.
+    console.error(`${(error as Error).message.split(". ")[0]}.\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const command = positionals[0];
+  if (command !== "create" && command !== "list" && command !== "remove") {
+    console.error(`${command ? `Unknown command "${command}".` : "Say what to do."}\n${USAGE}`);
+    return 2;
+  }
+  // Mistakes in the flags are said before anything is connected.
+  let newLink: { note: string; days?: number | undefined } | undefined;
+  let baseUrl: string | undefined;
+  if (command === "create") {
+    const checked = NewLinkSchema.safeParse({
+      note: values.note ?? "",
+      ...(values.days !== undefined ? { days: values.days } : {}),
+    });
+    if (!checked.success) {
+      console.error(
+        `Not created: --note says who the link is for (1 to 200 characters), --days how long it works (1 to ${LINK_DAYS.max}).\n${USAGE}`,
+      );
+      return 2;
+    }
+    newLink = checked.data;
+    baseUrl = values.table ? values.url : readRuntimeFile()?.toolUrl;
+    if (values.table && (!baseUrl || !URL.canParse(baseUrl) || !baseUrl.startsWith("https://"))) {
+      console.error(`Not created: with --table, --url must be the stack's ApiUrl (https://…).\n${USAGE}`);
+      return 2;
+    }
+  }
+  if (command === "remove" && !LINK_TOKEN_OR_ID.test(values.id ?? "")) {
+    console.error(`Not removed: --id must be a link's id, as \`npm run links -- list\` shows it.\n${USAGE}`);
+    return 2;
+  }
+  const target = openTable(values.table);
+  if (!target) return 1;
+  const store = new DynamoRegistrationLinkStore(target.doc, target.tableName);
+  try {
+    if (newLink) {
+      const { token, link } = await createRegistrationLink(store, {
+        note: newLink.note,
+        validDays: newLink.days ?? LINK_DAYS.default,
+      });
+      const base = (baseUrl ?? "").replace(/\/+$/, "");
+      console.log(
+        `Registration link for "${link.note}", until ${new Date(link.expiresAt * 1000).toISOString()}:`,
+      );
+      // Shown this once: only its SHA-256 is kept.
+      console.log(`  ${base}/lti/register/${token}`);
+      console.log("Give it to that LMS's administrator: it registers one LMS, once. It is not shown again.");
+      return 0;
+    }
+    if (command === "list") {
+      const links = await store.list(Math.floor(Date.now() / 1000));
+      if (links.length === 0) console.log("No registration links that still work.");
+      for (const l of links) {
+        const state = l.usedAt
+          ? `used ${l.usedAt}${l.usedBy ? ` by ${l.usedBy.issuer} (client id ${l.usedBy.clientId})` : ""}`
+          : `works until ${new Date(l.expiresAt * 1000).toISOString()}`;
+        console.log(`${l.id}  "${l.note}"  made ${l.createdAt}, ${state}`);
+      }
+      return 0;
+    }
+    await store.remove(values.id ?? "");
+    console.log(`Removed link ${values.id}: it registers nothing any more.`);
+    return 0;
+  } catch (error) {
+    // No AWS credentials, a table that is not there: said plainly.
+    console.error(`Not done: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    target.close();
+  }
+}
+
+function parse() {
+  return parseArgs({
+    options: {
+      note: { type: "string" },
+      days: { type: "string" },
+      id: { type: "string" },
+      url: { type: "string" },
+      table: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
+process.exitCode = await main();

@@ -1,0 +1,90 @@
+/**
+ * `npm run links` against the local tool's table on DynamoDB Local: the CLI a provider uses to
+ * make, list and remove registration links without the admin page.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoRegistrationLinkStore } from "../../../adapters/dynamo/registration-links.js";
+import { sha256b64url } from "../../../lti-tool/crypto.js";
+import { localAwsForTests } from "../../support/local-aws.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+let aws: Awaited<ReturnType<typeof localAwsForTests>>;
+let dataDir: string;
+
+beforeAll(async () => {
+  aws = await localAwsForTests();
+  // The local tool's runtime file, as `npm start` writes it (this process stands in for it).
+  dataDir = mkdtempSync(join(tmpdir(), "hlta-links-cli-"));
+  writeFileSync(
+    join(dataDir, "runtime.json"),
+    JSON.stringify({
+      pid: process.pid,
+      dynamoEndpoint: aws.dynamoEndpoint,
+      s3Endpoint: aws.s3Endpoint,
+      tableName: aws.tableName,
+      bucketName: aws.bucketName,
+      toolUrl: "http://127.0.0.1:8787",
+    }),
+  );
+});
+afterAll(async () => {
+  await aws?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function links(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "dev", "links.ts"), ...args],
+      { cwd: ROOT, env: { ...process.env, HLTA_DATA_DIR: dataDir }, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("npm run links", () => {
+  it("makes a link shown once, lists it by its note, and removes it", async () => {
+    const created = await links("create", "--note", "St Mary's Moodle", "--days", "30");
+    expect(created.code).toBe(0);
+    const token =
+      /http:\/\/127\.0\.0\.1:8787\/lti\/register\/([A-Za-z0-9_-]{43})/.exec(created.stdout)?.[1] ?? "";
+    expect(token).not.toBe("");
+    const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
+    const saved = await store.get(sha256b64url(token));
+    expect(saved?.note).toBe("St Mary's Moodle");
+    expect(saved?.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000) + 29 * 86_400);
+
+    const listed = await links("list");
+    expect(listed.stdout).toContain(`${saved?.id}  "St Mary's Moodle"`);
+    // Only the fingerprint is kept: the list never shows a usable link.
+    expect(listed.stdout).not.toContain(token);
+
+    expect((await links("remove", "--id", saved?.id ?? "")).code).toBe(0);
+    expect(await store.get(sha256b64url(token))).toBeUndefined();
+  }, 60_000);
+
+  it("names a mistake in the flags and makes nothing", async () => {
+    const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
+    const before = (await store.list(Math.floor(Date.now() / 1000))).length;
+    for (const args of [
+      ["create"],
+      ["create", "--note", "x", "--days", "91"],
+      ["remove", "--id", "nope"],
+      [],
+    ]) {
+      const run = await links(...args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("Usage:");
+    }
+    const remote = await links("create", "--note", "x", "--table", "t");
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain("--url");
+    expect((await store.list(Math.floor(Date.now() / 1000))).length).toBe(before);
+  }, 60_000);
+});
