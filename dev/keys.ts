@@ -14,6 +14,7 @@ import { DynamoToolKeyStore } from "../adapters/dynamo/tool-keys.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import type { ToolKeyStore } from "../lti-tool/ports.js";
 import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
+import { parsedFlags } from "./cli.js";
 import { DATA_DIR, deployedRegion } from "./runtime-file.js";
 
 const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
@@ -24,18 +25,8 @@ const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
               local tool's key file in .data/keys/`;
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse();
-  } catch (error) {
-    // parseArgs's first sentence names the flag; the rest is about positionals.
-    console.error(`${(error as Error).message.split(". ")[0]}.\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parsedFlags(parse, USAGE);
+  if (typeof parsed === "number") return parsed;
   const command = parsed.positionals[0] ?? "list";
   const table = parsed.values.table;
   const clients = table ? createDynamoClients({ region: deployedRegion() }) : undefined;

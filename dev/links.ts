@@ -16,6 +16,7 @@ import {
   LINK_TOKEN_OR_ID,
   NewLinkSchema,
 } from "../lti-tool/registration-links.js";
+import { parsedFlags } from "./cli.js";
 import { openTable, readRuntimeFile } from "./runtime-file.js";
 
 const USAGE = `Usage:
@@ -27,19 +28,9 @@ const USAGE = `Usage:
   --table  a deployed stack's table (AWS credentials from the environment); --url its ApiUrl`;
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse();
-  } catch (error) {
-    // parseArgs's first sentence names the flag; the rest is about positionals.
-    console.error(`${(error as Error).message.split(". ")[0]}.\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parsedFlags(parse, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const command = positionals[0];
   if (command !== "create" && command !== "list" && command !== "remove") {
     console.error(`${command ? `Unknown command "${command}".` : "Say what to do."}\n${USAGE}`);

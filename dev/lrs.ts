@@ -17,6 +17,7 @@ import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
 import { ValidationError } from "../domain/errors.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
+import { parsedFlags } from "./cli.js";
 import { DATA_DIR, openTable } from "./runtime-file.js";
 
 const USAGE = `Usage:
@@ -26,14 +27,8 @@ const USAGE = `Usage:
   npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum [--table NAME]`;
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse();
-  } catch (error) {
-    // parseArgs's first sentence names the flag; the rest is about positionals.
-    console.error(`${(error as Error).message.split(". ")[0]}.\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parsedFlags(parse, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const command = positionals[0];
   const target = openTable(values.table);
@@ -131,6 +126,7 @@ function parse() {
       id: { type: "string" },
       type: { type: "string" },
       table: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
     allowPositionals: true,
     strict: true,

@@ -14,23 +14,15 @@ import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { ValidationError } from "../domain/errors.js";
 import { checkPlatformKeys, PlatformJwksCache } from "../lti-tool/platform-jwks.js";
 import { ClientIdInUseError, parseRegistrationInput, registerPlatform } from "../lti-tool/registration.js";
+import { parsedFlags } from "./cli.js";
 import { openTable } from "./runtime-file.js";
 
 const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--shared-client-id] [--table NAME]`;
 
 async function main(): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    ({ values } = parse());
-  } catch (error) {
-    // parseArgs's first sentence names the flag; the rest is about positionals.
-    console.error(`${(error as Error).message.split(". ")[0]}.\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parsedFlags(parse, HELP);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const input = {
     issuer: values.issuer,
     clientId: values["client-id"],
