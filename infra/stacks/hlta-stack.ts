@@ -106,7 +106,7 @@ export class HltaStack extends Stack {
 
     // The forwarder reads routes and due outbox items and marks entries delivered, rescheduled
     // (BatchWriteItem) or parked (UpdateItem), nothing else; the tool's key and secrets are
-    // out of its reach.
+    // out of its table calls (not of the stream it reads: infra/README.md, "Limit").
     this.forwarder = new HltaFunction(this, "Forwarder", {
       entry: `${PROJECT_ROOT}functions/forwarder/handler.ts`,
       description: `HLTA tool xAPI forwarder: outbox stream to the LRSs (${stage})`,
