@@ -3,7 +3,7 @@
  * page makes them (/admin/links):
  *   npm run links -- create --note "St Mary's Moodle" [--days 14] [--table NAME --url https://<api>]
  *   npm run links -- list [--table NAME]
- *   npm run links -- remove --id ID [--table NAME]
+ *   npm run links -- remove --id=ID [--table NAME]   (with "=": an id may start with "-")
  * Without --table: the local tool (`npm start`). With --table: a deployed stack's table (AWS
  * credentials from the environment); --url is the stack's ApiUrl, to print the whole link.
  */
@@ -22,8 +22,9 @@ import { openTable, readRuntimeFile } from "./runtime-file.js";
 const USAGE = `Usage:
   npm run links -- create --note TEXT [--days N] [--table NAME --url https://<api>]
   npm run links -- list [--table NAME]
-  npm run links -- remove --id ID [--table NAME]
+  npm run links -- remove --id=ID [--table NAME]
   --note   who the link is for (at most 200 characters), shown in the list
+  --id=ID  with "=": a link's id (a SHA-256 in base64url) may start with "-"
   --days   how long it works: ${LINK_DAYS.default} by default, at most ${LINK_DAYS.max}; it registers one LMS, once
   --table  a deployed stack's table (AWS credentials from the environment); --url its ApiUrl`;
 
@@ -58,7 +59,9 @@ async function main(): Promise<number> {
     }
   }
   if (command === "remove" && !LINK_TOKEN_OR_ID.test(values.id ?? "")) {
-    console.error(`Not removed: --id must be a link's id, as \`npm run links -- list\` shows it.\n${USAGE}`);
+    console.error(
+      `Not removed: --id=ID must be a link's id, as \`npm run links -- list\` shows it.\n${USAGE}`,
+    );
     return 2;
   }
   const target = openTable(values.table);
@@ -90,8 +93,13 @@ async function main(): Promise<number> {
       }
       return 0;
     }
-    await store.remove(values.id ?? "");
-    console.log(`Removed link ${values.id}: it registers nothing any more.`);
+    const id = values.id ?? "";
+    if (!(await store.get(id))) {
+      console.error(`There is no link ${id} (it expired, or was removed already).`);
+      return 1;
+    }
+    await store.remove(id);
+    console.log(`Removed link ${id}: it registers nothing any more.`);
     return 0;
   } catch (error) {
     // No AWS credentials, a table that is not there: said plainly.

@@ -65,7 +65,12 @@ describe("npm run links", () => {
     // Only the fingerprint is kept: the list never shows a usable link.
     expect(listed.stdout).not.toContain(token);
 
-    expect((await links("remove", "--id", saved?.id ?? "")).code).toBe(0);
+    // With "=": an id is base64url, and one in 64 starts with "-".
+    expect((await links("remove", `--id=${saved?.id ?? ""}`)).code).toBe(0);
+    // An id that starts with "-" is taken too (none such here: said plainly).
+    const dashed = await links("remove", `--id=-${"a".repeat(42)}`);
+    expect(dashed.code).toBe(1);
+    expect(dashed.stderr).toContain("There is no link");
     expect(await store.get(sha256b64url(token))).toBeUndefined();
   }, 60_000);
 
