@@ -16,13 +16,67 @@ export function allowLoopbackEndpoints(allowed = true): void {
 
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 
-/** https everywhere; plain http to loopback in local mode only. */
+/**
+ * https to a public address; plain http (or https) to loopback in local mode only. An address
+ * written as a private, loopback or link-local IP (or `localhost`) is refused deployed, https or
+ * not: it can only be meant for the tool's own network. A name that resolves to one is not seen
+ * here (that needs the connection's own lookup).
+ */
 export function isEndpointUrl(u: string | URL): boolean {
   const url = typeof u === "string" ? (URL.canParse(u) ? new URL(u) : undefined) : u;
+  if (url === undefined) return false;
+  if (loopbackAllowed && LOOPBACK.includes(url.hostname)) {
+    return url.protocol === "http:" || url.protocol === "https:";
+  }
+  return url.protocol === "https:" && !isInternalHost(url.hostname);
+}
+
+/** `localhost`, or an IP literal in a range no LMS or LRS on the internet can have. */
+export function isInternalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host.startsWith("[") && host.endsWith("]")) return isInternalIpv6(host.slice(1, -1));
+  const v4 = ipv4(host);
+  return v4 !== undefined && isInternalIpv4(v4);
+}
+
+/** The four bytes of a dotted IPv4 literal (the URL parser has made every IPv4 form dotted). */
+function ipv4(host: string): number[] | undefined {
+  const parts = host.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return undefined;
+  const bytes = parts.map(Number);
+  return bytes.every((b) => b <= 255) ? bytes : undefined;
+}
+
+function isInternalIpv4([a = 0, b = 0]: number[]): boolean {
   return (
-    url !== undefined &&
-    (url.protocol === "https:" ||
-      (loopbackAllowed && url.protocol === "http:" && LOOPBACK.includes(url.hostname)))
+    a === 0 || // "this network"
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
+    (a === 169 && b === 254) || // link-local, cloud metadata
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) || // benchmarking
+    a >= 224 // multicast, reserved, broadcast
+  );
+}
+
+function isInternalIpv6(address: string): boolean {
+  const a = address.toLowerCase();
+  if (a === "::" || a === "::1") return true;
+  // IPv4-mapped and NAT64 addresses carry an IPv4 address in their last 32 bits.
+  const embedded = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
+  if (embedded) {
+    const hi = Number.parseInt(embedded[1] ?? "0", 16);
+    const lo = Number.parseInt(embedded[2] ?? "0", 16);
+    return isInternalIpv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+  }
+  const first = Number.parseInt(a.split(":")[0] || "0", 16);
+  return (
+    (first & 0xfe00) === 0xfc00 || // unique local fc00::/7
+    (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
+    (first & 0xff00) === 0xff00 // multicast
   );
 }
 

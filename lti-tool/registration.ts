@@ -13,7 +13,7 @@ const EndpointUrl = z.url().check(
   // An unparsable URL is z.url()'s issue already; this one names the scheme.
   z.refine(
     (u) => !parsedUrl(u) || isEndpointUrl(u),
-    "must be an https URL (http only to localhost, and only when the tool runs locally)",
+    "must be an https URL to a public address (http only to localhost, and only when the tool runs locally)",
   ),
 );
 

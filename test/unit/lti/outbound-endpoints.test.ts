@@ -50,6 +50,44 @@ describe("which addresses the tool calls", () => {
     expect(isEndpointUrl("http://moodle.school.test/x")).toBe(false);
   });
 
+  it("refuses an address written as a private, loopback or link-local IP, https or not, whatever form it takes", () => {
+    for (const internal of [
+      "https://localhost/x",
+      "https://api.localhost/x",
+      "https://127.0.0.1:9001/2018-06-01/runtime/invocation/next",
+      "https://2130706433/x", // 127.0.0.1 as one number
+      "https://0x7f.1/x", // and in hex
+      "https://10.1.2.3/x",
+      "https://172.20.0.1/x",
+      "https://192.168.1.10/x",
+      "https://169.254.169.254/latest/meta-data/",
+      "https://100.64.0.1/x",
+      "https://0.0.0.0/x",
+      "https://[::1]/x",
+      "https://[::]/x",
+      "https://[::ffff:127.0.0.1]/x",
+      "https://[::ffff:169.254.169.254]/x",
+      "https://[64:ff9b::a9fe:a9fe]/x",
+      "https://[fd12:3456::1]/x",
+      "https://[fe80::1]/x",
+    ]) {
+      expect(isEndpointUrl(internal), internal).toBe(false);
+    }
+    for (const external of [
+      "https://8.8.8.8/x",
+      "https://172.32.0.1/x",
+      "https://[2606:4700::1111]/x",
+      "https://[::ffff:8.8.8.8]/x",
+      "https://moodle.school.test/x",
+    ]) {
+      expect(isEndpointUrl(external), external).toBe(true);
+    }
+    // Locally, loopback is the development platform's and the LRS double's, over http or https.
+    allowLoopbackEndpoints();
+    expect(isEndpointUrl("https://127.0.0.1:8443/x")).toBe(true);
+    expect(isEndpointUrl("https://10.1.2.3/x")).toBe(false);
+  });
+
   it("follows https redirects, sending the authorization to the first origin only", async () => {
     const { fetchImpl, seen } = web({
       "https://a.test/one": { to: "/two" },
