@@ -87,19 +87,25 @@ async function main(): Promise<number> {
       if (links.length === 0) console.log("No registration links that still work.");
       for (const l of links) {
         const state = l.usedAt
-          ? `used ${l.usedAt}${l.usedBy ? ` by ${l.usedBy.issuer} (client id ${l.usedBy.clientId})` : ""}`
+          ? `used ${l.usedAt}${l.usedBy ? ` by ${printable(l.usedBy.issuer)} (client id ${printable(l.usedBy.clientId)})` : ""}`
           : `works until ${new Date(l.expiresAt * 1000).toISOString()}`;
-        console.log(`${l.id}  "${l.note}"  made ${l.createdAt}, ${state}`);
+        console.log(`${l.id}  "${printable(l.note)}"  made ${l.createdAt}, ${state}`);
       }
       return 0;
     }
     const id = values.id ?? "";
-    if (!(await store.get(id))) {
-      console.error(`There is no link ${id} (it expired, or was removed already).`);
+    const link = await store.get(id);
+    if (!link) {
+      // Not echoed: what was typed may be a link itself rather than its id.
+      console.error("There is no such link (it expired, was removed already, or that is not a link's id).");
       return 1;
     }
     await store.remove(id);
-    console.log(`Removed link ${id}: it registers nothing any more.`);
+    console.log(
+      link.usedAt
+        ? `Removed link ${id} from the list. The LMS it registered stays registered.`
+        : `Removed link ${id}: it registers nothing any more.`,
+    );
     return 0;
   } catch (error) {
     // No AWS credentials, a table that is not there: said plainly.
@@ -108,6 +114,11 @@ async function main(): Promise<number> {
   } finally {
     target.close();
   }
+}
+
+/** What an LMS or an administrator typed, without control characters (no escape sequences for the terminal). */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, "�");
 }
 
 function parse() {

@@ -33,7 +33,8 @@ export function isEndpointUrl(u: string | URL): boolean {
 
 /** `localhost`, or an IP literal in a range no LMS or LRS on the internet can have. */
 export function isInternalHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
+  // A trailing dot names the same host (`localhost.`); the URL parser keeps it on names.
+  const host = hostname.toLowerCase().replace(/\.$/, "");
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (host.startsWith("[") && host.endsWith("]")) return isInternalIpv6(host.slice(1, -1));
   const v4 = ipv4(host);
@@ -64,18 +65,27 @@ function isInternalIpv4([a = 0, b = 0]: number[]): boolean {
 
 function isInternalIpv6(address: string): boolean {
   const a = address.toLowerCase();
-  if (a === "::" || a === "::1") return true;
-  // IPv4-mapped and NAT64 addresses carry an IPv4 address in their last 32 bits.
+  // IPv4-mapped and well-known NAT64 addresses carry an IPv4 address in their last 32 bits.
   const embedded = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
   if (embedded) {
     const hi = Number.parseInt(embedded[1] ?? "0", 16);
     const lo = Number.parseInt(embedded[2] ?? "0", 16);
     return isInternalIpv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
   }
-  const first = Number.parseInt(a.split(":")[0] || "0", 16);
+  const groups = a.split(":");
+  const first = Number.parseInt(groups[0] || "0", 16);
+  const second = Number.parseInt(groups[1] || "0", 16);
+  if (first === 0x2002) {
+    // 6to4: the IPv4 address is in the second and third groups.
+    const third = Number.parseInt(groups[2] || "0", 16);
+    return isInternalIpv4([second >> 8, second & 255, third >> 8, third & 255]);
+  }
   return (
+    first === 0 || // ::, ::1, IPv4-compatible and other forms of the first /16 (mapped ones above)
+    (first === 0x64 && second === 0xff9b) || // NAT64 prefixes, the local-use 64:ff9b:1::/48 included
     (first & 0xfe00) === 0xfc00 || // unique local fc00::/7
     (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
+    (first & 0xffc0) === 0xfec0 || // site-local fec0::/10 (deprecated)
     (first & 0xff00) === 0xff00 // multicast
   );
 }
@@ -105,7 +115,7 @@ export async function getFollowingSafeRedirects(
   for (let hop = 0; ; hop++) {
     if (!isEndpointUrl(current)) {
       throw new EndpointRefusedError(
-        `${hop === 0 ? "The address" : "A redirect to"} ${current.origin} is not one the tool calls (it must be https).`,
+        `${hop === 0 ? "The address" : "A redirect to"} ${current.origin} is not one the tool calls (it must be https, to a public address).`,
       );
     }
     const headers = Object.fromEntries(

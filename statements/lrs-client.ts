@@ -66,7 +66,8 @@ export function createLrsClient(options: LrsClientOptions): LrsClient {
       return {
         kind: "network",
         reason: "other",
-        message: "the route's endpoint is not an address the tool calls (it must be https): change the route",
+        message:
+          "the route's endpoint is not an address the tool calls (it must be https, to a public address): change the route",
       };
     }
     const timeout = AbortSignal.timeout(options.timeoutMs);

@@ -105,7 +105,10 @@ export function validateRouteInput(input: LrsRouteInput): void {
     issues.push({ path: "endpoint", message: "must be an absolute URL" });
   }
   if (url && !isEndpointUrl(input.endpoint)) {
-    issues.push({ path: "endpoint", message: "must use https (plain http only on this machine)" });
+    issues.push({
+      path: "endpoint",
+      message: "must use https, to a public address (plain http only on this machine)",
+    });
   }
   if (input.endpoint.length > 2048)
     issues.push({ path: "endpoint", message: "must be at most 2,048 characters" });

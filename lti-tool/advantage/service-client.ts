@@ -305,7 +305,7 @@ export class PlatformServiceClient {
 function callable(url: string): void {
   if (isEndpointUrl(url)) return;
   throw new PlatformServiceError(
-    "Your LMS gave the tool a service address it does not call (it must be an https URL). Ask your LMS administrator.",
+    "Your LMS gave the tool a service address it does not call (it must be an https URL to a public address). Ask your LMS administrator.",
     undefined,
     false,
     "",

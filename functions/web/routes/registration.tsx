@@ -17,7 +17,9 @@ import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-page
 
 const RegistrationParamsSchema = z.object({
   // The LMS's configuration address: the tool fetches it, so a web address only.
-  openid_configuration: z.url().check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL")),
+  openid_configuration: z
+    .url()
+    .check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL to a public address")),
   registration_token: z.optional(z.string().check(z.minLength(1))),
 });
 

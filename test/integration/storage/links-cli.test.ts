@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRegistrationLinkStore } from "../../../adapters/dynamo/registration-links.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
+import { createRegistrationLink } from "../../../lti-tool/registration-links.js";
 import { localAwsForTests } from "../../support/local-aws.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -70,7 +71,7 @@ describe("npm run links", () => {
     // An id that starts with "-" is taken too (none such here: said plainly).
     const dashed = await links("remove", `--id=-${"a".repeat(42)}`);
     expect(dashed.code).toBe(1);
-    expect(dashed.stderr).toContain("There is no link");
+    expect(dashed.stderr).toContain("There is no such link");
     expect(await store.get(sha256b64url(token))).toBeUndefined();
   }, 60_000);
 
@@ -91,5 +92,21 @@ describe("npm run links", () => {
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain("--url");
     expect((await store.list(Math.floor(Date.now() / 1000))).length).toBe(before);
+  }, 60_000);
+
+  it("lists a used link without the LMS's control characters, and removing it leaves that LMS registered", async () => {
+    const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
+    const { link } = await createRegistrationLink(store, { note: "Used\u0007 one" });
+    await store.markUsed(link.id, new Date().toISOString(), {
+      issuer: "https://lms.test/\u001b[2J\u001b]0;pwned\u0007",
+      clientId: "c\u001b1",
+    });
+    const listed = await links("list");
+    expect(listed.stdout).toContain(link.id);
+    // No escape sequence reaches the administrator's terminal.
+    expect(listed.stdout).not.toMatch(/[\u0007\u001b]/);
+    const removed = await links("remove", `--id=${link.id}`);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain("stays registered");
   }, 60_000);
 });

@@ -70,6 +70,13 @@ describe("which addresses the tool calls", () => {
       "https://[64:ff9b::a9fe:a9fe]/x",
       "https://[fd12:3456::1]/x",
       "https://[fe80::1]/x",
+      "https://localhost./x", // a trailing dot names the same host
+      "https://api.localhost./x",
+      "https://[::127.0.0.1]/x", // IPv4-compatible
+      "https://[::ffff:0:127.0.0.1]/x",
+      "https://[64:ff9b:1::a9fe:a9fe]/x", // local-use NAT64
+      "https://[2002:a9fe:a9fe::]/x", // 6to4 of 169.254.169.254
+      "https://[fec0::1]/x",
     ]) {
       expect(isEndpointUrl(internal), internal).toBe(false);
     }
@@ -78,6 +85,7 @@ describe("which addresses the tool calls", () => {
       "https://172.32.0.1/x",
       "https://[2606:4700::1111]/x",
       "https://[::ffff:8.8.8.8]/x",
+      "https://[2002:808:808::]/x", // 6to4 of a public address
       "https://moodle.school.test/x",
     ]) {
       expect(isEndpointUrl(external), external).toBe(true);
