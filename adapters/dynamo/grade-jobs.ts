@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { courseScopeKey } from "../../domain/tenancy.js";
 import * as z from "../../domain/zod.js";
 import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js";
+import { conditionHeld } from "./conditional.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
@@ -144,8 +144,9 @@ export class DynamoGradeJobStore implements GradeJobStore {
   }
 
   private async update(job: GradeJob, expression: string, values: Record<string, unknown>): Promise<void> {
-    try {
-      await this.doc.send(
+    // A newer completion replaced this job (the condition fails): it will be delivered in its own right.
+    await conditionHeld(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.gradeJob(courseScopeKey(job.course), job.activityId, job.userId),
@@ -157,11 +158,7 @@ export class DynamoGradeJobStore implements GradeJobStore {
           ),
           ExpressionAttributeValues: { ...values, ":job": job.jobId },
         }),
-      );
-    } catch (error) {
-      // A newer completion replaced this job: it will be delivered in its own right.
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
+      ),
+    );
   }
 }

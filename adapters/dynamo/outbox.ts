@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
@@ -23,6 +22,7 @@ import type {
   RescheduledEntry,
   RouteBacklog,
 } from "../../statements/ports.js";
+import { conditionHeld } from "./conditional.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
@@ -291,30 +291,22 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
         values[`:${name}`] = value;
       }
     }
-    await this.ignoreLostRace(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.outboxItem(entry.statementId, entry.routeId),
-        UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
-        ConditionExpression: "#status = :pending",
-        ExpressionAttributeNames: {
-          "#status": "status",
-          "#gpk": TABLE_KEYS.gsi1pk,
-          "#gsk": TABLE_KEYS.gsi1sk,
-        },
-        ExpressionAttributeValues: values,
-      }),
+    await conditionHeld(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.outboxItem(entry.statementId, entry.routeId),
+          UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
+          ConditionExpression: "#status = :pending",
+          ExpressionAttributeNames: {
+            "#status": "status",
+            "#gpk": TABLE_KEYS.gsi1pk,
+            "#gsk": TABLE_KEYS.gsi1sk,
+          },
+          ExpressionAttributeValues: values,
+        }),
+      ),
     );
-  }
-
-  private async ignoreLostRace(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.doc.send(command);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 
   private async count(
@@ -374,29 +366,31 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
 
   async replayParked(routeId: string, statementId: string, now: Date): Promise<boolean> {
     const at = now.toISOString();
-    return this.ignoreLostRace(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.outboxItem(statementId, routeId),
-        // Back to pending, due now, with a fresh attempt budget; the parked reason becomes the
-        // last error so the history is not lost.
-        UpdateExpression:
-          "SET #status = :pending, #gpk = :gpk, #gsk = :gsk, attempts = :zero, nextAttemptAt = :at, lastError = parkedReason, replayedAt = :at REMOVE parkedReason, parkedAt, lrsStatus, lrsBody",
-        ConditionExpression: "#status = :parked",
-        ExpressionAttributeNames: {
-          "#status": "status",
-          "#gpk": TABLE_KEYS.gsi1pk,
-          "#gsk": TABLE_KEYS.gsi1sk,
-        },
-        ExpressionAttributeValues: {
-          ":pending": "pending",
-          ":parked": "parked",
-          ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk,
-          ":gsk": backlogSortKey(at, statementId),
-          ":zero": 0,
-          ":at": at,
-        },
-      }),
+    return conditionHeld(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.outboxItem(statementId, routeId),
+          // Back to pending, due now, with a fresh attempt budget; the parked reason becomes the
+          // last error so the history is not lost.
+          UpdateExpression:
+            "SET #status = :pending, #gpk = :gpk, #gsk = :gsk, attempts = :zero, nextAttemptAt = :at, lastError = parkedReason, replayedAt = :at REMOVE parkedReason, parkedAt, lrsStatus, lrsBody",
+          ConditionExpression: "#status = :parked",
+          ExpressionAttributeNames: {
+            "#status": "status",
+            "#gpk": TABLE_KEYS.gsi1pk,
+            "#gsk": TABLE_KEYS.gsi1sk,
+          },
+          ExpressionAttributeValues: {
+            ":pending": "pending",
+            ":parked": "parked",
+            ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk,
+            ":gsk": backlogSortKey(at, statementId),
+            ":zero": 0,
+            ":at": at,
+          },
+        }),
+      ),
     );
   }
 

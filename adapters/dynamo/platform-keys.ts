@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { JWK } from "jose";
 import * as z from "../../domain/zod.js";
 import type { FetchedPlatformKeys, PlatformKeyStore } from "../../lti-tool/ports.js";
+import { conditionHeld } from "./conditional.js";
 import { isExpired, keys, TABLE_KEYS } from "./table.js";
 
 /**
@@ -45,8 +45,9 @@ export class DynamoPlatformKeyStore implements PlatformKeyStore {
     if (Buffer.byteLength(jwks, "utf8") > MAX_SHARED_JWKS_BYTES) {
       throw new Error(`The JWKS at ${jwksUrl} is over ${MAX_SHARED_JWKS_BYTES} bytes: not shared.`);
     }
-    try {
-      await this.doc.send(
+    // Keys fetched later by another instance are not overwritten by these (the condition fails).
+    await conditionHeld(
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -57,15 +58,11 @@ export class DynamoPlatformKeyStore implements PlatformKeyStore {
             fetchedAt: fetched.fetchedAt,
             [TABLE_KEYS.ttl]: Math.floor(fetched.fetchedAt / 1000) + KEEP_SECONDS,
           },
-          // Keys fetched later by another instance are not overwritten by these.
           ConditionExpression: "attribute_not_exists(#pk) OR fetchedAt <= :fetchedAt",
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
           ExpressionAttributeValues: { ":fetchedAt": fetched.fetchedAt },
         }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
+      ),
+    );
   }
 }

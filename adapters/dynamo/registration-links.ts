@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,6 +7,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
 import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
+import { conditionHeld } from "./conditional.js";
 import { queryAll } from "./query.js";
 import { isExpired, keys, TABLE_KEYS } from "./table.js";
 
@@ -85,20 +85,16 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
       ExpressionAttributeValues?: Record<string, unknown>;
     },
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return conditionHeld(
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.registrationLink(id),
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
           ...update,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async list(nowSeconds: number): Promise<RegistrationLink[]> {

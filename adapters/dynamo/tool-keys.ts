@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -9,6 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
 import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
+import { conditionHeld } from "./conditional.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 const JwkSchema = z.record(z.string(), z.unknown());
@@ -77,20 +77,17 @@ export class DynamoToolKeyStore implements ToolKeyStore {
     );
     if (typeof existing.Item?.value === "string") return Buffer.from(existing.Item.value, "base64");
     const value = create();
-    try {
-      await this.doc.send(
+    const created = await conditionHeld(
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...key, kind: "tool-secret", value: Buffer.from(value).toString("base64") },
           ConditionExpression: "attribute_not_exists(#pk)",
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
         }),
-      );
-      return value;
-    } catch (error) {
-      // Another cold start created it first: use theirs, so every instance shares one secret.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.getOrCreateSecret(name, create);
-    }
+      ),
+    );
+    // Another cold start created it first: use theirs, so every instance shares one secret.
+    return created ? value : this.getOrCreateSecret(name, create);
   }
 }
