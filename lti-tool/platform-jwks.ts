@@ -1,4 +1,5 @@
 import { importJWK, type JSONWebKeySet, type JWK } from "jose";
+import { untilAborted } from "../domain/abort.js";
 import { getFollowingSafeRedirects } from "../domain/endpoints.js";
 import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
@@ -224,9 +225,6 @@ function isRsaSigningKey(k: JWK): boolean {
   return k.kty === "RSA" && (k.use === undefined || k.use === "sig");
 }
 
-/** The keys did not arrive within the time a registration could give them. */
-class NotInTime extends Error {}
-
 /**
  * At registration, the LMS's keys are fetched once (by the tool itself: shared with its other
  * instances): an administrator who gave a wrong JWKS URL hears it now, not from the first
@@ -248,28 +246,17 @@ export async function checkPlatformKeys(
   } = {},
 ): Promise<{ signingKeys: number; problem?: undefined } | { problem: string; cause?: unknown }> {
   const who = options.fetchedBy ?? "The tool";
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = options.waitMs === undefined ? undefined : AbortSignal.timeout(options.waitMs);
   try {
     const refreshed = cache.refresh(jwksUrl);
-    const signingKeys =
-      options.waitMs === undefined
-        ? await refreshed
-        : await Promise.race([
-            refreshed,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new NotInTime(`no answer within ${options.waitMs} ms`)),
-                options.waitMs,
-              );
-            }),
-          ]);
+    const signingKeys = waited ? await untilAborted(refreshed, waited) : await refreshed;
     if (signingKeys > 0) return { signingKeys };
     return {
       problem: `The LMS publishes no RSA signing key at ${jwksUrl}, so the tool cannot check its launches yet.`,
     };
   } catch (cause) {
     // Whatever went wrong, the registration is saved: it is said, never thrown.
-    if (cause instanceof NotInTime) {
+    if (waited?.aborted) {
       return {
         problem: `The LMS's public keys at ${jwksUrl} did not arrive in time to be checked here. If they keep that slow, launches may fail: check that this address is the LMS's key set (JWKS) and answers quickly.`,
         cause,
@@ -279,7 +266,5 @@ export async function checkPlatformKeys(
       problem: `${who} could not fetch the LMS's public keys from ${jwksUrl} just now, so launches will fail until it can. Check that this address is the LMS's key set (JWKS) and that the tool can reach it.`,
       cause,
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
