@@ -10,6 +10,7 @@
 import "./quiet-sdk.js";
 import { parseArgs } from "node:util";
 import { DynamoRegistrationLinkStore } from "../adapters/dynamo/registration-links.js";
+import { toolUrlsAt } from "../functions/web/http.js";
 import {
   createRegistrationLink,
   LINK_DAYS,
@@ -73,12 +74,11 @@ async function main(): Promise<number> {
         note: newLink.note,
         validDays: newLink.days ?? LINK_DAYS.default,
       });
-      const base = (baseUrl ?? "").replace(/\/+$/, "");
       console.log(
         `Registration link for "${link.note}", until ${new Date(link.expiresAt * 1000).toISOString()}:`,
       );
       // Shown this once: only its SHA-256 is kept.
-      console.log(`  ${base}/lti/register/${token}`);
+      console.log(`  ${toolUrlsAt((baseUrl ?? "").replace(/\/+$/, "")).registrationLink(token)}`);
       console.log("Give it to that LMS's administrator: it registers one LMS, once. It is not shown again.");
       return 0;
     }

@@ -13,6 +13,7 @@ import { DynamoOutboxStore } from "../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import { gradeDeliveryDeps } from "../functions/grades/deps.js";
+import { toolUrlsAt } from "../functions/web/http.js";
 import { jsonLogger } from "../functions/web/log.js";
 import { deliverDueGrades } from "../lti-tool/advantage/grades.js";
 import { registerPlatform } from "../lti-tool/registration.js";
@@ -178,19 +179,20 @@ async function main() {
       note: "made by npm start",
       validDays: 7,
     });
+    const urls = toolUrlsAt(tool.url);
     console.log(`
 HLTA preparation tool is running (local mode: DynamoDB Local + s3rver, data in ${DATA_DIR}).
 
 For an LMS administrator (LTI 1.3):
-  Dynamic registration   ${tool.url}/lti/register/${token}
+  Dynamic registration   ${urls.registrationLink(token)}
                          (Moodle 4.x, Canvas: paste this one URL; it registers one LMS, within 7 days;
                           make more at ${tool.url}/admin/links)
-  Canvas JSON config     ${tool.url}/lti/canvas.json
-  Login initiation URL   ${tool.url}/lti/login
-  Redirect (launch) URL  ${tool.url}/lti/launch
-  Target link URI        ${tool.url}/app
-  Deep linking URL       ${tool.url}/lti/deep-link
-  Public keyset (JWKS)   ${tool.url}/.well-known/jwks.json
+  Canvas JSON config     ${urls.canvasConfig}
+  Login initiation URL   ${urls.login}
+  Redirect (launch) URL  ${urls.launch}
+  Target link URI        ${urls.targetLinkUri}
+  Deep linking URL       ${urls.deepLinking}
+  Public keyset (JWKS)   ${urls.jwks}
 
 Try it without an LMS:
   ${platform.url}/   development platform: click "Launch as candidate"

@@ -11,7 +11,11 @@ export function baseUrl(c: Context, deps: AppDeps): string {
 }
 
 export function toolUrls(c: Context, deps: AppDeps) {
-  const b = baseUrl(c, deps);
+  return toolUrlsAt(baseUrl(c, deps));
+}
+
+/** The tool's public addresses under `b` (its origin): what an LMS administrator enters. */
+export function toolUrlsAt(b: string) {
   return {
     base: b,
     login: `${b}/lti/login`,
@@ -19,6 +23,8 @@ export function toolUrls(c: Context, deps: AppDeps) {
     launch: `${b}/lti/launch`,
     jwks: `${b}/.well-known/jwks.json`,
     registration: `${b}/lti/register`,
+    /** A registration link: the address an LMS registers through, with the link's secret part. */
+    registrationLink: (token: string) => `${b}/lti/register/${encodeURIComponent(token)}`,
     canvasConfig: `${b}/lti/canvas.json`,
     targetLinkUri: `${b}/app`,
     deepLinking: `${b}/lti/deep-link`,

@@ -253,7 +253,7 @@ export function adminRoutes(deps: AppDeps) {
       validDays: parsed.data.days ?? LINK_DAYS.default,
       now: now(),
     });
-    const url = `${toolUrls(c, deps).registration}/${token}`;
+    const url = toolUrls(c, deps).registrationLink(token);
     deps.log.info("admin.registration_link_created", { note: parsed.data.note });
     return c.html(await linksPage(c.req.query("s") ?? "", { url, note: parsed.data.note }), 201);
   });

@@ -54,7 +54,7 @@ export function registrationRoutes(deps: AppDeps) {
     if (parsed.data.registration_token) fields.registration_token = parsed.data.registration_token;
     return c.html(
       <RegistrationConfirmPage
-        action={`${toolUrls(c, deps).registration}/${encodeURIComponent(c.req.param("link"))}`}
+        action={toolUrls(c, deps).registrationLink(c.req.param("link"))}
         fields={fields}
         platformHost={new URL(parsed.data.openid_configuration).host}
       />,
