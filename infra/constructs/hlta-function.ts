@@ -139,28 +139,24 @@ export class HltaFunction extends Construct {
     const writes = actions.filter((a) => WRITE_ACTIONS.includes(a));
     if (writes.length > 0) table.encryptionKey?.grantEncryptDecrypt(this.fn);
     else table.encryptionKey?.grantDecrypt(this.fn);
-    if (deniedPartitions.length > 0) {
+    const deny = (denied: string[], conditions: Record<string, Record<string, string[]>>) =>
       this.fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
-          actions: iamActions,
+          actions: denied,
           resources: [table.tableArn, `${table.tableArn}/index/*`],
-          conditions: {
-            "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...deniedPartitions] },
-          },
+          conditions,
         }),
       );
+    if (deniedPartitions.length > 0) {
+      deny(iamActions, { "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...deniedPartitions] } });
     }
     if (access.writablePartitions && writes.length > 0) {
       // Any item outside these partitions (`E` itself, or `E#…`) is out of its writes' reach.
       const patterns = access.writablePartitions.flatMap((e) => [e, `${e}#*`]);
-      this.fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          effect: iam.Effect.DENY,
-          actions: writes.map((a) => `dynamodb:${a}`),
-          resources: [table.tableArn, `${table.tableArn}/index/*`],
-          conditions: { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": patterns } },
-        }),
+      deny(
+        writes.map((a) => `dynamodb:${a}`),
+        { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": patterns } },
       );
     }
     return this;
