@@ -37,7 +37,7 @@ export const PlatformRegistrationInputSchema = z.object({
 export type PlatformRegistrationInput = z.infer<typeof PlatformRegistrationInputSchema>;
 
 /** Without deployments: Canvas assigns them at install, after dynamic registration. */
-const RegistrationWithoutDeploymentsSchema = z.extend(PlatformRegistrationInputSchema, {
+export const RegistrationWithoutDeploymentsSchema = z.extend(PlatformRegistrationInputSchema, {
   deploymentIds: z.array(KeyIdSchema),
 });
 

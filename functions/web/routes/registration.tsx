@@ -1,19 +1,33 @@
-import { Hono } from "hono";
-import { ValidationError } from "../../../domain/errors.js";
+import { type Context, Hono } from "hono";
+import { AppError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
+import { sha256b64url } from "../../../lti-tool/crypto.js";
 import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
+import { undefinedIfInvalid } from "../../../lti-tool/errors.js";
 import { checkPlatformKeys } from "../../../lti-tool/platform-jwks.js";
-import { isEndpointUrl, registerPlatform } from "../../../lti-tool/registration.js";
+import type { PlatformRegistration } from "../../../lti-tool/ports.js";
+import {
+  isEndpointUrl,
+  type PlatformRegistrationInput,
+  RegistrationWithoutDeploymentsSchema,
+  registerPlatform,
+} from "../../../lti-tool/registration.js";
 import {
   holdRegistrationLink,
+  LINK_TOKEN_OR_ID,
   openRegistrationLink,
+  type RegistrationLink,
   RegistrationLinkError,
   registrationLinkRequired,
 } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, singleFormFields, toolUrls } from "../http.js";
-import { RegistrationConfirmPage, RegistrationDonePage } from "../views/lti-pages.js";
+import {
+  RegistrationConfirmPage,
+  RegistrationDonePage,
+  RegistrationSaveAgainPage,
+} from "../views/lti-pages.js";
 
 const RegistrationParamsSchema = z.object({
   // The LMS's configuration address: the tool fetches it, so a web address only.
@@ -21,6 +35,16 @@ const RegistrationParamsSchema = z.object({
     .url()
     .check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL to a public address")),
   registration_token: z.optional(z.string().check(z.minLength(1))),
+});
+
+const SAVE_AUDIENCE = "hlta-registration-save";
+/** How long "Save again" works after the tool failed to save a registration the LMS holds. */
+const SAVE_AGAIN_SECONDS = 24 * 3600;
+/** What the "Save again" page carries, sealed: checked again, as everything that went through a browser. */
+const SavedRegistrationSchema = z.object({
+  link: z.string(),
+  input: RegistrationWithoutDeploymentsSchema,
+  productFamily: z.optional(z.string()),
 });
 
 /** Dynamic Registration 1.0 (the page the LMS opens) and the Canvas JSON configuration URL. */
@@ -111,34 +135,114 @@ export function registrationRoutes(deps: AppDeps) {
       );
     }
     const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
-    const registered = await registerPlatform(
-      platformRegistrationInput(result.config, result.clientId, result.deploymentId),
-      deps.registrations,
-      undefined,
-      { allowNoDeployments: true, productFamily: platformConfig.product_family_code },
-    );
-    deps.log.info("lti.dynamic_registration", {
-      ...by,
-      product: platformConfig.product_family_code,
-      link: link.note,
+    return saveRegistration(c, {
+      link,
+      token: c.req.param("link"),
+      input: platformRegistrationInput(result.config, result.clientId, result.deploymentId),
+      productFamily: platformConfig.product_family_code,
+      started,
     });
+  });
+
+  // "Save again", after the LMS registered the tool and the tool could not save its side: the
+  // page that said so carries the LMS's answer, sealed, and the spent link must be spent by it.
+  app.post("/lti/register/:link/save", async (c) => {
+    const started = Date.now();
+    const token = c.req.param("link");
+    const link = LINK_TOKEN_OR_ID.test(token)
+      ? await deps.registrationLinks.get(sha256b64url(token))
+      : undefined;
+    const form = await singleFormFields(c);
+    const opened = await deps.sessions.open(SAVE_AUDIENCE, form.saved, now()).catch(undefinedIfInvalid);
+    const saved = SavedRegistrationSchema.safeParse(opened);
+    if (!saved.success || !link || saved.data.link !== link.id) {
+      throw new ValidationError(
+        "This page has expired, so the registration cannot be saved from it. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new registration link.",
+      );
+    }
+    const { input, productFamily } = saved.data;
+    if (link.usedBy?.issuer !== input.issuer || link.usedBy.clientId !== input.clientId) {
+      throw new RegistrationLinkError(
+        "This registration link was spent by another registration, so this one cannot be saved. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new link.",
+        { context: { issuer: input.issuer, clientId: input.clientId, link: link.note } },
+      );
+    }
+    return saveRegistration(c, {
+      link,
+      token,
+      input,
+      ...(productFamily ? { productFamily } : {}),
+      started,
+    });
+  });
+
+  /**
+   * The tool's side of a registration the LMS already holds, and the page that confirms it. A
+   * failure of the tool's own storage loses nothing: the page says so and keeps the LMS's
+   * answer, sealed for a day, for "Save again" (the link is spent by then, and the LMS would
+   * register a second tool if asked again). The tool refusing the registration is not retried.
+   */
+  async function saveRegistration(
+    c: Context<Env>,
+    r: {
+      link: RegistrationLink;
+      token: string;
+      input: PlatformRegistrationInput;
+      productFamily?: string;
+      started: number;
+    },
+  ) {
+    const by = { issuer: r.input.issuer, clientId: r.input.clientId };
+    let registered: PlatformRegistration;
+    try {
+      registered = await registerPlatform(r.input, deps.registrations, undefined, {
+        allowNoDeployments: true,
+        ...(r.productFamily ? { productFamily: r.productFamily } : {}),
+      });
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      deps.log.error("lti.registration_save_failed", {
+        ...by,
+        link: r.link.note,
+        reference: c.get("reference"),
+        error,
+      });
+      const saved = await deps.sessions.seal(
+        SAVE_AUDIENCE,
+        { link: r.link.id, input: r.input, ...(r.productFamily ? { productFamily: r.productFamily } : {}) },
+        SAVE_AGAIN_SECONDS,
+        now(),
+      );
+      return c.html(
+        <RegistrationSaveAgainPage
+          action={`${toolUrls(c, deps).registrationLink(r.token)}/save`}
+          saved={saved}
+          issuer={r.input.issuer}
+          clientId={r.input.clientId}
+          reference={c.get("reference")}
+        />,
+        503,
+      );
+    }
+    deps.log.info("lti.dynamic_registration", { ...by, product: r.productFamily, link: r.link.note });
     // Within the web function's 10 s: the LMS had 8 s at most, the keys get what is left of 9 s
     // (3 s at most); past that the confirmation says they could not be checked in time.
     const keys = await checkPlatformKeys(deps.platformKeys, registered.jwksUrl, {
-      waitMs: Math.max(0, Math.min(3_000, started + 9_000 - Date.now())),
+      waitMs: Math.max(0, Math.min(3_000, r.started + 9_000 - Date.now())),
     });
     if (keys.problem)
       deps.log.warn("lti.registration_keys_unavailable", { ...by, detail: keys.problem, cause: keys.cause });
+    const deploymentId = r.input.deploymentIds[0];
     return c.html(
       <RegistrationDonePage
-        issuer={result.config.issuer}
-        clientId={result.clientId}
-        {...(result.deploymentId ? { deploymentId: result.deploymentId } : {})}
-        pending={platformConfig.product_family_code === "moodle"}
+        issuer={registered.issuer}
+        clientId={registered.clientId}
+        {...(deploymentId ? { deploymentId } : {})}
+        pending={r.productFamily === "moodle"}
         {...(keys.problem ? { keysProblem: keys.problem } : {})}
       />,
     );
-  });
+  }
 
   return app;
 }

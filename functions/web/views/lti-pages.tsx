@@ -199,6 +199,38 @@ export function RegistrationConfirmPage(props: {
   );
 }
 
+/**
+ * The LMS registered the tool but the tool could not save its side: nothing is lost, the LMS's
+ * answer is in this page (sealed) for "Save again".
+ */
+export function RegistrationSaveAgainPage(props: {
+  action: string;
+  saved: string;
+  issuer: string;
+  clientId: string;
+  reference: string;
+}) {
+  return (
+    <Layout title="Registration not saved yet">
+      <h1>Your LMS registered the tool, but the tool could not save it yet</h1>
+      <p>
+        Your LMS at <strong>{props.issuer}</strong> gave the tool client id <code>{props.clientId}</code>, and
+        the tool's storage did not answer when it saved that. Nothing is lost: this page keeps the LMS's
+        answer for a day. Wait a minute, then save again. Do not register the tool again from your LMS.
+      </p>
+      <form method="post" action={props.action}>
+        <input type="hidden" name="saved" value={props.saved} />
+        <button class="button" type="submit">
+          Save again
+        </button>
+      </form>
+      <p class="ref">
+        Reference: <code>{props.reference}</code>. Quote it if you contact the tool's provider.
+      </p>
+    </Layout>
+  );
+}
+
 /** After dynamic registration: tell the admin what happens next, then close with org.imsglobal.lti.close. */
 export function RegistrationDonePage(props: {
   issuer: string;

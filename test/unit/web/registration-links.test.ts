@@ -11,6 +11,15 @@ import { CLIENT_ID, testPlatform } from "../../support/test-platform.js";
 
 const PROBLEM_JSON = { accept: "application/problem+json" };
 
+/** The "Save again" form of the page shown when the tool could not save a registration. */
+function savedForm(html: string) {
+  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1] ?? "";
+  const saved = /name="saved" value="([^"]+)"/.exec(html)?.[1] ?? "";
+  expect(action).not.toBe("");
+  expect(saved).not.toBe("");
+  return { action, saved };
+}
+
 async function appWithLms(clientId = "new-client") {
   const lms = registeringLms(clientId);
   const built = await memoryApp(await testPlatform(), { fetch: lms.fetchImpl });
@@ -143,6 +152,75 @@ describe("a registration link under pressure", () => {
     const again = await app.request(link, form({ openid_configuration: CONFIG_URL }));
     expect(again.status).toBe(403);
     expect(await again.text()).toContain("already been used");
+  });
+
+  it("keeps the LMS's answer when the tool cannot save its side, and saves it from the page", async () => {
+    const { app, deps, lms } = await appWithLms("client-s");
+    const link = await registrationLinkPath(deps);
+    const savePlatform = deps.registrations.savePlatform.bind(deps.registrations);
+    deps.registrations.savePlatform = async () => {
+      throw new Error("DynamoDB is unwell");
+    };
+    const failed = await app.request(link, form({ openid_configuration: CONFIG_URL }));
+    expect(failed.status).toBe(503);
+    const page = savedForm(await failed.text());
+    expect(page.action).toBe(`https://tool.test${link}/save`);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-s")).toBeUndefined();
+    // The link is spent (the LMS holds a registration), and a save that fails again keeps the page.
+    expect((await app.request(link, form({ openid_configuration: CONFIG_URL }))).status).toBe(403);
+    const stillFailing = await app.request(`${link}/save`, form({ saved: page.saved }));
+    expect(stillFailing.status).toBe(503);
+    deps.registrations.savePlatform = savePlatform;
+    const saved = await app.request(
+      `${link}/save`,
+      form({ saved: savedForm(await stillFailing.text()).saved }),
+    );
+    expect(saved.status).toBe(200);
+    expect(await saved.text()).toContain("is registered");
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-s")).toMatchObject({
+      jwksUrl: `${REGISTERING_LMS}/jwks`,
+    });
+    // Asked once: saving again never registers a second tool in the LMS.
+    expect(lms.calls.filter((u) => u.endsWith("/register"))).toHaveLength(1);
+  });
+
+  it("saves again only from its own page, for the link that page was for, within a day", async () => {
+    const { app, deps } = await appWithLms("client-t");
+    const link = await registrationLinkPath(deps);
+    const other = await registrationLinkPath(deps);
+    const savePlatform = deps.registrations.savePlatform.bind(deps.registrations);
+    deps.registrations.savePlatform = async () => {
+      throw new Error("DynamoDB is unwell");
+    };
+    const { saved } = savedForm(
+      await (await app.request(link, form({ openid_configuration: CONFIG_URL }))).text(),
+    );
+    deps.registrations.savePlatform = savePlatform;
+    const refusals: [string, Record<string, string>, string][] = [
+      [`${link}/save`, { saved: `${saved.slice(0, -2)}xx` }, "validation"],
+      [`${link}/save`, {}, "validation"],
+      [`${other}/save`, { saved }, "validation"],
+      [`/lti/register/${"x".repeat(43)}/save`, { saved }, "validation"],
+    ];
+    for (const [path, fields, code] of refusals) {
+      const res = await app.request(path, form(fields, PROBLEM_JSON));
+      expect(res.status, path).toBe(400);
+      expect((await res.json()).type).toBe(`${PROBLEM_BASE}${code}`);
+    }
+    // The link spent by another LMS since (an administrator's repair by hand): not this page's.
+    const id = sha256b64url(link.split("/").pop() ?? "");
+    const spent = await deps.registrationLinks.get(id);
+    if (!spent) throw new Error("the link was not saved");
+    await deps.registrationLinks.save({ ...spent, usedBy: { issuer: REGISTERING_LMS, clientId: "another" } });
+    const taken = await app.request(`${link}/save`, form({ saved }, PROBLEM_JSON));
+    expect(taken.status).toBe(403);
+    await deps.registrationLinks.save(spent);
+    // A day later the page has expired.
+    deps.now = () => new Date(Date.now() + 24 * 3600 * 1000 + 60_000);
+    expect((await app.request(`${link}/save`, form({ saved }))).status).toBe(400);
+    deps.now = undefined;
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-t")).toBeUndefined();
+    expect((await app.request(`${link}/save`, form({ saved }))).status).toBe(200);
   });
 
   it("saves nothing and lets go of the link when it cannot be spent", async () => {
