@@ -15,7 +15,7 @@ import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import type { ToolKeyStore } from "../lti-tool/ports.js";
 import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
 import { parsedFlags } from "./cli.js";
-import { DATA_DIR, deployedRegion } from "./runtime-file.js";
+import { DATA_DIR, deployedRegionOrSay } from "./runtime-file.js";
 
 const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
   rotate      publish a new signing key beside the current one and sign with it
@@ -29,7 +29,9 @@ async function main(): Promise<number> {
   if (typeof parsed === "number") return parsed;
   const command = parsed.positionals[0] ?? "list";
   const table = parsed.values.table;
-  const clients = table ? createDynamoClients({ region: deployedRegion() }) : undefined;
+  const region = table ? deployedRegionOrSay() : undefined;
+  if (table && !region) return 1;
+  const clients = table ? createDynamoClients({ region }) : undefined;
   const store: ToolKeyStore =
     table && clients
       ? new DynamoToolKeyStore(clients.doc, table)

@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { allowLoopbackEndpoints } from "../domain/endpoints.js";
-import { DEFAULT_REGION } from "../infra/config.js";
+import { regionFrom } from "../infra/config.js";
 
 /** Where `npm start` keeps its data (git-ignored) and tells the CLIs how to reach it. */
 export const DATA_DIR = process.env.HLTA_DATA_DIR || join(process.cwd(), ".data");
@@ -54,11 +54,21 @@ export function readRuntimeFile(): RuntimeInfo | undefined {
 }
 
 /**
- * The region of a deployed stack's table, for the CLIs' --table: the stack's own pin
- * (HLTA_REGION, as `cdk deploy` used it), else the AWS profile's, else the stack's default.
+ * The region of a deployed stack's table, for the CLIs' --table: the region `cdk deploy` put the
+ * stack in (HLTA_REGION, else London), whatever AWS_REGION says.
  */
 export function deployedRegion(env: Record<string, string | undefined> = process.env): string {
-  return env.HLTA_REGION?.trim() || env.AWS_REGION?.trim() || DEFAULT_REGION;
+  return regionFrom(env);
+}
+
+/** deployedRegion() for a CLI: undefined, with the reason printed, when HLTA_REGION is not a region. */
+export function deployedRegionOrSay(): string | undefined {
+  try {
+    return deployedRegion();
+  } catch (error) {
+    console.error(`Not done: ${(error as Error).message}.`);
+    return undefined;
+  }
 }
 
 /**
@@ -75,10 +85,10 @@ export function openTable(
     );
     return undefined;
   }
+  const region = local ? undefined : deployedRegionOrSay();
+  if (!local && !region) return undefined;
   // The local tool's platforms and LRSs may be on loopback (the development platform, the double).
   if (local) allowLoopbackEndpoints();
-  const { doc, client } = createDynamoClients(
-    local ? { endpoint: local.dynamoEndpoint } : { region: deployedRegion() },
-  );
+  const { doc, client } = createDynamoClients(local ? { endpoint: local.dynamoEndpoint } : { region });
   return { doc, tableName: table ?? local?.tableName ?? "", close: () => client.destroy() };
 }

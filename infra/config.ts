@@ -25,11 +25,19 @@ export function infraConfigFrom(env: Record<string, string | undefined>): InfraC
   if (!STAGE_PATTERN.test(stage)) {
     throw new Error(`HLTA_STAGE must match ${STAGE_PATTERN} (got "${stage}")`);
   }
+  return { stage, region: regionFrom(env) };
+}
+
+/**
+ * The stack's region: HLTA_REGION, else London. Never AWS_REGION, which a shell or CI sets for
+ * other reasons: the stack and the CLIs' `--table` must agree on one pin.
+ */
+export function regionFrom(env: Record<string, string | undefined>): string {
   const region = env.HLTA_REGION?.trim() || DEFAULT_REGION;
   if (!REGION_PATTERN.test(region)) {
     throw new Error(`HLTA_REGION must be an AWS region such as ${DEFAULT_REGION} (got "${region}")`);
   }
-  return { stage, region };
+  return region;
 }
 
 export function stackNameFor(stage: string): string {

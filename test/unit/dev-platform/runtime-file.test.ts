@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { infraConfigFrom } from "../../../infra/config.js";
 
 // The runtime file says which local tool is running; DATA_DIR is read when the module loads.
 const dir = mkdtempSync(join(tmpdir(), "hlta-runtime-"));
@@ -38,9 +39,13 @@ describe("the local tool's runtime file", () => {
 });
 
 describe("the region of a deployed table, for the CLIs' --table", () => {
-  it("is the stack's pin (HLTA_REGION), else the profile's, else London", () => {
+  it("is where the stack was deployed: HLTA_REGION, else London, whatever AWS_REGION says", () => {
     expect(deployedRegion({ HLTA_REGION: "eu-west-1", AWS_REGION: "us-east-1" })).toBe("eu-west-1");
-    expect(deployedRegion({ AWS_REGION: "eu-central-1" })).toBe("eu-central-1");
+    expect(deployedRegion({ AWS_REGION: "eu-central-1" })).toBe("eu-west-2");
+    expect(deployedRegion({ AWS_REGION: "eu-central-1" })).toBe(
+      infraConfigFrom({ AWS_REGION: "eu-central-1" }).region,
+    );
     expect(deployedRegion({})).toBe("eu-west-2");
+    expect(() => deployedRegion({ HLTA_REGION: "London" })).toThrow(/HLTA_REGION must be an AWS region/);
   });
 });
