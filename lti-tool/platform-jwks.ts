@@ -4,7 +4,7 @@ import { getFollowingSafeRedirects } from "../domain/endpoints.js";
 import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
 import { PlatformJwksUnavailableError } from "./errors.js";
-import type { FetchedPlatformKeys, PlatformKeyStore } from "./ports.js";
+import { CLOCK_SKEW_MS, type FetchedPlatformKeys, type PlatformKeyStore } from "./ports.js";
 
 const JwksSchema = z.object({ keys: z.array(z.unknown()) });
 /** A JWKS is a few keys: 1 MB is thousands of them. */
@@ -84,8 +84,11 @@ export class PlatformJwksCache {
   /** The key with this kid, or undefined when the platform does not publish it even after a re-fetch. */
   async keyFor(jwksUrl: string, kid: string): Promise<JWK | undefined> {
     let entry = this.entries.get(jwksUrl) ?? (await this.fromShared(jwksUrl));
+    // The pause after a failed refresh never stretches the day's grace.
     const pausing =
-      entry?.refreshFailedAt !== undefined && this.now() - entry.refreshFailedAt < FAILED_REFRESH_PAUSE_MS;
+      entry?.refreshFailedAt !== undefined &&
+      this.now() - entry.refreshFailedAt < FAILED_REFRESH_PAUSE_MS &&
+      this.now() - entry.fetchedAt < STALE_GRACE_MS;
     if (!entry || (this.now() - entry.fetchedAt > this.ttlMs && !pausing)) {
       const stale = entry;
       entry = await this.load(jwksUrl).catch((error: unknown) => {
@@ -112,22 +115,34 @@ export class PlatformJwksCache {
   async verificationKey(jwksUrl: string, kid: string): Promise<CryptoKey | Uint8Array | undefined> {
     const jwk = await this.keyFor(jwksUrl, kid);
     if (!jwk) return undefined;
-    let key = this.imported.get(jwk);
-    if (!key) {
-      key = await importJWK({ ...jwk, alg: "RS256" }, "RS256");
-      this.imported.set(jwk, key);
-    }
+    return this.imported.get(jwk) ?? (await this.importKey(jwk));
+  }
+
+  private async importKey(jwk: JWK): Promise<CryptoKey | Uint8Array> {
+    const key = await importJWK({ ...jwk, alg: "RS256" }, "RS256");
+    this.imported.set(jwk, key);
     return key;
   }
 
   /**
    * Fetch the keys now, whatever is cached (for a registration: the administrator learns at once
-   * whether the tool can reach them), keep and share them. The number of RSA signing keys
-   * published; PlatformJwksUnavailableError when they cannot be had.
+   * whether the tool can reach them), keep and share them. The number of keys a launch can be
+   * checked with (RSA signing keys with a kid, that import); PlatformJwksUnavailableError when
+   * they cannot be had.
    */
   async refresh(jwksUrl: string): Promise<number> {
     const entry = await this.load(jwksUrl);
-    return entry.jwks.keys.filter(isRsaSigningKey).length;
+    const usable = await Promise.all(
+      entry.jwks.keys
+        .filter((k) => typeof k.kid === "string" && k.kid !== "" && isRsaSigningKey(k))
+        .map((k) =>
+          this.importKey(k).then(
+            () => true,
+            () => false,
+          ),
+        ),
+    );
+    return usable.filter(Boolean).length;
   }
 
   /** What another instance fetched, when this one has nothing for the URL (read once at a time). */
@@ -142,7 +157,9 @@ export class PlatformJwksCache {
         // An entry this instance made meanwhile (a concurrent fetch) is as new or newer.
         const current = this.entries.get(jwksUrl);
         if (current || !found) return current;
-        // Another instance's clock may run ahead: keys are never younger than now.
+        // Another instance's clock may run a little ahead: keys are never younger than now. Far
+        // ahead, their age is unknown: they are not used, and the fetch that follows replaces them.
+        if (found.fetchedAt > this.now() + CLOCK_SKEW_MS) return undefined;
         const entry: CacheEntry = { jwks: found.jwks, fetchedAt: Math.min(found.fetchedAt, this.now()) };
         if (this.now() - entry.fetchedAt >= STALE_GRACE_MS) return undefined;
         this.entries.set(jwksUrl, entry);
@@ -252,7 +269,7 @@ export async function checkPlatformKeys(
     const signingKeys = waited ? await untilAborted(refreshed, waited) : await refreshed;
     if (signingKeys > 0) return { signingKeys };
     return {
-      problem: `The LMS publishes no RSA signing key at ${jwksUrl}, so the tool cannot check its launches yet.`,
+      problem: `The LMS publishes no RSA signing key with a key id (kid) at ${jwksUrl}, so the tool cannot check its launches yet.`,
     };
   } catch (cause) {
     // Whatever went wrong, the registration is saved: it is said, never thrown.

@@ -63,9 +63,19 @@ export interface FetchedPlatformKeys {
  */
 export interface PlatformKeyStore {
   get(jwksUrl: string): Promise<FetchedPlatformKeys | undefined>;
-  /** Keep these keys unless keys fetched later are kept already. */
+  /**
+   * Keep these keys unless keys fetched later are kept already; kept keys dated more than
+   * CLOCK_SKEW_MS ahead of the writer's clock are replaced (their writer's clock ran ahead).
+   */
   put(jwksUrl: string, keys: FetchedPlatformKeys): Promise<void>;
 }
+
+/**
+ * How far ahead of an instance's clock another instance's may run before its dates are not
+ * believed (ms). Lambda's clocks are synchronised far closer; an instance whose clock ran ahead
+ * must not make its keys look newer than any other instance's fetch.
+ */
+export const CLOCK_SKEW_MS = 60_000;
 
 /** How the login→launch pair is bound to one browser (Security Framework §5.1.1.2, state). */
 export type BrowserBinding = "cookie" | "platform-storage";

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { JWK } from "jose";
 import * as z from "../../domain/zod.js";
-import type { FetchedPlatformKeys, PlatformKeyStore } from "../../lti-tool/ports.js";
+import { CLOCK_SKEW_MS, type FetchedPlatformKeys, type PlatformKeyStore } from "../../lti-tool/ports.js";
 import { conditionHeld } from "./conditional.js";
 import { isExpired, keys, TABLE_KEYS } from "./table.js";
 
@@ -26,6 +26,7 @@ export class DynamoPlatformKeyStore implements PlatformKeyStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async get(jwksUrl: string): Promise<FetchedPlatformKeys | undefined> {
@@ -45,7 +46,8 @@ export class DynamoPlatformKeyStore implements PlatformKeyStore {
     if (Buffer.byteLength(jwks, "utf8") > MAX_SHARED_JWKS_BYTES) {
       throw new Error(`The JWKS at ${jwksUrl} is over ${MAX_SHARED_JWKS_BYTES} bytes: not shared.`);
     }
-    // Keys fetched later by another instance are not overwritten by these (the condition fails).
+    // Keys fetched later by another instance are not overwritten by these (the condition fails),
+    // unless dated further ahead of this clock than clocks drift (their instance's ran ahead).
     await conditionHeld(
       this.doc.send(
         new PutCommand({
@@ -58,9 +60,12 @@ export class DynamoPlatformKeyStore implements PlatformKeyStore {
             fetchedAt: fetched.fetchedAt,
             [TABLE_KEYS.ttl]: Math.floor(fetched.fetchedAt / 1000) + KEEP_SECONDS,
           },
-          ConditionExpression: "attribute_not_exists(#pk) OR fetchedAt <= :fetchedAt",
+          ConditionExpression: "attribute_not_exists(#pk) OR fetchedAt <= :fetchedAt OR fetchedAt > :ahead",
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
-          ExpressionAttributeValues: { ":fetchedAt": fetched.fetchedAt },
+          ExpressionAttributeValues: {
+            ":fetchedAt": fetched.fetchedAt,
+            ":ahead": this.now() + CLOCK_SKEW_MS,
+          },
         }),
       ),
     );

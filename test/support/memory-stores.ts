@@ -9,6 +9,7 @@ import type {
   ToolKeyStore,
   UsedLoginStore,
 } from "../../lti-tool/ports.js";
+import { CLOCK_SKEW_MS } from "../../lti-tool/ports.js";
 import { clientIdInUse } from "../../lti-tool/registration.js";
 import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../lti-tool/session.js";
@@ -164,6 +165,8 @@ export class MemoryPlatformKeyStore implements PlatformKeyStore {
   entries = new Map<string, FetchedPlatformKeys>();
   gets = 0;
   puts = 0;
+  /** The writer's clock, for the contract's "dated too far ahead" (the DynamoDB store's is its own). */
+  constructor(private readonly now: () => number = Date.now) {}
 
   async get(jwksUrl: string) {
     this.gets++;
@@ -173,6 +176,8 @@ export class MemoryPlatformKeyStore implements PlatformKeyStore {
   async put(jwksUrl: string, keys: FetchedPlatformKeys) {
     this.puts++;
     const kept = this.entries.get(jwksUrl);
-    if (!kept || kept.fetchedAt <= keys.fetchedAt) this.entries.set(jwksUrl, structuredClone(keys));
+    if (!kept || kept.fetchedAt <= keys.fetchedAt || kept.fetchedAt > this.now() + CLOCK_SKEW_MS) {
+      this.entries.set(jwksUrl, structuredClone(keys));
+    }
   }
 }

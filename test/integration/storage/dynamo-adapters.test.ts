@@ -414,6 +414,20 @@ describe("platform keys shared in the table", () => {
     expect(await store.get(`${url}&other`)).toBeUndefined();
   });
 
+  it("replaces keys dated further ahead of the writer's clock than clocks drift, and only those", async () => {
+    const t = Date.now();
+    const store = new DynamoPlatformKeyStore(aws.doc, aws.tableName, () => t);
+    const url = `https://moodle.test/mod/lti/certs.php?ahead=${t}`;
+    // An instance whose clock ran 30 s ahead: within the drift allowed, its keys stand.
+    await store.put(url, { jwks: jwks("ahead30s"), fetchedAt: t + 30_000 });
+    await store.put(url, { jwks: jwks("now"), fetchedAt: t });
+    expect((await store.get(url))?.jwks).toEqual(jwks("ahead30s"));
+    // One whose clock ran an hour ahead would hold the item for an hour: replaced at once.
+    await store.put(url, { jwks: jwks("ahead1h"), fetchedAt: t + 3_600_000 });
+    await store.put(url, { jwks: jwks("now"), fetchedAt: t });
+    expect(await store.get(url)).toEqual({ jwks: jwks("now"), fetchedAt: t });
+  });
+
   it("forgets keys past their time, and refuses to share a key set an item cannot hold", async () => {
     const store = new DynamoPlatformKeyStore(aws.doc, aws.tableName);
     const url = `https://canvas.test/api/lti/security/jwks?run=${Date.now()}`;

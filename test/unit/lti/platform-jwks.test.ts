@@ -80,6 +80,18 @@ describe("platform keys", () => {
     expect(told[0]?.cause).toBeInstanceOf(PlatformJwksUnavailableError);
   });
 
+  it("never serves keys past the day's grace, even in the pause after a failed refresh", async () => {
+    let now = 0;
+    const key = await rsa("k1");
+    const { fetchImpl } = endpoint([() => Response.json({ keys: [key] }), down]);
+    const cache = new PlatformJwksCache({ fetch: fetchImpl, now: () => now, ttlMs: 60_000 });
+    await cache.keyFor(URL_, "k1");
+    now = 24 * 60 * 60_000 - 30_000; // the refresh fails: stale keys serve, the pause begins
+    expect((await cache.keyFor(URL_, "k1"))?.n).toBe(key.n);
+    now += 31_000; // within the pause, but the keys are a day old
+    await expect(cache.keyFor(URL_, "k1")).rejects.toBeInstanceOf(PlatformJwksUnavailableError);
+  });
+
   it("asks a failing endpoint once for an unknown kid, not once per launch", async () => {
     const now = 0;
     const key = await rsa("k1");
@@ -191,19 +203,37 @@ describe("platform keys shared between the tool's instances", () => {
     expect(lms.calls()).toBe(0);
   });
 
-  it("takes another instance's keys as fetched no later than now, whatever that instance's clock said", async () => {
+  it("takes another instance's keys as fetched no later than now, when that instance's clock ran a little ahead", async () => {
     const key = await rsa("k1");
-    const shared = new MemoryPlatformKeyStore();
     let now = 0;
-    // Fetched by an instance whose clock ran an hour ahead.
-    await shared.put(URL_, { jwks: { keys: [key] }, fetchedAt: 60 * 60_000 });
+    const shared = new MemoryPlatformKeyStore(() => now);
+    await shared.put(URL_, { jwks: { keys: [key] }, fetchedAt: 30_000 });
     const lms = endpoint([() => Response.json({ keys: [key] })]);
     const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
     await cache.keyFor(URL_, "k1");
     expect(lms.calls()).toBe(0);
-    now = 11 * 60_000; // trusted for ten minutes from now, not from the hour ahead
+    now = 10 * 60_000 + 1; // trusted for ten minutes from now, not from the half minute ahead
     await cache.keyFor(URL_, "k1");
     expect(lms.calls()).toBe(1);
+  });
+
+  it("does not believe keys dated far ahead of its clock: it asks the LMS, and its answer replaces them", async () => {
+    const [withdrawn, current] = [await rsa("withdrawn"), await rsa("current")];
+    let now = 0;
+    const shared = new MemoryPlatformKeyStore(() => now);
+    // Written by an instance whose clock ran an hour ahead, before the LMS withdrew the key.
+    await shared.put(URL_, { jwks: { keys: [withdrawn] }, fetchedAt: 60 * 60_000 });
+    const lms = endpoint([() => Response.json({ keys: [current] })]);
+    now = 5 * 60_000;
+    const cache = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    expect(await cache.keyFor(URL_, "withdrawn")).toBeUndefined();
+    // Once in place of the table's keys, once more for the kid it did not find.
+    expect(lms.calls()).toBe(2);
+    expect(shared.entries.get(URL_)).toEqual({ jwks: { keys: [current] }, fetchedAt: now });
+    // The next new instance takes the LMS's answer from the table.
+    const next = new PlatformJwksCache({ fetch: lms.fetchImpl, now: () => now, shared });
+    expect((await next.keyFor(URL_, "current"))?.n).toBe(current.n);
+    expect(lms.calls()).toBe(2);
   });
 });
 
@@ -217,6 +247,19 @@ describe("the keys checked at registration", () => {
     expect(await checkPlatformKeys(cache, URL_)).toEqual({ signingKeys: 2 });
     expect(lms.calls()).toBe(2);
     expect(shared.entries.get(URL_)?.jwks.keys).toHaveLength(3);
+  });
+
+  it("counts only the keys a launch can be checked with: a kid, and a key that imports", async () => {
+    const good = await rsa("good");
+    const { kid: _kid, ...noKid } = await rsa("x");
+    const broken = { kty: "RSA", kid: "broken", e: "AQAB", use: "sig" };
+    const lms = endpoint([() => Response.json({ keys: [noKid, broken, { ...good, kid: "" }] })]);
+    const none = await checkPlatformKeys(new PlatformJwksCache({ fetch: lms.fetchImpl }), URL_);
+    expect(none.problem).toContain("no RSA signing key with a key id");
+    const mixed = endpoint([() => Response.json({ keys: [noKid, broken, good] })]);
+    expect(await checkPlatformKeys(new PlatformJwksCache({ fetch: mixed.fetchImpl }), URL_)).toEqual({
+      signingKeys: 1,
+    });
   });
 
   it("says so, without throwing, when the LMS publishes no signing key or cannot be reached", async () => {
