@@ -31,12 +31,33 @@ export function isEndpointUrl(u: string | URL): boolean {
   return url.protocol === "https:" && !isInternalHost(url.hostname);
 }
 
-/** `localhost`, or an IP literal in a range no LMS or LRS on the internet can have. */
+/**
+ * Names only a local resolver answers: under `.localhost` (RFC 6761), `.local` (mDNS),
+ * `.home.arpa` (RFC 8375), `.internal` (ICANN's private-use name), and the `localdomain` names
+ * that /etc/hosts maps to loopback on common Linux images.
+ */
+const INTERNAL_SUFFIXES = [
+  ".localhost",
+  ".local",
+  ".home.arpa",
+  ".internal",
+  ".localdomain",
+  ".localdomain4",
+  ".localdomain6",
+];
+
+/**
+ * `localhost` and the other names only a local network resolves (one label, such as `localhost4`
+ * or `metadata`, or a private-use suffix), or an IP literal in a range no LMS or LRS on the
+ * internet can have.
+ */
 export function isInternalHost(hostname: string): boolean {
   // A trailing dot names the same host (`localhost.`); the URL parser keeps it on names.
   const host = hostname.toLowerCase().replace(/\.$/, "");
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (host.startsWith("[") && host.endsWith("]")) return isInternalIpv6(host.slice(1, -1));
+  // One label: found through the machine's search domains or hosts file, never on the internet.
+  if (!host.includes(".")) return true;
+  if (INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix))) return true;
   const v4 = ipv4(host);
   return v4 !== undefined && isInternalIpv4(v4);
 }

@@ -77,6 +77,16 @@ describe("which addresses the tool calls", () => {
       "https://[64:ff9b:1::a9fe:a9fe]/x", // local-use NAT64
       "https://[2002:a9fe:a9fe::]/x", // 6to4 of 169.254.169.254
       "https://[fec0::1]/x",
+      // Names only a local resolver answers: /etc/hosts's loopback names, one label, private-use suffixes.
+      "https://localhost4/x",
+      "https://ip6-localhost/x",
+      "https://localhost.localdomain/x",
+      "https://localhost6.localdomain6/x",
+      "https://metadata/computeMetadata/v1/",
+      "https://metadata.google.internal/x",
+      "https://printer.local/x",
+      "https://router.home.arpa/x",
+      "https://LOCALHOST4./x",
     ]) {
       expect(isEndpointUrl(internal), internal).toBe(false);
     }
@@ -87,6 +97,8 @@ describe("which addresses the tool calls", () => {
       "https://[::ffff:8.8.8.8]/x",
       "https://[2002:808:808::]/x", // 6to4 of a public address
       "https://moodle.school.test/x",
+      "https://vle.local-authority.sch.uk/x", // "local" inside a name is not the .local suffix
+      "https://canvas.internalaudit.example/x",
     ]) {
       expect(isEndpointUrl(external), external).toBe(true);
     }
