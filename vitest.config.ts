@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Test layers, told apart by folder (conventions.md §7):
+// Test layers, told apart by folder (the team's conventions; README, "Test layers"):
 // unit: no network, AWS SDK faked at the client; integration: DynamoDB Local, s3rver and the
 // LRS double on loopback, started by the tests themselves; infra: CDK Template assertions;
 // browser: headless Debian chromium driven by playwright-core.

@@ -25,3 +25,29 @@ export function parsedFlags<T extends { values: { help?: boolean | undefined } }
   }
   return parsed;
 }
+
+/**
+ * What went wrong, in plain words, for a command's "Not done: …". The AWS SDK's wording is kept
+ * only for what it alone can say; what an administrator can fix is said as what to do.
+ */
+export function cliErrorMessage(error: unknown): string {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+  };
+  const message = typeof e.message === "string" ? e.message : String(error);
+  if (e.name === "CredentialsProviderError" || message.startsWith("Could not load credentials")) {
+    return "no AWS credentials were found for --table: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the stack's account.";
+  }
+  if (e.name === "ResourceNotFoundException") {
+    return "there is no such table in the stack's region (HLTA_REGION, else eu-west-2): check --table against the stack's TableName output.";
+  }
+  if (e.name === "UnrecognizedClientException" || e.name === "ExpiredTokenException") {
+    return `AWS refused the credentials (${String(e.name)}): sign in again, or check AWS_PROFILE.`;
+  }
+  if (e.name === "AccessDeniedException") {
+    return "AWS refused the call: the credentials in use may not read or write the stack's table.";
+  }
+  return message;
+}

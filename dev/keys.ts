@@ -14,7 +14,7 @@ import { DynamoToolKeyStore } from "../adapters/dynamo/tool-keys.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import type { ToolKeyStore } from "../lti-tool/ports.js";
 import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
-import { parsedFlags } from "./cli.js";
+import { cliErrorMessage, parsedFlags } from "./cli.js";
 import { DATA_DIR, deployedRegionOrSay } from "./runtime-file.js";
 
 const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     return 2;
   } catch (error) {
     // A damaged key file, a data folder that cannot be written, no AWS credentials: said plainly.
-    console.error(`Not done: ${(error as Error).message}`);
+    console.error(`Not done: ${cliErrorMessage(error)}`);
     return 1;
   } finally {
     clients?.client.destroy();

@@ -17,7 +17,7 @@ import {
   LINK_TOKEN_OR_ID,
   NewLinkSchema,
 } from "../lti-tool/registration-links.js";
-import { parsedFlags } from "./cli.js";
+import { cliErrorMessage, parsedFlags } from "./cli.js";
 import { openTable, readRuntimeFile } from "./runtime-file.js";
 
 const USAGE = `Usage:
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     // No AWS credentials, a table that is not there: said plainly.
-    console.error(`Not done: ${(error as Error).message}`);
+    console.error(`Not done: ${cliErrorMessage(error)}`);
     return 1;
   } finally {
     target.close();

@@ -14,10 +14,11 @@ import "./quiet-sdk.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
+import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
-import { parsedFlags } from "./cli.js";
+import { cliErrorMessage, parsedFlags } from "./cli.js";
 import { DATA_DIR, openTable } from "./runtime-file.js";
 
 const USAGE = `Usage:
@@ -26,11 +27,17 @@ const USAGE = `Usage:
   npm run lrs -- remove --id ROUTE_ID [--table NAME]
   npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum [--table NAME]`;
 
+const COMMANDS = ["add", "list", "remove", "identifier"];
+
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const command = positionals[0];
+  if (!command || !COMMANDS.includes(command)) {
+    console.error(`${command ? `Unknown command "${command}".` : "Say what to do."}\n${USAGE}`);
+    return 2;
+  }
   const target = openTable(values.table);
   if (!target) return 1;
   let key: { kid: string; key: Uint8Array };
@@ -55,6 +62,21 @@ async function main(): Promise<number> {
       ...(values.deployment ? { deploymentId: values.deployment } : {}),
     };
   };
+  // A route or setting for an LMS the tool does not know is kept (it may be registered later),
+  // but said: a mistyped issuer or client id would otherwise be silently never used.
+  const registrations = new DynamoRegistrationStore(target.doc, target.tableName);
+  const warnIfUnregistered = async (s: { issuer: string; clientId: string; deploymentId?: string }) => {
+    const platform = await registrations.getPlatform(s.issuer, s.clientId);
+    const deployment =
+      platform && s.deploymentId
+        ? await registrations.getDeployment(s.issuer, s.clientId, s.deploymentId)
+        : platform;
+    if (deployment) return;
+    console.warn(
+      `Note: no LMS is registered with issuer ${s.issuer}, client id ${s.clientId}${s.deploymentId ? `, deployment ${s.deploymentId}` : ""} yet. ` +
+        "This is used once one is; if you meant a registered LMS, check them (the admin page's Platforms list).",
+    );
+  };
   try {
     if (command === "add") {
       const password = process.env.LRS_PASSWORD;
@@ -72,6 +94,7 @@ async function main(): Promise<number> {
       console.log(
         `Added route ${route.routeId}: statements of ${route.scope.issuer} now go to ${route.endpoint}.`,
       );
+      await warnIfUnregistered(route.scope);
       return 0;
     }
     if (command === "list") {
@@ -98,12 +121,12 @@ async function main(): Promise<number> {
       }
       await store.saveTenantSettings(scope(), { actorIdentifier: type });
       console.log(`Actors of ${values.issuer} are now identified by ${type}.`);
+      await warnIfUnregistered(scope());
       return 0;
     }
-    console.error(USAGE);
-    return 2;
+    throw new Error(`Unknown command "${command}".`);
   } catch (error) {
-    console.error(`Not done: ${(error as Error).message}`);
+    console.error(`Not done: ${cliErrorMessage(error)}`);
     // Name every problem, as `npm run register` does.
     for (const issue of error instanceof ValidationError ? error.issues : []) {
       console.error(`  ${issue.path}: ${issue.message}`);

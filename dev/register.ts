@@ -14,10 +14,21 @@ import { allowLoopbackEndpoints } from "../domain/endpoints.js";
 import { ValidationError } from "../domain/errors.js";
 import { checkPlatformKeys, PlatformJwksCache } from "../lti-tool/platform-jwks.js";
 import { ClientIdInUseError, parseRegistrationInput, registerPlatform } from "../lti-tool/registration.js";
-import { parsedFlags } from "./cli.js";
+import { cliErrorMessage, parsedFlags } from "./cli.js";
 import { openTable } from "./runtime-file.js";
 
-const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--shared-client-id] [--table NAME]`;
+const HELP = `Usage: npm run register -- --issuer URL --client-id ID --auth-url URL --token-url URL --jwks-url URL --deployment ID [--deployment ID …] [--name TEXT] [--auth-server AUD] [--shared-client-id] [--table NAME]
+  --issuer            the LMS's issuer, exactly (Moodle: the site URL, no trailing slash)
+  --client-id         the client id the LMS gave the tool
+  --auth-url          the LMS's OIDC authentication URL (Moodle: …/mod/lti/auth.php)
+  --token-url         the LMS's access token URL (Moodle: …/mod/lti/token.php)
+  --jwks-url          the LMS's public keyset URL (Moodle: …/mod/lti/certs.php)
+  --deployment        a deployment id (Moodle: the tool's "Deployment ID"); repeat for more
+  --name              a name for the tool administrator's list of LMSs
+  --auth-server       the audience of the tool's token requests, when the LMS names one (authorization_server)
+  --shared-client-id  accept a client id another LMS already has (two LMSs that issued the same id)
+  --table             a deployed stack's table (AWS credentials from the environment); without
+                      it, the local tool, which must be running (npm start)`;
 
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, HELP);
@@ -83,7 +94,7 @@ async function main(): Promise<number> {
       return 1;
     }
     if (error instanceof ValidationError) return invalid(error);
-    console.error(`Not registered: ${(error as Error).message}`);
+    console.error(`Not registered: ${cliErrorMessage(error)}`);
     return 1;
   } finally {
     target.close();

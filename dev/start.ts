@@ -17,7 +17,6 @@ import { toolUrlsAt } from "../functions/web/http.js";
 import { jsonLogger } from "../functions/web/log.js";
 import { deliverDueGrades } from "../lti-tool/advantage/grades.js";
 import { registerPlatform } from "../lti-tool/registration.js";
-import { createRegistrationLink } from "../lti-tool/registration-links.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
 import { startForwarderLoop } from "../statements/forwarder.js";
@@ -26,6 +25,7 @@ import { startLoop } from "./loop.js";
 import { DEFAULT_DOUBLE_CREDENTIALS, startLrsDouble } from "./lrs-double/index.js";
 import { startDevPlatform } from "./platform/index.js";
 import { DATA_DIR, readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
+import { startRunLink } from "./start-link.js";
 import { startToolServer } from "./tool-server.js";
 
 const port = (name: string, fallback: number) => {
@@ -175,10 +175,7 @@ async function main() {
 
     const adminKey = Buffer.from(await tool.deps.adminKey()).toString("base64url");
     // Dynamic registration works only with a link the provider made (/admin/links): one for this run.
-    const { token } = await createRegistrationLink(tool.deps.registrationLinks, {
-      note: "made by npm start",
-      validDays: 7,
-    });
+    const token = await startRunLink(tool.deps.registrationLinks);
     const urls = toolUrlsAt(tool.url);
     console.log(`
 HLTA preparation tool is running (local mode: DynamoDB Local + s3rver, data in ${DATA_DIR}).

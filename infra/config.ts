@@ -1,6 +1,6 @@
 /**
  * Deployment configuration of the CDK app, read once in `bin/app.ts` from the environment and
- * passed down as props: constructs never read `process.env` (conventions.md, CDK section).
+ * passed down as props: constructs never read `process.env` (the team's CDK convention).
  */
 export interface InfraConfig {
   /** Deployment stage; part of the stack name, so `dev` and `prod` can share an account. */

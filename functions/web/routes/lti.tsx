@@ -196,6 +196,16 @@ export function ltiRoutes(deps: AppDeps) {
     );
   });
 
+  // Addresses an LMS sends a launch to (the redirect URL; the deep linking URL is a launch's
+  // target): opened in a browser, they say so, rather than "no page at this address".
+  const launchesOnly = () => {
+    throw new InvalidLaunchRequestError(
+      "This address receives launches from your LMS: it has nothing to show on its own. Open HLTA preparation from your course instead.",
+    );
+  };
+  app.get("/lti/launch", launchesOnly);
+  app.on(["GET", "POST"], "/lti/deep-link", launchesOnly);
+
   app.post("/lti/launch", async (c) => {
     const fields = await singleFormFields(c);
     const parsed = LaunchFormSchema.safeParse(fields);

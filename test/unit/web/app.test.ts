@@ -360,6 +360,22 @@ describe("sessions and API errors", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
   });
 
+  it("says that the launch and deep linking addresses take launches only, when opened in a browser", async () => {
+    const p = await testPlatform();
+    const { app } = await memoryApp(p);
+    for (const [method, path] of [
+      ["GET", "/lti/launch"],
+      ["GET", "/lti/deep-link"],
+      ["POST", "/lti/deep-link"],
+    ] as const) {
+      const page = await app.request(path, { method });
+      expect(page.status, path).toBe(400);
+      expect(await page.text()).toContain("receives launches from your LMS");
+      const json = await app.request(path, { method, headers: { accept: "application/json" } });
+      expect((await json.json()).type).toBe(`${PROBLEM_BASE}lti.invalid_launch_request`);
+    }
+  });
+
   it("answers unknown paths with 404 problem+json", async () => {
     const p = await testPlatform();
     const { app } = await memoryApp(p);

@@ -1,6 +1,6 @@
 /**
- * `npm run links` against the local tool's table on DynamoDB Local: the CLI a provider uses to
- * make, list and remove registration links without the admin page.
+ * `npm run links` and `npm run lrs` against the local tool's table on DynamoDB Local: the CLIs a
+ * provider uses to make, list and remove registration links and LRS routes without the admin page.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRegistrationLinkStore } from "../../../adapters/dynamo/registration-links.js";
+import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
+import { registerPlatform } from "../../../lti-tool/registration.js";
 import { createRegistrationLink } from "../../../lti-tool/registration-links.js";
 import { localAwsForTests } from "../../support/local-aws.js";
 
@@ -37,17 +39,23 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function links(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** One of the local commands (dev/<name>.ts), on the local tool's table. */
+function cli(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", join(ROOT, "dev", "links.ts"), ...args],
-      { cwd: ROOT, env: { ...process.env, HLTA_DATA_DIR: dataDir }, timeout: 30_000 },
+      ["--import", "tsx", join(ROOT, "dev", `${name}.ts`), ...args],
+      { cwd: ROOT, env: { ...process.env, HLTA_DATA_DIR: dataDir, ...env }, timeout: 30_000 },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
+const links = (...args: string[]) => cli("links", args);
 
 describe("npm run links", () => {
   it("makes a link shown once, lists it by its note, and removes it", async () => {
@@ -109,5 +117,50 @@ describe("npm run links", () => {
     const removed = await links("remove", `--id=${link.id}`);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain("stays registered");
+  }, 60_000);
+});
+
+describe("npm run lrs", () => {
+  const lrs = (...args: string[]) => cli("lrs", args, { LRS_PASSWORD: "lrs-secret" });
+  const route = (issuer: string) => [
+    "add",
+    "--issuer",
+    issuer,
+    "--client-id",
+    "lrs-cli-client",
+    "--endpoint",
+    "http://127.0.0.1:9/xapi",
+    "--username",
+    "key",
+  ];
+
+  it("names a command it does not know, before it touches the table", async () => {
+    const run = await lrs("frob");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown command "frob"');
+    expect(run.stderr).toContain("Usage:");
+  }, 60_000);
+
+  it("keeps a route for an LMS not registered yet, and says so, since a mistyped issuer is never used", async () => {
+    const unknown = await lrs(...route("https://nosuch.example"));
+    expect(unknown.code).toBe(0);
+    expect(unknown.stderr).toContain("no LMS is registered with issuer https://nosuch.example");
+    await registerPlatform(
+      {
+        issuer: "https://moodle.example",
+        clientId: "lrs-cli-client",
+        authUrl: "https://moodle.example/mod/lti/auth.php",
+        tokenUrl: "https://moodle.example/mod/lti/token.php",
+        jwksUrl: "https://moodle.example/mod/lti/certs.php",
+        deploymentIds: ["1"],
+      },
+      new DynamoRegistrationStore(aws.doc, aws.tableName),
+    );
+    const known = await lrs(...route("https://moodle.example"));
+    expect(known.code).toBe(0);
+    expect(known.stderr).not.toContain("no LMS is registered");
+    const listed = await lrs("list");
+    expect(listed.stdout).toContain("https://nosuch.example lrs-cli-client");
+    expect(listed.stdout).toContain("https://moodle.example lrs-cli-client");
   }, 60_000);
 });
