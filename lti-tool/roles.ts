@@ -2,26 +2,51 @@
 export type ToolRole = "candidate" | "tutor" | "administrator";
 
 const LIS = "http://purl.imsglobal.org/vocab/lis/v2/";
+const CONTEXT = `${LIS}membership#`;
+/** Sub-roles: `…/membership/<principal>#<sub-role>`; a sub-role is a kind of its principal role. */
+const CONTEXT_SUB = `${LIS}membership/`;
+const INSTITUTION = `${LIS}institution/person#`;
+const SYSTEM = `${LIS}system/person#`;
 
-const TUTOR = new Set(["Instructor", "ContentDeveloper", "TeachingAssistant"]);
-const ADMIN = new Set(["Administrator", "SysAdmin"]);
+type ParsedRole =
+  | { scope: "context"; principal: string }
+  | { scope: "institution" | "system"; name: string }
+  | undefined;
 
-/** The last segment of a role: `…/membership#Instructor` → Instructor; `…/membership/Instructor#TeachingAssistant` → TeachingAssistant. */
-function shortName(role: string): { name: string; scope: "context" | "institution" | "system" | "short" } {
-  if (!role.startsWith(LIS) && !role.startsWith("http")) return { name: role, scope: "short" };
-  const name = role.slice(role.lastIndexOf("#") + 1);
-  if (role.startsWith(`${LIS}institution/`)) return { name, scope: "institution" };
-  if (role.startsWith(`${LIS}system/`)) return { name, scope: "system" };
-  return { name, scope: "context" };
+/**
+ * What a role says, by the vocabulary it is in. A course (context) role is read by its principal
+ * role, so that a sub-role is what its principal is (`membership/Learner#Instructor` is a kind of
+ * Learner, not an Instructor). A short name is a course role (LTI Core §A.2.3.1; NRPS from Moodle
+ * sends "Learner"). A URI in any other vocabulary says nothing the tool can trust.
+ */
+function parseRole(role: string): ParsedRole {
+  if (role.startsWith(CONTEXT)) return { scope: "context", principal: role.slice(CONTEXT.length) };
+  if (role.startsWith(CONTEXT_SUB)) {
+    const rest = role.slice(CONTEXT_SUB.length);
+    const hash = rest.indexOf("#");
+    return hash > 0 ? { scope: "context", principal: rest.slice(0, hash) } : undefined;
+  }
+  if (role.startsWith(INSTITUTION)) return { scope: "institution", name: role.slice(INSTITUTION.length) };
+  if (role.startsWith(SYSTEM)) return { scope: "system", name: role.slice(SYSTEM.length) };
+  if (/^[A-Za-z]+$/.test(role)) return { scope: "context", principal: role };
+  return undefined;
 }
+
+/** Course roles that see the cohort and add activities: teachers and those who build the course. */
+const TUTOR = new Set(["Instructor", "ContentDeveloper"]);
 
 export function toolRoles(ltiRoles: readonly string[]): Set<ToolRole> {
   const out = new Set<ToolRole>();
   for (const role of ltiRoles) {
-    const { name, scope } = shortName(role);
-    if (scope !== "institution" && scope !== "system" && TUTOR.has(name)) out.add("tutor");
-    if (ADMIN.has(name)) out.add("administrator");
-    if (scope !== "institution" && scope !== "system" && name === "Learner") out.add("candidate");
+    const parsed = parseRole(role);
+    if (!parsed) continue;
+    if (parsed.scope === "context") {
+      if (TUTOR.has(parsed.principal)) out.add("tutor");
+      if (parsed.principal === "Learner") out.add("candidate");
+      if (parsed.principal === "Administrator") out.add("administrator");
+    } else if (parsed.name === "Administrator" || (parsed.scope === "system" && parsed.name === "SysAdmin")) {
+      out.add("administrator");
+    }
   }
   return out;
 }
