@@ -43,7 +43,16 @@ export interface RegistrationStore {
   savePlatform(
     platform: PlatformRegistration,
     deploymentIds: readonly string[],
-    options?: { exclusiveClientId?: boolean },
+    options?: {
+      exclusiveClientId?: boolean;
+      /**
+       * Never move an existing registration of this issuer and client id to other addresses
+       * (auth, token, JWKS URLs): PlatformAlreadyRegisteredError, atomically with the save.
+       * Dynamic registration saves with it, so that an LMS registering itself adds a
+       * registration and never redirects another's; the administrator's CLI may update.
+       */
+      keepEndpoints?: boolean;
+    },
   ): Promise<void>;
   addDeployment(deployment: DeploymentRecord): Promise<void>;
   listPlatforms(): Promise<{ platform: PlatformRegistration; deployments: DeploymentRecord[] }[]>;

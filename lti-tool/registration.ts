@@ -88,6 +88,32 @@ export function clientIdInUse(
   );
 }
 
+/**
+ * A registration of this issuer and client id exists with other addresses, and this one (dynamic
+ * registration) may not move it: whoever serves a configuration naming an LMS's issuer, and
+ * answers with its client id, would otherwise point its launches at their own keys.
+ */
+export class PlatformAlreadyRegisteredError extends AppError {
+  readonly status = 409;
+  readonly code = "lti.platform_already_registered";
+  readonly title = "The tool could not be registered";
+}
+
+export function platformAlreadyRegistered(issuer: string, clientId: string): PlatformAlreadyRegisteredError {
+  return new PlatformAlreadyRegisteredError(
+    `The LMS at ${issuer} is already registered with this tool under client id ${clientId}, with other addresses, so this registration did not change it. Remove the new tool from your LMS's list of tools and ask the tool's provider.`,
+    { context: { issuer, clientId } },
+  );
+}
+
+/** Whether two registrations send launches and token requests to the same places. */
+export function sameEndpoints(
+  a: Pick<PlatformRegistration, "authUrl" | "tokenUrl" | "jwksUrl">,
+  b: Pick<PlatformRegistration, "authUrl" | "tokenUrl" | "jwksUrl">,
+): boolean {
+  return a.authUrl === b.authUrl && a.tokenUrl === b.tokenUrl && a.jwksUrl === b.jwksUrl;
+}
+
 /** Register (or update) a platform and its deployments: the one path for the CLI, the dev runner and dynamic registration. */
 export async function registerPlatform(
   input: unknown,
@@ -102,6 +128,8 @@ export async function registerPlatform(
      * 10000000000001, but the tool cannot tell that from one LMS taking another's id.
      */
     allowSharedClientId?: boolean;
+    /** Refuse to move an existing registration to other addresses (dynamic registration). */
+    keepEndpoints?: boolean;
   } = {},
 ): Promise<PlatformRegistration> {
   const { deploymentIds, ...p } = parseRegistrationInput(input, options);
@@ -117,6 +145,9 @@ export async function registerPlatform(
     }
   }
   const existing = await store.getPlatform(p.issuer, p.clientId);
+  if (options.keepEndpoints && existing && !sameEndpoints(existing, p)) {
+    throw platformAlreadyRegistered(p.issuer, p.clientId);
+  }
   const platform: PlatformRegistration = {
     // What the new input does not say (a name, an authorization server) stays as it was.
     ...(existing?.name ? { name: existing.name } : {}),
@@ -129,6 +160,9 @@ export async function registerPlatform(
   };
   // The save takes the client id for this issuer atomically: two registrations racing with one
   // client id cannot both pass the check above.
-  await store.savePlatform(platform, deploymentIds, { exclusiveClientId: !options.allowSharedClientId });
+  await store.savePlatform(platform, deploymentIds, {
+    exclusiveClientId: !options.allowSharedClientId,
+    ...(options.keepEndpoints ? { keepEndpoints: true } : {}),
+  });
   return platform;
 }

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
 import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "../../lti-tool/ports.js";
-import { clientIdInUse } from "../../lti-tool/registration.js";
+import { clientIdInUse, platformAlreadyRegistered } from "../../lti-tool/registration.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
@@ -100,7 +100,7 @@ export class DynamoRegistrationStore implements RegistrationStore {
   async savePlatform(
     platform: PlatformRegistration,
     deploymentIds: readonly string[],
-    options: { exclusiveClientId?: boolean } = {},
+    options: { exclusiveClientId?: boolean; keepEndpoints?: boolean } = {},
   ): Promise<void> {
     const platformItem = {
       ...keys.platform(platform.issuer, platform.clientId),
@@ -121,9 +121,23 @@ export class DynamoRegistrationStore implements RegistrationStore {
         ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
       },
     };
+    // Kept where it is unless it is new or already at these addresses (dynamic registration).
+    const keep = options.keepEndpoints
+      ? {
+          ConditionExpression:
+            "attribute_not_exists(#pk) OR (authUrl = :auth AND tokenUrl = :token AND jwksUrl = :jwks)",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+          ExpressionAttributeValues: {
+            ":auth": platform.authUrl,
+            ":token": platform.tokenUrl,
+            ":jwks": platform.jwksUrl,
+          },
+        }
+      : {};
+    const platformAt = options.exclusiveClientId ? 1 : 0;
     const writes = [
       ...(options.exclusiveClientId ? [owner] : []),
-      { Put: { TableName: this.tableName, Item: platformItem } },
+      { Put: { TableName: this.tableName, Item: platformItem, ...keep } },
       // One operation per item in a transaction: a deployment named twice is written once.
       ...[...new Set(deploymentIds)].map((deploymentId) => ({
         Update: this.deploymentUpdate({
@@ -140,11 +154,14 @@ export class DynamoRegistrationStore implements RegistrationStore {
           new TransactWriteCommand({ TransactItems: writes.slice(i, i + TRANSACTION_ITEMS) }),
         );
       } catch (error) {
-        const reason =
-          error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
+        const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons : undefined;
+        const reason = reasons?.[0];
         if (i === 0 && options.exclusiveClientId && reason?.Code === "ConditionalCheckFailed") {
           const heldBy = reason.Item?.issuer?.S;
           throw clientIdInUse(platform.clientId, platform.issuer, heldBy ? [heldBy] : []);
+        }
+        if (i === 0 && options.keepEndpoints && reasons?.[platformAt]?.Code === "ConditionalCheckFailed") {
+          throw platformAlreadyRegistered(platform.issuer, platform.clientId);
         }
         throw error;
       }

@@ -10,7 +10,7 @@ import type {
   UsedLoginStore,
 } from "../../lti-tool/ports.js";
 import { CLOCK_SKEW_MS } from "../../lti-tool/ports.js";
-import { clientIdInUse } from "../../lti-tool/registration.js";
+import { clientIdInUse, platformAlreadyRegistered, sameEndpoints } from "../../lti-tool/registration.js";
 import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../lti-tool/session.js";
 
@@ -39,8 +39,12 @@ export class MemoryRegistrationStore implements RegistrationStore {
   async savePlatform(
     platform: PlatformRegistration,
     deploymentIds: readonly string[],
-    options: { exclusiveClientId?: boolean } = {},
+    options: { exclusiveClientId?: boolean; keepEndpoints?: boolean } = {},
   ) {
+    const kept = this.platforms.get(`${platform.issuer} ${platform.clientId}`);
+    if (options.keepEndpoints && kept && !sameEndpoints(kept, platform)) {
+      throw platformAlreadyRegistered(platform.issuer, platform.clientId);
+    }
     if (options.exclusiveClientId) {
       const owner = this.clientIdOwners.get(platform.clientId);
       if (owner !== undefined && owner !== platform.issuer) {

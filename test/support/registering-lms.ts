@@ -9,8 +9,14 @@ export const CONFIG_URL = `${REGISTERING_LMS}/.well-known/openid-configuration`;
 
 export function registeringLms(
   clientId: string,
-  options: { authorizationServer?: string; jwks?: { keys: unknown[] } } = {},
+  options: {
+    authorizationServer?: string;
+    jwks?: { keys: unknown[] };
+    /** A path on the LMS's host for its auth, token and JWKS endpoints (a hostile registrant's uploads). */
+    endpointsUnder?: string;
+  } = {},
 ) {
+  const at = `${REGISTERING_LMS}${options.endpointsUnder ?? ""}`;
   const calls: string[] = [];
   const fetchImpl: typeof fetch = async (input) => {
     const url = String(input instanceof Request ? input.url : input);
@@ -18,9 +24,9 @@ export function registeringLms(
     if (url === CONFIG_URL) {
       return Response.json({
         issuer: REGISTERING_LMS,
-        authorization_endpoint: `${REGISTERING_LMS}/auth`,
-        token_endpoint: `${REGISTERING_LMS}/token`,
-        jwks_uri: `${REGISTERING_LMS}/jwks`,
+        authorization_endpoint: `${at}/auth`,
+        token_endpoint: `${at}/token`,
+        jwks_uri: `${at}/jwks`,
         registration_endpoint: `${REGISTERING_LMS}/register`,
         ...(options.authorizationServer ? { authorization_server: options.authorizationServer } : {}),
         "https://purl.imsglobal.org/spec/lti-platform-configuration": { product_family_code: "moodle" },
@@ -32,7 +38,7 @@ export function registeringLms(
         "https://purl.imsglobal.org/spec/lti-tool-configuration": { deployment_id: "1" },
       });
     }
-    if (url === `${REGISTERING_LMS}/jwks` && options.jwks) return Response.json(options.jwks);
+    if (url === `${at}/jwks` && options.jwks) return Response.json(options.jwks);
     return new Response("not found", { status: 404 });
   };
   return { fetchImpl, calls };

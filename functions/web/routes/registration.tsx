@@ -195,8 +195,10 @@ export function registrationRoutes(deps: AppDeps) {
     const by = { issuer: r.input.issuer, clientId: r.input.clientId };
     let registered: PlatformRegistration;
     try {
+      // Adds a registration, never moves another's: an LMS's issuer and client id are not secret.
       registered = await registerPlatform(r.input, deps.registrations, undefined, {
         allowNoDeployments: true,
+        keepEndpoints: true,
         ...(r.productFamily ? { productFamily: r.productFamily } : {}),
       });
     } catch (error) {

@@ -15,7 +15,11 @@ import type { CourseRef } from "../../../domain/tenancy.js";
 import { NonceReplayedError, StateReplayedError } from "../../../lti-tool/errors.js";
 import { SealedLoginStates } from "../../../lti-tool/login-state.js";
 import type { LoginState } from "../../../lti-tool/ports.js";
-import { ClientIdInUseError, registerPlatform } from "../../../lti-tool/registration.js";
+import {
+  ClientIdInUseError,
+  PlatformAlreadyRegisteredError,
+  registerPlatform,
+} from "../../../lti-tool/registration.js";
 import { createRegistrationLink } from "../../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
@@ -212,6 +216,34 @@ describe("platform registrations on DynamoDB Local", () => {
     // The first issuer saves again (an update) as often as it likes.
     await store.savePlatform(first, ["2"], { exclusiveClientId: true });
     expect(await store.getDeployment(input.issuer, "raced-client", "2")).toBeDefined();
+  });
+
+  it("never moves a registration to other addresses when told to keep them, in the save itself", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    const at = new Date().toISOString();
+    const kept = { ...input, clientId: "kept-client", createdAt: at };
+    for (const exclusiveClientId of [true, false]) {
+      const platform = { ...kept, clientId: `kept-client-${exclusiveClientId}` };
+      // New: saved. Again at the same addresses (a lost answer's retry, a deployment more): saved.
+      await store.savePlatform(platform, ["1"], { exclusiveClientId, keepEndpoints: true });
+      await store.savePlatform(platform, ["2"], { exclusiveClientId, keepEndpoints: true });
+      expect(await store.getDeployment(input.issuer, platform.clientId, "2")).toBeDefined();
+      // Elsewhere: refused, nothing written, not even its deployment.
+      const moved = store.savePlatform({ ...platform, jwksUrl: "https://evil.test/jwks" }, ["3"], {
+        exclusiveClientId,
+        keepEndpoints: true,
+      });
+      await expect(moved).rejects.toBeInstanceOf(PlatformAlreadyRegisteredError);
+      expect((await store.getPlatform(input.issuer, platform.clientId))?.jwksUrl).toBe(input.jwksUrl);
+      expect(await store.getDeployment(input.issuer, platform.clientId, "3")).toBeUndefined();
+      // The administrator's own update (without keepEndpoints) may move it.
+      await store.savePlatform({ ...platform, jwksUrl: "https://moved.test/jwks" }, ["1"], {
+        exclusiveClientId,
+      });
+      expect((await store.getPlatform(input.issuer, platform.clientId))?.jwksUrl).toBe(
+        "https://moved.test/jwks",
+      );
+    }
   });
 
   it("keeps a client id with '#' in it apart from another client's deployments", async () => {

@@ -223,6 +223,36 @@ describe("a registration link under pressure", () => {
     expect((await app.request(`${link}/save`, form({ saved }))).status).toBe(200);
   });
 
+  it("never moves a registered LMS to other addresses: its issuer and client id are not secret", async () => {
+    const { app, deps } = await appWithLms("client-v");
+    expect(
+      (await app.request(await registrationLinkPath(deps), form({ openid_configuration: CONFIG_URL })))
+        .status,
+    ).toBe(200);
+    const before = await deps.registrations.getPlatform(REGISTERING_LMS, "client-v");
+    // Someone with another link serves a configuration naming the same issuer from the same host,
+    // with their own keys, and answers with the same client id.
+    const hostile = registeringLms("client-v", { endpointsUnder: "/uploads/evil" });
+    const attacker = await memoryApp(await testPlatform(), {
+      fetch: hostile.fetchImpl,
+      registrations: deps.registrations,
+      registrationLinks: deps.registrationLinks,
+    });
+    const refused = await attacker.app.request(
+      await registrationLinkPath(deps),
+      form({ openid_configuration: CONFIG_URL }, PROBLEM_JSON),
+    );
+    expect(refused.status).toBe(409);
+    expect((await refused.json()).type).toBe(`${PROBLEM_BASE}lti.platform_already_registered`);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-v")).toEqual(before);
+    // The same LMS registering again at its own addresses is not refused.
+    const again = await app.request(
+      await registrationLinkPath(deps),
+      form({ openid_configuration: CONFIG_URL }),
+    );
+    expect(again.status).toBe(200);
+  });
+
   it("saves nothing and lets go of the link when it cannot be spent", async () => {
     const { app, deps } = await appWithLms("client-x");
     const link = await registrationLinkPath(deps);
