@@ -106,12 +106,16 @@ export function platformAlreadyRegistered(issuer: string, clientId: string): Pla
   );
 }
 
-/** Whether two registrations send launches and token requests to the same places. */
-export function sameEndpoints(
-  a: Pick<PlatformRegistration, "authUrl" | "tokenUrl" | "jwksUrl">,
-  b: Pick<PlatformRegistration, "authUrl" | "tokenUrl" | "jwksUrl">,
-): boolean {
-  return a.authUrl === b.authUrl && a.tokenUrl === b.tokenUrl && a.jwksUrl === b.jwksUrl;
+type Endpoints = Pick<PlatformRegistration, "authUrl" | "tokenUrl" | "jwksUrl" | "authServer">;
+
+/** Whether two registrations send launches and token requests to the same places, for the same audience. */
+export function sameEndpoints(a: Endpoints, b: Endpoints): boolean {
+  return (
+    a.authUrl === b.authUrl &&
+    a.tokenUrl === b.tokenUrl &&
+    a.jwksUrl === b.jwksUrl &&
+    a.authServer === b.authServer
+  );
 }
 
 /** Register (or update) a platform and its deployments: the one path for the CLI, the dev runner and dynamic registration. */
@@ -145,9 +149,6 @@ export async function registerPlatform(
     }
   }
   const existing = await store.getPlatform(p.issuer, p.clientId);
-  if (options.keepEndpoints && existing && !sameEndpoints(existing, p)) {
-    throw platformAlreadyRegistered(p.issuer, p.clientId);
-  }
   const platform: PlatformRegistration = {
     // What the new input does not say (a name, an authorization server) stays as it was.
     ...(existing?.name ? { name: existing.name } : {}),
@@ -158,6 +159,9 @@ export async function registerPlatform(
     createdAt: existing?.createdAt ?? now.toISOString(),
     ...(existing?.lastLaunchAt ? { lastLaunchAt: existing.lastLaunchAt } : {}),
   };
+  if (options.keepEndpoints && existing && !sameEndpoints(existing, platform)) {
+    throw platformAlreadyRegistered(p.issuer, p.clientId);
+  }
   // The save takes the client id for this issuer atomically: two registrations racing with one
   // client id cannot both pass the check above.
   await store.savePlatform(platform, deploymentIds, {

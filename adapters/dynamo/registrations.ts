@@ -124,13 +124,15 @@ export class DynamoRegistrationStore implements RegistrationStore {
     // Kept where it is unless it is new or already at these addresses (dynamic registration).
     const keep = options.keepEndpoints
       ? {
-          ConditionExpression:
-            "attribute_not_exists(#pk) OR (authUrl = :auth AND tokenUrl = :token AND jwksUrl = :jwks)",
+          ConditionExpression: `attribute_not_exists(#pk) OR (authUrl = :auth AND tokenUrl = :token AND jwksUrl = :jwks AND ${
+            platform.authServer === undefined ? "attribute_not_exists(authServer)" : "authServer = :as"
+          })`,
           ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
           ExpressionAttributeValues: {
             ":auth": platform.authUrl,
             ":token": platform.tokenUrl,
             ":jwks": platform.jwksUrl,
+            ...(platform.authServer === undefined ? {} : { ":as": platform.authServer }),
           },
         }
       : {};

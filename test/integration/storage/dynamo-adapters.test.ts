@@ -234,6 +234,11 @@ describe("platform registrations on DynamoDB Local", () => {
         keepEndpoints: true,
       });
       await expect(moved).rejects.toBeInstanceOf(PlatformAlreadyRegisteredError);
+      // Nor to another audience for its token requests.
+      const audience = { ...platform, authServer: "https://evil.test/token" };
+      await expect(
+        store.savePlatform(audience, ["3"], { exclusiveClientId, keepEndpoints: true }),
+      ).rejects.toBeInstanceOf(PlatformAlreadyRegisteredError);
       expect((await store.getPlatform(input.issuer, platform.clientId))?.jwksUrl).toBe(input.jwksUrl);
       expect(await store.getDeployment(input.issuer, platform.clientId, "3")).toBeUndefined();
       // The administrator's own update (without keepEndpoints) may move it.
