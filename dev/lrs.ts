@@ -66,12 +66,14 @@ async function main(): Promise<number> {
   // but said: a mistyped issuer or client id would otherwise be silently never used.
   const registrations = new DynamoRegistrationStore(target.doc, target.tableName);
   const warnIfUnregistered = async (s: { issuer: string; clientId: string; deploymentId?: string }) => {
-    const platform = await registrations.getPlatform(s.issuer, s.clientId);
-    const deployment =
-      platform && s.deploymentId
+    // What was asked is done by now: a failure to look is not a failure of the command.
+    const known = async () => {
+      const platform = await registrations.getPlatform(s.issuer, s.clientId);
+      return platform && s.deploymentId
         ? await registrations.getDeployment(s.issuer, s.clientId, s.deploymentId)
         : platform;
-    if (deployment) return;
+    };
+    if (await known().catch(() => true)) return;
     console.warn(
       `Note: no LMS is registered with issuer ${s.issuer}, client id ${s.clientId}${s.deploymentId ? `, deployment ${s.deploymentId}` : ""} yet. ` +
         "This is used once one is; if you meant a registered LMS, check them (the admin page's Platforms list).",
