@@ -75,10 +75,13 @@ export class AgsClient {
     const query = new URL(lineItemsUrl);
     query.searchParams.set("resource_id", item.resourceId);
     if (item.resourceLinkId) query.searchParams.set("resource_link_id", item.resourceLinkId);
-    const match = await this.findLineItem(platform, query.toString(), item.resourceId, options.signal);
+    const match = await this.findLineItem(platform, query.toString(), item, options.signal);
     if (match) return match;
+    // Sent once: an answer lost on the way may hide a column the LMS created, and only the
+    // search above (the job's next try) can tell; a blind repeat would add a second column.
     const created = await this.client.call(platform, [SCOPES.lineItem], lineItemsUrl, {
       ...(options.signal ? { signal: options.signal } : {}),
+      retry: false,
       method: "POST",
       headers: { "content-type": MEDIA.lineItem, accept: MEDIA.lineItem },
       body: JSON.stringify(item),
@@ -98,10 +101,12 @@ export class AgsClient {
   private async findLineItem(
     platform: PlatformRegistration,
     firstPage: string,
-    resourceId: string,
+    wanted: Pick<NewLineItem, "resourceId" | "resourceLinkId">,
     signal: AbortSignal | undefined,
   ): Promise<LineItem | undefined> {
-    const pages = pagesOf(firstPage, MAX_LINE_ITEM_PAGES, (url) =>
+    // A list longer than the tool reads throws (TooManyPagesError): not finding ours among the
+    // pages read is no reason to create a second column.
+    const pages = pagesOf(firstPage, MAX_LINE_ITEM_PAGES, "line items", (url) =>
       this.client.call(platform, [SCOPES.lineItem], url, {
         ...(signal ? { signal } : {}),
         headers: { accept: MEDIA.lineItemContainer },
@@ -112,10 +117,15 @@ export class AgsClient {
       if (!res.ok) throw failure("list line items", res, text);
       const items = safeJson(text);
       if (!Array.isArray(items)) throw failure("list line items (unreadable answer)", res, text, true);
-      // Some platforms ignore the filter: match on resourceId ourselves.
+      // Some platforms ignore the filter: match on resourceId ourselves, and on the placed link
+      // when both say which (one activity placed twice in a course has a column per link).
       for (const raw of items) {
         const parsed = LineItemSchema.safeParse(raw);
-        if (parsed.success && parsed.data.resourceId === resourceId) return parsed.data;
+        if (!parsed.success || parsed.data.resourceId !== wanted.resourceId) continue;
+        const link = parsed.data.resourceLinkId;
+        if (link === undefined || wanted.resourceLinkId === undefined || link === wanted.resourceLinkId) {
+          return parsed.data;
+        }
       }
     }
     return undefined;

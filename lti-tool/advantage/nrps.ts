@@ -59,7 +59,7 @@ export class NrpsClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<CourseMember[]> {
     const out: CourseMember[] = [];
-    const pages = pagesOf(membershipsUrl, this.maxPages, (url) => {
+    const pages = pagesOf(membershipsUrl, this.maxPages, "course members", (url) => {
       options.signal?.throwIfAborted();
       return this.client.call(platform, [SCOPES.memberships], url, { headers: { accept: MEMBERSHIP_MEDIA } });
     });
@@ -112,18 +112,34 @@ export class NrpsClient {
   }
 }
 
+/** A paged list went on past the pages the tool reads: what was read is not the whole list. */
+export class TooManyPagesError extends PlatformServiceError {
+  override readonly code = "lti.service_too_many_pages";
+}
+
 /**
  * The pages of a paged LTI service (NRPS memberships, AGS line items), each asked for by `read`:
  * the first, then each `Link: rel="next"` on the same site only (a page carries the tool's access
- * token), never one twice, at most `maxPages`.
+ * token), never one twice. Past `maxPages`, with a next page still to read, TooManyPagesError
+ * (not retried): a list cut short must never pass for the whole list.
  */
 export async function* pagesOf(
   first: string,
   maxPages: number,
+  what: string,
   read: (url: string) => Promise<Response>,
 ): AsyncGenerator<Response> {
   const visited = new Set<string>();
-  for (let url: string | undefined = first; url && !visited.has(url) && visited.size < maxPages; ) {
+  for (let url: string | undefined = first; url && !visited.has(url); ) {
+    if (visited.size >= maxPages) {
+      throw new TooManyPagesError(
+        `The LMS lists the ${what} on more than ${maxPages} pages, more than the tool reads.`,
+        undefined,
+        false,
+        "",
+        { context: { first, maxPages } },
+      );
+    }
     visited.add(url);
     const res = await read(url);
     yield res;
@@ -131,9 +147,14 @@ export async function* pagesOf(
   }
 }
 
+/** `<target>; param; param` links of an RFC 8288 Link header (a comma inside `<…>` or quotes is not a separator). */
+const LINK = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"[^"]*"|[^;,\s]*))?)*)/g;
+const REL = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]*))/i;
+
 /**
  * The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL;
- * with `sameOrigin`, undefined when it points to another site (or does not parse).
+ * with `sameOrigin`, undefined when it points to another site (or does not parse). A rel is a
+ * space-separated list of exact names: `next-archive` is not `next`.
  */
 export function nextLink(
   header: string | null,
@@ -141,14 +162,14 @@ export function nextLink(
   options: { sameOrigin?: boolean } = {},
 ): string | undefined {
   if (!header) return undefined;
-  for (const part of header.split(",")) {
-    const m = part.match(/<([^>]+)>\s*;(.*)/);
-    if (m?.[1] && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2] ?? "")) {
-      if (!URL.canParse(m[1], base)) return undefined;
-      const next = new URL(m[1], base);
-      if (options.sameOrigin && next.origin !== new URL(base).origin) return undefined;
-      return next.toString();
-    }
+  for (const [, target = "", params = ""] of header.matchAll(LINK)) {
+    const rel = REL.exec(params);
+    const names = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
+    if (!names.includes("next")) continue;
+    if (!URL.canParse(target, base)) return undefined;
+    const next = new URL(target, base);
+    if (options.sameOrigin && next.origin !== new URL(base).origin) return undefined;
+    return next.toString();
   }
   return undefined;
 }

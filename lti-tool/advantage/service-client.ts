@@ -168,26 +168,33 @@ export class PlatformServiceClient {
   private async requestToken(platform: PlatformRegistration, scope: string): Promise<CachedToken> {
     // Before the assertion is signed: it goes nowhere the tool does not call.
     callable(platform.tokenUrl);
-    const nowSeconds = Math.floor(this.now() / 1000);
-    const assertion = await this.options.signer.sign({
-      iss: platform.clientId,
-      sub: platform.clientId,
-      aud: platform.authServer ?? platform.tokenUrl,
-      iat: nowSeconds,
-      exp: nowSeconds + 300,
-      jti: randomToken(16),
-    });
-    const body = new URLSearchParams({
-      grant_type: "client_credentials",
-      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-      client_assertion: assertion,
-      scope,
-    });
-    const response = await this.send(platform.tokenUrl, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body,
-    });
+    // A new assertion for each attempt: an LMS may refuse a jti it has seen (RFC 7523 §3), and an
+    // attempt that timed out or failed with a 5xx may have reached it.
+    const freshBody = async () => {
+      const nowSeconds = Math.floor(this.now() / 1000);
+      const assertion = await this.options.signer.sign({
+        iss: platform.clientId,
+        sub: platform.clientId,
+        aud: platform.authServer ?? platform.tokenUrl,
+        iat: nowSeconds,
+        exp: nowSeconds + 300,
+        jti: randomToken(16),
+      });
+      return new URLSearchParams({
+        grant_type: "client_credentials",
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: assertion,
+        scope,
+      });
+    };
+    const response = await this.send(
+      platform.tokenUrl,
+      {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      },
+      { freshBody },
+    );
     const text = await serviceBody(response, "the token request");
     if (!response.ok) {
       const busy = response.status >= 500 || response.status === 429;
@@ -221,18 +228,31 @@ export class PlatformServiceClient {
   /**
    * An authorised service call, retried on 429/5xx/timeouts; returns the final response.
    * `signal` bounds the whole call, retries and pauses included (a background job's budget).
+   * `retry: false` for a call that must not be repeated blind (creating something: a repeat
+   * whose first answer was lost creates it twice); its caller decides what a failure means.
    */
   async call(
     platform: PlatformRegistration,
     scopes: readonly string[],
     url: string,
-    init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
+    init: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      signal?: AbortSignal;
+      retry?: boolean;
+    } = {},
   ): Promise<Response> {
     // Checked before a token is asked for: an address the tool will not call costs nothing.
     callable(url);
+    const { retry, ...request } = init;
     const authorised = async () => {
-      const token = await this.accessToken(platform, scopes, init.signal);
-      return this.send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+      const token = await this.accessToken(platform, scopes, request.signal);
+      return this.send(
+        url,
+        { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } },
+        { ...(retry === false ? { attempts: 1 } : {}) },
+      );
     };
     const response = await authorised();
     if (response.status !== 401) return response;
@@ -242,13 +262,18 @@ export class PlatformServiceClient {
     return authorised();
   }
 
-  private async send(url: string, init: RequestInit): Promise<Response> {
+  private async send(
+    url: string,
+    init: RequestInit,
+    options: { attempts?: number; freshBody?: () => Promise<BodyInit> } = {},
+  ): Promise<Response> {
     let lastError: unknown;
     const budget = init.signal ?? undefined;
+    const attempts = options.attempts ?? this.maxAttempts;
     // A transient answer kept while waiting to try again: if the budget runs out meanwhile, the
     // LMS's own answer (a 503 with its body) says more than "unreachable".
     let waiting: Response | undefined;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (budget?.aborted) {
         if (waiting) return waiting;
         break;
@@ -256,10 +281,13 @@ export class PlatformServiceClient {
       await waiting?.body?.cancel().catch(() => undefined);
       waiting = undefined;
       let response: Response | undefined;
+      // Made outside the try: failing to sign is the tool's own error, not the LMS's absence.
+      const body = options.freshBody ? { body: await options.freshBody() } : {};
       const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
         response = await this.fetchImpl(url, {
           ...init,
+          ...body,
           headers: { "user-agent": this.userAgent, ...(init.headers as Record<string, string>) },
           signal: budget ? AbortSignal.any([timeout, budget]) : timeout,
           // Never followed: fetch would turn a POST into a GET (a score "posted" nowhere) or
@@ -271,7 +299,7 @@ export class PlatformServiceClient {
       }
       if (response && response.status !== 429 && response.status < 500) return response;
       const wait = this.delay(attempt, response?.headers.get("retry-after"));
-      if (attempt === this.maxAttempts || (response && wait > this.maxRetryAfterMs)) {
+      if (attempt === attempts || (response && wait > this.maxRetryAfterMs)) {
         if (response) return response;
         break;
       }

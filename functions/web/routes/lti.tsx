@@ -348,6 +348,16 @@ export function ltiRoutes(deps: AppDeps) {
       await deps.states.markUsed(launch.loginState);
       throw new ForbiddenError("Only tutors and administrators can add HLTA activities to a course.");
     }
+    // The tool offers resource links only (Deep Linking 2.0 §4.4.1): an LMS asking for other
+    // kinds of content would refuse the answer without saying why, so the tool says it here.
+    const settings = claims[CLAIM.deepLinkingSettings];
+    if (!settings.accept_types.includes("ltiResourceLink")) {
+      await deps.states.markUsed(launch.loginState);
+      throw new InvalidLaunchRequestError(
+        `Your LMS asked for ${settings.accept_types.slice(0, 5).join(", ")} here, and HLTA preparation adds only activities (LTI resource links). Add it from the place in your course where external tool activities are added.`,
+        { context: { acceptTypes: settings.accept_types } },
+      );
+    }
     const ctx = deepLinkingContext(claims, launch.platform.clientId);
     // Sealed before the login is spent: a seal that cannot be built fails with nothing spent.
     const sealed = await deps.sessions.seal(DL_AUDIENCE, { ctx }, 30 * 60, at);

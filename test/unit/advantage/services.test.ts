@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { allowLoopbackEndpoints } from "../../../domain/endpoints.js";
 import { AgsClient, scoresUrl } from "../../../lti-tool/advantage/ags.js";
-import { NrpsClient, nextLink } from "../../../lti-tool/advantage/nrps.js";
+import { NrpsClient, nextLink, TooManyPagesError } from "../../../lti-tool/advantage/nrps.js";
 import {
   AccessTokenError,
   PlatformServiceClient,
@@ -108,6 +108,16 @@ describe("access tokens", () => {
     );
   });
 
+  it("signs a new assertion for each attempt, so a retry after a 5xx never repeats a jti", async () => {
+    const answers = [new Response("", { status: 503 }), new Response("", { status: 502 })];
+    const { calls, fetchImpl } = scripted({ [platform.tokenUrl]: () => answers.shift() ?? tokenOk() });
+    const { client: c } = await client(fetchImpl);
+    expect(await c.accessToken(platform, [SCOPES.score])).toBe("tok-1");
+    const jtis = calls.map((k) => decodeJwt(new URLSearchParams(k.body).get("client_assertion") ?? "").jti);
+    expect(jtis).toHaveLength(3);
+    expect(new Set(jtis).size).toBe(3);
+  });
+
   it("reports a refused token as a typed, non-retryable error", async () => {
     const { fetchImpl } = scripted({
       [platform.tokenUrl]: () => Response.json({ error: "invalid_client" }, { status: 401 }),
@@ -172,6 +182,74 @@ describe("AGS client", () => {
     expect(post?.headers["content-type"]).toBe("application/vnd.ims.lis.v1.score+json");
     expect(post?.headers.authorization).toBe("Bearer tok-1");
     expect(JSON.parse(post?.body ?? "")).toEqual(score);
+  });
+
+  it("sends a new line item once: a lost answer is for the job's next try to find, not a second column", async () => {
+    const lineItems = "https://lms.test/api/lineitems";
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [lineItems]: (call) =>
+        call.method === "POST"
+          ? new Response("gateway timeout", { status: 504 }) // the LMS may have created it
+          : Response.json([]),
+    });
+    const { client: c } = await client(fetchImpl);
+    const error = await new AgsClient(c)
+      .findOrCreateLineItem(platform, lineItems, { scoreMaximum: 10, label: "x", resourceId: "a" })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(PlatformServiceError);
+    expect(error.retryable).toBe(true);
+    expect(calls.filter((k) => k.method === "POST" && k.url === lineItems)).toHaveLength(1);
+  });
+
+  it("never creates a column when the course's list runs past the pages it reads", async () => {
+    const lineItems = "https://lms.test/api/lineitems";
+    let page = 0;
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [lineItems]: (call) => {
+        if (call.method === "POST")
+          return Response.json({ id: `${lineItems}/new`, scoreMaximum: 10, label: "x" });
+        page++;
+        // An LMS that ignores the filter: other tools' items, page after page.
+        return Response.json(
+          [{ id: `${lineItems}/${page}`, scoreMaximum: 1, label: "other", resourceId: "zz" }],
+          {
+            headers: { link: `<${lineItems}?page=${page + 1}>; rel="next"` },
+          },
+        );
+      },
+    });
+    const { client: c } = await client(fetchImpl);
+    const error = await new AgsClient(c)
+      .findOrCreateLineItem(platform, lineItems, { scoreMaximum: 10, label: "x", resourceId: "a" })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(TooManyPagesError);
+    expect(error.retryable).toBe(false);
+    expect(calls.filter((k) => k.method === "POST" && k.url.startsWith(lineItems))).toHaveLength(0);
+  });
+
+  it("takes the column of its own placed link when one activity is placed twice in a course", async () => {
+    const lineItems = "https://lms.test/api/lineitems";
+    const item = (n: number, resourceLinkId: string) => ({
+      id: `${lineItems}/${n}`,
+      scoreMaximum: 10,
+      label: "x",
+      resourceId: "a",
+      resourceLinkId,
+    });
+    const { fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [lineItems]: () => Response.json([item(1, "link-A"), item(2, "link-B")]),
+    });
+    const { client: c } = await client(fetchImpl);
+    const found = await new AgsClient(c).findOrCreateLineItem(platform, lineItems, {
+      scoreMaximum: 10,
+      label: "x",
+      resourceId: "a",
+      resourceLinkId: "link-B",
+    });
+    expect(found.id).toBe(`${lineItems}/2`);
   });
 
   it("retries a score on 429 and 503, honouring Retry-After, then succeeds", async () => {
@@ -289,5 +367,36 @@ describe("NRPS client", () => {
       nextLink('<https://a.test/p1>; rel="first", <https://a.test/p3>; rel="next"', "https://a.test/"),
     ).toBe("https://a.test/p3");
     expect(nextLink('<https://a.test/p1>; rel="prev"', "https://a.test/")).toBeUndefined();
+    // A comma inside the address is not a separator (RFC 8288 §3).
+    expect(nextLink('<https://a.test/m?ids=1,2&p=2>; rel="next"', "https://a.test/")).toBe(
+      "https://a.test/m?ids=1,2&p=2",
+    );
+    // A rel is a list of exact names.
+    expect(nextLink('<https://a.test/x>; rel="next-archive"', "https://a.test/")).toBeUndefined();
+    expect(nextLink("<https://a.test/x>; rel=nextpage", "https://a.test/")).toBeUndefined();
+    expect(nextLink('<https://a.test/x>; rel="prev next"', "https://a.test/")).toBe("https://a.test/x");
+    expect(nextLink('<https://a.test/y>; title="a, b"; rel=next', "https://a.test/")).toBe(
+      "https://a.test/y",
+    );
+    expect(nextLink("<https://a.test/z>;REL=NEXT", "https://a.test/")).toBe("https://a.test/z");
+  });
+
+  it("says a roster longer than the pages it reads is too long, never passing part of a class for all of it", async () => {
+    const page1 = "https://moodle.test/nrps/members";
+    let page = 0;
+    const { fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [page1]: () => {
+        page++;
+        return Response.json(
+          { id: page1, context: { id: "c" }, members: [{ user_id: `u${page}`, roles: ["Learner"] }] },
+          { headers: { link: `<${page1}?p=${page + 1}>; rel="next"` } },
+        );
+      },
+    });
+    const { client: c } = await client(fetchImpl);
+    const error = await new NrpsClient(c, 5).members(platform, page1).catch((e) => e);
+    expect(error).toBeInstanceOf(TooManyPagesError);
+    expect(page).toBe(5);
   });
 });

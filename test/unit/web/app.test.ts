@@ -249,6 +249,17 @@ describe("launch to the first page", () => {
     expect(res.status).toBe(400);
   });
 
+  it("says so when the LMS asks for content the tool does not make, rather than answer what it will refuse", async () => {
+    const { response } = await launch((c) => {
+      deepLinkingClaims(c);
+      (c[CLAIM.deepLinkingSettings] as Record<string, unknown>).accept_types = ["file"];
+    });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain("adds only activities");
+    expect(html).not.toContain("Add an HLTA activity");
+  });
+
   it("shows a launch failure as an HTML page with a reference", async () => {
     const { response } = await launch((c) => (c[CLAIM.deploymentId] = "3"));
     expect(response.status).toBe(400);
@@ -266,6 +277,15 @@ describe("launch to the first page", () => {
         c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"];
       },
       403,
+    ],
+    [
+      "a deep-linking launch asking for kinds of content the tool does not make",
+      (c: Record<string, unknown>) => {
+        deepLinkingClaims(c);
+        const settings = c[CLAIM.deepLinkingSettings] as Record<string, unknown>;
+        settings.accept_types = ["file", "html"];
+      },
+      400,
     ],
   ])("spends the login on every way out: %s", async (_name, edit, status) => {
     const { response, replay, enrolments } = await launch(edit);
