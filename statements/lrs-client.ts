@@ -52,7 +52,19 @@ function classifyNetworkError(error: unknown): LrsAnswer {
     return { kind: "network", reason: "reset", message: "the LRS closed the connection" };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { kind: "network", reason: "other", message: `could not reach the LRS: ${code || message}` };
+  return {
+    kind: "network",
+    reason: "other",
+    message: `could not reach the LRS: ${code || withoutUserinfo(message)}`,
+  };
+}
+
+/**
+ * A message with any `//user:password@` in a URL taken out. Such messages (fetch quoting the URL
+ * it refused) end up in the outbox item, the stream and the logs, where no secret may go.
+ */
+export function withoutUserinfo(message: string): string {
+  return message.replace(/\/\/[^/\s@]*@/g, "//[credentials removed]@");
 }
 
 export function createLrsClient(options: LrsClientOptions): LrsClient {

@@ -110,6 +110,18 @@ export function validateRouteInput(input: LrsRouteInput): void {
       message: "must use https, to a public address (plain http only on this machine)",
     });
   }
+  // The LRS key and secret have their own fields (the secret kept encrypted): in the address they
+  // would be shown on the admin page and quoted in errors. A query or fragment would be lost when
+  // the tool adds `statements` to the address.
+  if (url && (url.username !== "" || url.password !== "")) {
+    issues.push({
+      path: "endpoint",
+      message: "must not hold a key or secret (give them as the route's username and password)",
+    });
+  }
+  if (url && (url.search !== "" || url.hash !== "")) {
+    issues.push({ path: "endpoint", message: "must not have a query or fragment (?… or #…)" });
+  }
   if (input.endpoint.length > 2048)
     issues.push({ path: "endpoint", message: "must be at most 2,048 characters" });
   if (input.username.length === 0) issues.push({ path: "username", message: "must not be empty" });

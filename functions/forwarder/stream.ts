@@ -118,7 +118,10 @@ export function createStreamHandler(
       if (!entry) continue;
       const key = `${entry.statementId}#${entry.routeId}`;
       const previous = latest.get(key);
-      if (!previous || previous.entry.attempts <= entry.attempts) {
+      // The newest image of an item wins, by its stream position (one item's records come in
+      // order from one shard): a replay resets the attempts, so "most attempts" would keep the
+      // older retry and park the replayed statement again at its next failure.
+      if (!previous || isNewer(record, previous.record)) {
         latest.set(key, {
           entry,
           sequenceNumber: record.dynamodb?.SequenceNumber ?? record.eventID ?? key,
@@ -176,16 +179,34 @@ export function createSweepHandler(
     const routes = (await d.routes.listRoutes()).filter((r) => r.enabled);
     await Promise.all(
       routes.map(async (route) => {
-        // Keep draining a route while it has full pages due and answers well, within the budget.
-        for (let round = 0; round < 1000 && Date.now() < d.deadline; round++) {
-          const result = await drainRoute(route.routeId, d);
-          totals.delivered += result.delivered;
-          totals.parked += result.parked;
-          totals.retried += result.retried;
-          if (!result.fullPage || result.routeUnwell) break;
+        // One route failing (its credentials cannot be opened, its query throttled) is that
+        // route's: told, and the others drain on, every send of theirs recorded.
+        try {
+          // Keep draining a route while it has full pages due and answers well, within the budget.
+          for (let round = 0; round < 1000 && Date.now() < d.deadline; round++) {
+            const result = await drainRoute(route.routeId, d);
+            totals.delivered += result.delivered;
+            totals.parked += result.parked;
+            totals.retried += result.retried;
+            if (!result.fullPage || result.routeUnwell) break;
+          }
+        } catch (error) {
+          d.onEvent?.({
+            type: "round_failed",
+            routeId: route.routeId,
+            message: error instanceof Error ? error.message : String(error),
+          });
         }
       }),
     );
     return totals;
   };
+}
+
+/** Whether `record` comes after `than` in the stream (sequence numbers are decimal strings); in batch order when either lacks one. */
+function isNewer(record: DynamoDBStreamRecord, than: DynamoDBStreamRecord): boolean {
+  const a = record.dynamodb?.SequenceNumber;
+  const b = than.dynamodb?.SequenceNumber;
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
+  return BigInt(a) > BigInt(b);
 }

@@ -7,7 +7,7 @@ import {
   fromImage,
 } from "../../../functions/forwarder/stream.js";
 import type { OutboxEntry } from "../../../statements/ports.js";
-import { body, FakeLrs, MemoryOutbox, pendingEntry, routeStore } from "./fakes.js";
+import { body, FakeLrs, MemoryOutbox, pendingEntry, ROUTE, routeStore } from "./fakes.js";
 
 const NOW = new Date("2025-01-01T00:01:00.000Z");
 
@@ -140,5 +140,69 @@ describe("the DynamoDB Streams handler", () => {
     expect(await sweep(undefined, { getRemainingTimeInMillis: () => 60_000 })).toMatchObject({
       delivered: 1,
     });
+  });
+
+  it("takes an item's newest image from a batch, so a replay's fresh attempts are not lost to an older retry", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    // The older record: a retry with 23 attempts; the newer: the admin's replay, attempts reset.
+    const retried = {
+      ...pendingEntry("r", body("r")),
+      attempts: 23,
+      nextAttemptAt: "2025-01-01T00:00:30.000Z",
+    };
+    const replayed = { ...pendingEntry("r", body("r")), attempts: 0 };
+    outbox.add(replayed);
+    const seen: OutboxEntry[][] = [];
+    const handler = createStreamHandler(
+      () => ({
+        outbox,
+        routes: routeStore(),
+        clientFor: () => lrs,
+        now: () => NOW,
+        onEvent: () => {},
+      }),
+      { now: () => NOW },
+    );
+    const forward = outbox.markDelivered.bind(outbox);
+    outbox.markDelivered = async (entries, at) => {
+      seen.push(entries.map((e) => ({ ...e })));
+      return forward(entries, at);
+    };
+    // Sequence numbers past 2^53: compared as numbers, not text or floats.
+    await handler({
+      Records: [record(retried, "99999999999999999999998"), record(replayed, "99999999999999999999999")],
+    });
+    expect(seen.flat().map((e) => e.attempts)).toEqual([0]);
+  });
+
+  it("sweeps every other route when one route fails, and says which", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    const good = { ...ROUTE, routeId: "route-good" };
+    const broken = { ...ROUTE, routeId: "route-broken" };
+    outbox.add(pendingEntry("g", body("g"), "route-good"));
+    const events: { type: string; routeId?: string }[] = [];
+    const routes = routeStore([broken, good]);
+    const sweep = createSweepHandler(() => ({
+      outbox,
+      routes: {
+        ...routes,
+        getRouteWithCredentials: async (routeId: string) => {
+          if (routeId === "route-broken")
+            throw new Error("The LRS credentials were sealed with a key this tool does not have.");
+          return routes.getRouteWithCredentials(routeId);
+        },
+      },
+      clientFor: () => lrs,
+      now: () => NOW,
+      onEvent: (e) => events.push(e),
+    }));
+    outbox.add(pendingEntry("b", body("b"), "route-broken"));
+    expect(await sweep(undefined, { getRemainingTimeInMillis: () => 60_000 })).toMatchObject({
+      delivered: 1,
+    });
+    expect(outbox.byStatus("delivered").map((e) => e.statementId)).toEqual(["g"]);
+    expect(events).toContainEqual(expect.objectContaining({ type: "round_failed", routeId: "route-broken" }));
   });
 });

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { DynamoLrsRouteStore } from "../../../adapters/dynamo/lrs-routes.js";
 import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
 import { InvalidLrsRouteError } from "../../../statements/errors.js";
+import { withoutUserinfo } from "../../../statements/lrs-client.js";
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const store = () =>
@@ -38,6 +39,38 @@ describe("LRS routes as the CLI and the admin set them", () => {
       expect.arrayContaining(["scope.issuer", "scope.clientId", "scope.deploymentId", "name", "endpoint"]),
     );
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("refuses an endpoint holding the LRS key and secret, a query or a fragment, and writes nothing", async () => {
+    for (const [endpoint, said] of [
+      ["https://lrs-key:TOP-SECRET@lrs.example.org/xapi/", "must not hold a key or secret"],
+      ["https://lrs-key@lrs.example.org/xapi/", "must not hold a key or secret"],
+      ["https://lrs.example.org/xapi/?tenant=1", "must not have a query or fragment"],
+      ["https://lrs.example.org/xapi/#x", "must not have a query or fragment"],
+    ] as const) {
+      const error = await store()
+        .saveRoute({ ...route, endpoint })
+        .catch((e: unknown) => e);
+      expect(error, endpoint).toBeInstanceOf(InvalidLrsRouteError);
+      expect((error as InvalidLrsRouteError).issues).toContainEqual({
+        path: "endpoint",
+        message: expect.stringContaining(said),
+      });
+    }
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("never quotes a key or secret that reached a network error's message", () => {
+    expect(
+      withoutUserinfo(
+        "Request cannot be constructed from a URL that includes credentials: https://lrs-key:TOP-SECRET@lrs.example.org/xapi/statements",
+      ),
+    ).toBe(
+      "Request cannot be constructed from a URL that includes credentials: https://[credentials removed]@lrs.example.org/xapi/statements",
+    );
+    expect(withoutUserinfo("connect ECONNREFUSED https://lrs.example.org/x")).toBe(
+      "connect ECONNREFUSED https://lrs.example.org/x",
+    );
   });
 
   it("says whether there was a route to remove", async () => {
