@@ -36,14 +36,22 @@ import type {
  *   to identical resends): GET each, settle what is held (ours → delivered, another → parked),
  *   send the rest again (`deliverBatch`).
  * - Anything else (401, 403, 404, ...) is a configuration problem of the route: retry, so that
- *   fixing the credentials resumes delivery; after `maxAttempts` the statement is parked.
+ *   fixing the credentials resumes delivery; after `maxAttempts` attempts over at least
+ *   `keepTryingMs` (three days) the statement is parked.
  */
 
 export interface ForwarderPolicy {
   batch: BatchLimits;
   backoff: BackoffPolicy;
-  /** Failed attempts after which a statement is parked instead of retried. */
+  /**
+   * A statement whose sends keep failing for passing reasons (an LRS down, timeouts) or for the
+   * route's (401, 403, 404: its credentials) is parked only once both hold: this many failed
+   * attempts, and `keepTryingMs` since it was recorded or last replayed. Attempts alone (with
+   * back-off capped at 5 minutes) would park every waiting statement after an outage of about
+   * 40 minutes, and a route fixed the next morning would find them all parked.
+   */
   maxAttempts: number;
+  keepTryingMs: number;
   /** Per LRS request. */
   requestTimeoutMs: number;
   /**
@@ -63,6 +71,7 @@ export const DEFAULT_FORWARDER_POLICY: ForwarderPolicy = {
   batch: DEFAULT_BATCH_LIMITS,
   backoff: DEFAULT_BACKOFF,
   maxAttempts: 24,
+  keepTryingMs: 3 * 24 * 3_600_000,
   requestTimeoutMs: 10_000,
   roundBudgetMs: 40_000,
   pageSize: 1_000,
@@ -367,7 +376,9 @@ async function applyOutcomes(
   const retries: RescheduledEntry[] = [];
   for (const outcome of outcomes) {
     const attempts = outcome.entry.attempts + 1;
-    if (outcome.kind === "parked" || (outcome.kind === "retry" && attempts >= policy.maxAttempts)) {
+    const since = Date.parse(outcome.entry.replayedAt ?? outcome.entry.createdAt);
+    const givenUp = attempts >= policy.maxAttempts && !(now.getTime() - since < policy.keepTryingMs);
+    if (outcome.kind === "parked" || (outcome.kind === "retry" && givenUp)) {
       const details =
         outcome.kind === "parked"
           ? {
@@ -375,7 +386,9 @@ async function applyOutcomes(
               ...(outcome.lrsStatus === undefined ? {} : { lrsStatus: outcome.lrsStatus }),
               ...(outcome.lrsBody === undefined ? {} : { lrsBody: outcome.lrsBody }),
             }
-          : { reason: `gave up after ${attempts} attempts; last: ${outcome.error}` };
+          : {
+              reason: `gave up after ${attempts} attempts over ${durationWords(now.getTime() - since)}; last: ${outcome.error}`,
+            };
       result.parked += 1;
       writes.push(deps.outbox.park(outcome.entry, { ...details, attempts, parkedAt: now.toISOString() }));
       deps.onEvent?.({
@@ -564,4 +577,14 @@ export function startForwarderLoop(options: ForwarderLoopOptions): () => Promise
     controller.abort();
     await running;
   };
+}
+
+/** "3 days", "5 hours", "40 minutes": how long a statement kept failing, for its parked reason. */
+function durationWords(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "an unknown time";
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
 }

@@ -27,6 +27,8 @@ export interface OutboxEntry {
   attempts: number;
   createdAt: string;
   nextAttemptAt: string;
+  /** When an administrator last sent it back to pending: its attempts count from then. */
+  replayedAt?: string;
   eventType?: string;
   lastError?: string;
   deliveredAt?: string;

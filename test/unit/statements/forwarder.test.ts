@@ -164,11 +164,12 @@ describe("forwardEntries and drainRoute", () => {
     expect(outbox.byStatus("delivered")).toHaveLength(3);
   });
 
-  it("parks with a plain reason after the last allowed attempt", async () => {
+  it("parks with a plain reason after the last allowed attempt, once it has kept trying long enough", async () => {
     const outbox = new MemoryOutbox();
     const [entry] = entries(1);
     if (!entry) throw new Error("fixture");
-    outbox.add({ ...entry, attempts: 4 });
+    // Recorded three days and a minute before NOW.
+    outbox.add({ ...entry, attempts: 4, createdAt: "2024-12-29T00:00:00.000Z" });
     const lrs = new FakeLrs();
     lrs.script.push({ kind: "network", reason: "refused", message: "the LRS refused the connection" });
     await drainRoute("route-1", {
@@ -179,8 +180,34 @@ describe("forwardEntries and drainRoute", () => {
       policy: { maxAttempts: 5 },
     });
     expect(outbox.byStatus("parked").map((e) => [e.attempts, e.parked?.reason])).toEqual([
-      [5, "gave up after 5 attempts; last: the LRS refused the connection"],
+      [5, "gave up after 5 attempts over 3 days; last: the LRS refused the connection"],
     ]);
+  });
+
+  it("keeps trying through an outage of hours, however many attempts it took, and counts a replay afresh", async () => {
+    const outbox = new MemoryOutbox();
+    const [a, b] = entries(2);
+    if (!a || !b) throw new Error("fixture");
+    // Past the attempts, but failing for an hour: an LRS down for maintenance, a route fixed later.
+    outbox.add({ ...a, attempts: 40, createdAt: "2024-12-31T23:00:00.000Z" });
+    // Recorded long ago, replayed by an administrator an hour ago: its time counts from then.
+    outbox.add({
+      ...b,
+      attempts: 40,
+      createdAt: "2024-12-01T00:00:00.000Z",
+      replayedAt: "2024-12-31T23:00:00.000Z",
+    });
+    const lrs = new FakeLrs();
+    lrs.script.push({ kind: "response", status: 503, body: "maintenance" });
+    const result = await drainRoute("route-1", {
+      outbox,
+      routes: routeStore(),
+      clientFor: clientFor(lrs),
+      now: () => NOW,
+      policy: { maxAttempts: 24 },
+    });
+    expect(result).toMatchObject({ parked: 0, retried: 2 });
+    expect(outbox.byStatus("pending").map((e) => e.attempts)).toEqual([41, 41]);
   });
 
   it("parks entries whose route was removed", async () => {
