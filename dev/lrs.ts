@@ -3,7 +3,8 @@
  *   LRS_PASSWORD=… npm run lrs -- add --issuer URL --client-id ID [--deployment ID] \
  *       --endpoint https://lrs.example.org/xapi/ --username KEY [--name TEXT] [--table NAME]
  *   npm run lrs -- list [--table NAME]
- *   npm run lrs -- remove --id ROUTE_ID [--table NAME]
+ *   LRS_PASSWORD=… npm run lrs -- credentials --id ROUTE_ID --username KEY [--endpoint URL] [--table NAME]
+ *   npm run lrs -- remove --id ROUTE_ID [--force] [--table NAME]
  *   npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum
  * The password comes from LRS_PASSWORD (never the command line, which other users can see) and
  * is sealed (AES-256-GCM) before it is stored. Without --table: the local tool (`npm start`),
@@ -14,6 +15,7 @@ import "./quiet-sdk.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
+import { DynamoOutboxStore } from "../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
@@ -24,10 +26,16 @@ import { DATA_DIR, openTable } from "./runtime-file.js";
 const USAGE = `Usage:
   LRS_PASSWORD=… npm run lrs -- add --issuer URL --client-id ID [--deployment ID] --endpoint URL --username KEY [--name TEXT] [--table NAME]
   npm run lrs -- list [--table NAME]
-  npm run lrs -- remove --id ROUTE_ID [--table NAME]
-  npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum [--table NAME]`;
+  LRS_PASSWORD=… npm run lrs -- credentials --id ROUTE_ID --username KEY [--endpoint URL] [--table NAME]
+  npm run lrs -- remove --id ROUTE_ID [--force] [--table NAME]
+  npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum [--table NAME]
 
-const COMMANDS = ["add", "list", "remove", "identifier"];
+  credentials  new key and secret (and endpoint) for a route, keeping its id: its waiting
+               statements go on; parked ones are replayed from the admin page
+  remove       refused while statements wait or are parked on the route (they would be left
+               where no page shows them): --force to remove it all the same`;
+
+const COMMANDS = ["add", "credentials", "list", "remove", "identifier"];
 
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
@@ -107,8 +115,41 @@ async function main(): Promise<number> {
       }
       return 0;
     }
+    if (command === "credentials") {
+      const password = process.env.LRS_PASSWORD;
+      if (!values.id || !values.username) throw new Error("--id and --username are required");
+      if (!password)
+        throw new Error("Set LRS_PASSWORD to the LRS secret (it is not read from the command line).");
+      const route = await store.getRoute(values.id);
+      if (!route) {
+        console.error(`There is no route with id ${values.id}; \`npm run lrs -- list\` shows them.`);
+        return 1;
+      }
+      await store.saveRoute({
+        routeId: route.routeId,
+        scope: route.scope,
+        name: route.name,
+        endpoint: values.endpoint ?? route.endpoint,
+        username: values.username,
+        password,
+        enabled: route.enabled,
+      });
+      console.log(
+        `Route ${route.routeId} has its new credentials${values.endpoint ? " and endpoint" : ""}: its waiting statements go on.`,
+      );
+      return 0;
+    }
     if (command === "remove") {
       if (!values.id) throw new Error("--id is required");
+      const backlog = await new DynamoOutboxStore(target.doc, target.tableName).backlog(values.id);
+      if ((backlog.pending > 0 || backlog.parked > 0) && !values.force) {
+        console.error(
+          `Route ${values.id} has ${backlog.pending}${backlog.capped ? "+" : ""} statement(s) waiting and ${backlog.parked} parked: ` +
+            "removed, they would be left where no page shows them. To change its LRS credentials or endpoint, use `npm run lrs -- credentials`; " +
+            "to remove it all the same, add --force.",
+        );
+        return 1;
+      }
       if (!(await store.removeRoute(values.id))) {
         console.error(`There is no route with id ${values.id}; \`npm run lrs -- list\` shows them.`);
         return 1;
@@ -151,6 +192,7 @@ function parse() {
       id: { type: "string" },
       type: { type: "string" },
       table: { type: "string" },
+      force: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: true,

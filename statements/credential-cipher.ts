@@ -64,7 +64,7 @@ export function createAesGcmCipher(options: {
       const key = keys.get(sealed.kid);
       if (!key) {
         throw new CredentialsUnreadableError(
-          "The LRS credentials were sealed with a key this tool does not have.",
+          "The LRS credentials were sealed with a key this tool does not have: set them again with `npm run lrs -- credentials --id <route>`.",
           {
             context: { kid: sealed.kid },
           },
@@ -82,7 +82,7 @@ export function createAesGcmCipher(options: {
         ]).toString("utf8");
       } catch (cause) {
         throw new CredentialsUnreadableError(
-          "The stored LRS credentials failed their integrity check; enter them again on the admin page.",
+          "The stored LRS credentials failed their integrity check: set them again with `npm run lrs -- credentials --id <route>`.",
           { cause, context: { kid: sealed.kid } },
         );
       }

@@ -6,12 +6,17 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoLrsRouteStore } from "../../../adapters/dynamo/lrs-routes.js";
+import { outboxTransactItems } from "../../../adapters/dynamo/outbox.js";
 import { DynamoRegistrationLinkStore } from "../../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../../adapters/dynamo/registrations.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
 import { registerPlatform } from "../../../lti-tool/registration.js";
 import { createRegistrationLink } from "../../../lti-tool/registration-links.js";
+import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
+import { loadOrCreateCredentialKey } from "../../../statements/credential-key-file.js";
 import { localAwsForTests } from "../../support/local-aws.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -162,5 +167,40 @@ describe("npm run lrs", () => {
     const listed = await lrs("list");
     expect(listed.stdout).toContain("https://nosuch.example lrs-cli-client");
     expect(listed.stdout).toContain("https://moodle.example lrs-cli-client");
+  }, 60_000);
+
+  it("gives a route new credentials under its id, and will not remove one with statements waiting", async () => {
+    const added = await lrs(...route("https://moodle.example"));
+    const routeId = /Added route (\S+):/.exec(added.stdout)?.[1] ?? "";
+    expect(routeId).not.toBe("");
+    const routes = new DynamoLrsRouteStore(
+      aws.doc,
+      aws.tableName,
+      createAesGcmCipher({
+        current: loadOrCreateCredentialKey(join(dataDir, "keys", "xapi-credential.key")),
+      }),
+    );
+    // A statement waiting on the route, as a launch's transaction leaves it.
+    await aws.doc.send(
+      new TransactWriteCommand({
+        TransactItems: outboxTransactItems(
+          [{ id: "0f8fad5b-d9cb-469f-a165-70867728950e", json: "{}", eventType: "launched" }],
+          [{ routeId }],
+          { tableName: aws.tableName, now: new Date() },
+        ),
+      }),
+    );
+    const renewed = await cli("lrs", ["credentials", `--id=${routeId}`, "--username", "new-key"], {
+      LRS_PASSWORD: "new-secret",
+    });
+    expect(renewed.code).toBe(0);
+    const withCredentials = await routes.getRouteWithCredentials(routeId);
+    expect(withCredentials?.credentials.username).toBe("new-key");
+    const refused = await lrs("remove", `--id=${routeId}`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("1 statement(s) waiting");
+    expect(await routes.getRoute(routeId)).toBeDefined();
+    expect((await lrs("remove", `--id=${routeId}`, "--force")).code).toBe(0);
+    expect(await routes.getRoute(routeId)).toBeUndefined();
   }, 60_000);
 });
