@@ -71,7 +71,12 @@ function dynamoLocalFiles(): { jar: string; libDir: string; release: string } {
  */
 function loopbackLauncher(files: { jar: string; libDir: string; release: string }): string | undefined {
   const source = readFileSync(LAUNCHER_SOURCE);
-  const key = createHash("sha256").update(source).update(files.release).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(source)
+    .update(files.release)
+    .update("--release 17")
+    .digest("hex")
+    .slice(0, 16);
   const cacheRoot = join(
     dirname(fileURLToPath(import.meta.url)),
     "..",
@@ -86,7 +91,17 @@ function loopbackLauncher(files: { jar: string; libDir: string; release: string 
   const building = mkdtempSync(join(cacheRoot, "build-"));
   const javac = spawnSync(
     "javac",
-    ["-nowarn", "-d", building, "-cp", [files.jar, join(files.libDir, "*")].join(delimiter), LAUNCHER_SOURCE],
+    // For Java 17, which DynamoDB Local needs anyway: a newer javac's class still runs on any java ≥ 17.
+    [
+      "--release",
+      "17",
+      "-nowarn",
+      "-d",
+      building,
+      "-cp",
+      [files.jar, join(files.libDir, "*")].join(delimiter),
+      LAUNCHER_SOURCE,
+    ],
     { stdio: "pipe", timeout: 60_000 },
   );
   if (javac.error || javac.status !== 0) {
@@ -99,7 +114,7 @@ function loopbackLauncher(files: { jar: string; libDir: string; release: string 
     // Another process got there first: its classes are the same.
     rmSync(building, { recursive: true, force: true });
   }
-  return classes;
+  return existsSync(join(classes, `${LAUNCHER}.class`)) ? classes : undefined;
 }
 
 let warnedAllInterfaces = false;

@@ -35,8 +35,17 @@ export interface RegistrationLinkStore {
   claim(id: string, nowSeconds: number, untilSeconds: number): Promise<boolean>;
   /** Lets go of a hold after a registration failed: the link can be used again. */
   release(id: string): Promise<void>;
-  /** Records the link's one use (and ends the hold): false when it was used already. */
-  markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean>;
+  /**
+   * Records the link's one use (and ends the hold): false when it was used already. With
+   * `keepUntil` (epoch seconds), the link is kept that long (a registration's "Save again" needs
+   * it after it would have expired).
+   */
+  markUsed(
+    id: string,
+    usedAt: string,
+    by: { issuer: string; clientId: string },
+    keepUntil?: number,
+  ): Promise<boolean>;
   /** Links not yet expired, newest first. */
   list(nowSeconds: number): Promise<RegistrationLink[]>;
   remove(id: string): Promise<void>;

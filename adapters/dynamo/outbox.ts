@@ -193,6 +193,8 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
       ...(e.eventType === undefined ? {} : { eventType: e.eventType }),
       body: e.body,
       createdAt: e.createdAt,
+      // A replay's time: the forwarder counts its three days of trying from it.
+      ...(e.replayedAt === undefined ? {} : { replayedAt: e.replayedAt }),
       ...state,
     };
   }

@@ -68,11 +68,20 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
     });
   }
 
-  markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }): Promise<boolean> {
+  markUsed(
+    id: string,
+    usedAt: string,
+    by: { issuer: string; clientId: string },
+    keepUntil?: number,
+  ): Promise<boolean> {
     return this.conditionalUpdate(id, {
-      UpdateExpression: "SET usedAt = :at, usedBy = :by REMOVE claimedUntil",
+      UpdateExpression: `SET usedAt = :at, usedBy = :by${keepUntil === undefined ? "" : ", expiresAt = :keep"} REMOVE claimedUntil`,
       ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(usedAt)",
-      ExpressionAttributeValues: { ":at": usedAt, ":by": by },
+      ExpressionAttributeValues: {
+        ":at": usedAt,
+        ":by": by,
+        ...(keepUntil === undefined ? {} : { ":keep": keepUntil }),
+      },
     });
   }
 

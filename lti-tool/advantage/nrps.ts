@@ -148,8 +148,8 @@ export async function* pagesOf(
 }
 
 /** `<target>; param; param` links of an RFC 8288 Link header (a comma inside `<…>` or quotes is not a separator). */
-const LINK = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"[^"]*"|[^;,\s]*))?)*)/g;
-const REL = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]*))/i;
+const LINK = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,\s]*))?)*)/g;
+const REL = /;\s*rel\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))/i;
 
 /**
  * The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL;

@@ -148,10 +148,16 @@ export class MemoryRegistrationLinkStore implements RegistrationLinkStore {
     const link = this.links.get(id);
     if (link) this.links.set(id, { ...link, claimedUntil: undefined });
   }
-  async markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }) {
+  async markUsed(id: string, usedAt: string, by: { issuer: string; clientId: string }, keepUntil?: number) {
     const link = this.links.get(id);
     if (!link || link.usedAt) return false;
-    this.links.set(id, { ...link, usedAt, usedBy: by, claimedUntil: undefined });
+    this.links.set(id, {
+      ...link,
+      usedAt,
+      usedBy: by,
+      claimedUntil: undefined,
+      ...(keepUntil === undefined ? {} : { expiresAt: keepUntil }),
+    });
     return true;
   }
   async list(nowSeconds: number) {

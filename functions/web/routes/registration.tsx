@@ -122,7 +122,12 @@ export function registrationRoutes(deps: AppDeps) {
     const by = { issuer: result.config.issuer, clientId: result.clientId };
     let spent: boolean;
     try {
-      spent = await deps.registrationLinks.markUsed(link.id, now().toISOString(), by);
+      // Kept a day past its use at least, for the "Save again" page below.
+      const keepUntil = Math.max(
+        link.expiresAt,
+        Math.floor(now().getTime() / 1000) + SAVE_AGAIN_SECONDS + 60,
+      );
+      spent = await deps.registrationLinks.markUsed(link.id, now().toISOString(), by, keepUntil);
     } catch (error) {
       await letGo();
       throw error;

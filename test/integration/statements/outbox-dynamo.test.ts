@@ -137,6 +137,24 @@ describe("the outbox store", () => {
       gsi1pk: `OUTBOX#${route}#pending`,
     });
     expect(replayed.Item?.parkedReason).toBeUndefined();
+
+    // A replayed entry that fails again keeps its replay time: the forwarder counts its days of
+    // trying from it, not from when the statement was recorded.
+    const [again] = (await outbox.listDue(route, new Date(t0.getTime() + 30_000), 100)).filter(
+      (e) => e.statementId === third.statementId,
+    );
+    expect(again?.replayedAt).toBe(t0.toISOString());
+    if (!again) throw new Error("the replayed entry is not due");
+    await outbox.reschedule([
+      { entry: again, attempts: 1, nextAttemptAt: new Date(t0.getTime() + 5_000), lastError: "503" },
+    ]);
+    const rescheduled = await db.doc.send(
+      new GetCommand({
+        TableName: db.tableName,
+        Key: { pk: `OUTBOX#${third.statementId}`, sk: `ROUTE#${route}` },
+      }),
+    );
+    expect(rescheduled.Item).toMatchObject({ attempts: 1, replayedAt: t0.toISOString() });
   });
 });
 

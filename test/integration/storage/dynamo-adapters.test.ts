@@ -310,7 +310,10 @@ describe("registration links on DynamoDB Local", () => {
     expect(await store.claim(held.link.id, now() + 61, now() + 121)).toBe(true);
     await store.release(held.link.id);
     expect(await store.claim(held.link.id, now(), now() + 60)).toBe(true);
-    expect(await store.markUsed(held.link.id, "2026-11-24T07:00:00.000Z", by)).toBe(true);
+    // Spent, and kept a day longer than it would have lived (the registration's "Save again").
+    const keep = now() + 90_000;
+    expect(await store.markUsed(held.link.id, "2026-11-24T07:00:00.000Z", by, keep)).toBe(true);
+    expect(await store.get(held.link.id)).toMatchObject({ expiresAt: keep });
     expect((await store.get(held.link.id))?.claimedUntil).toBeUndefined();
     expect(await store.claim(held.link.id, now() + 999, now() + 1059)).toBe(false);
     // Letting go of a removed link does not bring it back.

@@ -379,6 +379,10 @@ describe("NRPS client", () => {
       "https://a.test/y",
     );
     expect(nextLink("<https://a.test/z>;REL=NEXT", "https://a.test/")).toBe("https://a.test/z");
+    // A quoted value may hold an escaped quote (RFC 9110 quoted-string).
+    expect(nextLink('<https://a.test/p2>; title="Page \\"2\\""; rel="next"', "https://a.test/")).toBe(
+      "https://a.test/p2",
+    );
   });
 
   it("says a roster longer than the pages it reads is too long, never passing part of a class for all of it", async () => {
