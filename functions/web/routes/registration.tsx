@@ -118,29 +118,11 @@ export function registrationRoutes(deps: AppDeps) {
     }
     // The LMS holds a registration now: the link is spent before the tool saves its side, so
     // nothing that fails from here (a lost write, the function's time limit) can free it for a
-    // second LMS. A failure to spend it stops here, before anything is saved.
-    const by = { issuer: result.config.issuer, clientId: result.clientId };
-    let spent: boolean;
-    try {
-      // Kept a day past its use at least, for the "Save again" page below.
-      const keepUntil = Math.max(
-        link.expiresAt,
-        Math.floor(now().getTime() / 1000) + SAVE_AGAIN_SECONDS + 60,
-      );
-      spent = await deps.registrationLinks.markUsed(link.id, now().toISOString(), by, keepUntil);
-    } catch (error) {
-      await letGo();
-      throw error;
-    }
-    if (!spent) {
-      // Another registration spent it while this one held it: never two LMSs through one link.
-      throw new RegistrationLinkError(
-        "This registration link was used by another registration at the same time, so this one was stopped. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new link.",
-        { context: { ...by, link: link.note } },
-      );
-    }
+    // second LMS. Nothing is let go from here either: a write that fails leaves the "Save
+    // again" page, which spends the link itself if this could not (asking the LMS again would
+    // register a second tool).
     const platformConfig = result.config["https://purl.imsglobal.org/spec/lti-platform-configuration"];
-    return saveRegistration(c, {
+    return spendAndSave(c, {
       link,
       token: c.req.param("link"),
       input: platformRegistrationInput(result.config, result.clientId, result.deploymentId),
@@ -166,20 +148,75 @@ export function registrationRoutes(deps: AppDeps) {
       );
     }
     const { input, productFamily } = saved.data;
+    const r = { link, token, input, ...(productFamily ? { productFamily } : {}), started };
+    // Not spent yet (its spending failed too): spent now, by this answer, or refused.
+    if (!link.usedAt) return spendAndSave(c, r);
     if (link.usedBy?.issuer !== input.issuer || link.usedBy.clientId !== input.clientId) {
-      throw new RegistrationLinkError(
-        "This registration link was spent by another registration, so this one cannot be saved. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new link.",
-        { context: { issuer: input.issuer, clientId: input.clientId, link: link.note } },
-      );
+      throw spentByAnother(link, input);
     }
-    return saveRegistration(c, {
-      link,
-      token,
-      input,
-      ...(productFamily ? { productFamily } : {}),
-      started,
-    });
+    return saveRegistration(c, r);
   });
+
+  type Registering = {
+    link: RegistrationLink;
+    token: string;
+    input: PlatformRegistrationInput;
+    productFamily?: string;
+    started: number;
+  };
+
+  function spentByAnother(link: RegistrationLink, input: PlatformRegistrationInput) {
+    // Never two LMSs through one link.
+    return new RegistrationLinkError(
+      "This registration link was used by another registration, so this one was stopped. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new link.",
+      { context: { issuer: input.issuer, clientId: input.clientId, link: link.note } },
+    );
+  }
+
+  /** Spends the link for this LMS's answer, then saves it; a failing write leaves "Save again". */
+  async function spendAndSave(c: Context<Env>, r: Registering) {
+    const by = { issuer: r.input.issuer, clientId: r.input.clientId };
+    let spent: boolean;
+    try {
+      // Kept a day past its use at least, for the "Save again" page.
+      const keepUntil = Math.max(
+        r.link.expiresAt,
+        Math.floor(now().getTime() / 1000) + SAVE_AGAIN_SECONDS + 60,
+      );
+      spent = await deps.registrationLinks.markUsed(r.link.id, now().toISOString(), by, keepUntil);
+    } catch (error) {
+      return saveAgain(c, r, error);
+    }
+    if (!spent) throw spentByAnother(r.link, r.input);
+    return saveRegistration(c, r);
+  }
+
+  /** The 503 page that keeps the LMS's answer, sealed for a day, behind "Save again". */
+  async function saveAgain(c: Context<Env>, r: Registering, error: unknown) {
+    deps.log.error("lti.registration_save_failed", {
+      issuer: r.input.issuer,
+      clientId: r.input.clientId,
+      link: r.link.note,
+      reference: c.get("reference"),
+      error,
+    });
+    const saved = await deps.sessions.seal(
+      SAVE_AUDIENCE,
+      { link: r.link.id, input: r.input, ...(r.productFamily ? { productFamily: r.productFamily } : {}) },
+      SAVE_AGAIN_SECONDS,
+      now(),
+    );
+    return c.html(
+      <RegistrationSaveAgainPage
+        action={`${toolUrls(c, deps).registrationLink(r.token)}/save`}
+        saved={saved}
+        issuer={r.input.issuer}
+        clientId={r.input.clientId}
+        reference={c.get("reference")}
+      />,
+      503,
+    );
+  }
 
   /**
    * The tool's side of a registration the LMS already holds, and the page that confirms it. A
@@ -187,16 +224,7 @@ export function registrationRoutes(deps: AppDeps) {
    * answer, sealed for a day, for "Save again" (the link is spent by then, and the LMS would
    * register a second tool if asked again). The tool refusing the registration is not retried.
    */
-  async function saveRegistration(
-    c: Context<Env>,
-    r: {
-      link: RegistrationLink;
-      token: string;
-      input: PlatformRegistrationInput;
-      productFamily?: string;
-      started: number;
-    },
-  ) {
+  async function saveRegistration(c: Context<Env>, r: Registering) {
     const by = { issuer: r.input.issuer, clientId: r.input.clientId };
     let registered: PlatformRegistration;
     try {
@@ -208,28 +236,7 @@ export function registrationRoutes(deps: AppDeps) {
       });
     } catch (error) {
       if (error instanceof AppError) throw error;
-      deps.log.error("lti.registration_save_failed", {
-        ...by,
-        link: r.link.note,
-        reference: c.get("reference"),
-        error,
-      });
-      const saved = await deps.sessions.seal(
-        SAVE_AUDIENCE,
-        { link: r.link.id, input: r.input, ...(r.productFamily ? { productFamily: r.productFamily } : {}) },
-        SAVE_AGAIN_SECONDS,
-        now(),
-      );
-      return c.html(
-        <RegistrationSaveAgainPage
-          action={`${toolUrls(c, deps).registrationLink(r.token)}/save`}
-          saved={saved}
-          issuer={r.input.issuer}
-          clientId={r.input.clientId}
-          reference={c.get("reference")}
-        />,
-        503,
-      );
+      return saveAgain(c, r, error);
     }
     deps.log.info("lti.dynamic_registration", { ...by, product: r.productFamily, link: r.link.note });
     // Within the web function's 10 s: the LMS had 8 s at most, the keys get what is left of 9 s

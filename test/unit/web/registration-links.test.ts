@@ -261,17 +261,46 @@ describe("a registration link under pressure", () => {
     expect(again.status).toBe(200);
   });
 
-  it("saves nothing and lets go of the link when it cannot be spent", async () => {
-    const { app, deps } = await appWithLms("client-x");
+  it("keeps the LMS's answer when even spending the link fails, and spends it from the page", async () => {
+    const { app, deps, lms } = await appWithLms("client-x");
     const link = await registrationLinkPath(deps);
     const markUsed = deps.registrationLinks.markUsed.bind(deps.registrationLinks);
     deps.registrationLinks.markUsed = async () => {
       throw new Error("DynamoDB is unwell");
     };
-    expect((await app.request(link, form({ openid_configuration: CONFIG_URL }))).status).toBe(500);
+    const failed = await app.request(link, form({ openid_configuration: CONFIG_URL }));
+    expect(failed.status).toBe(503);
+    const { saved } = savedForm(await failed.text());
     expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-x")).toBeUndefined();
     deps.registrationLinks.markUsed = markUsed;
-    expect((await app.request(link, form({ openid_configuration: CONFIG_URL }))).status).toBe(200);
+    const done = await app.request(`${link}/save`, form({ saved }));
+    expect(done.status).toBe(200);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-x")).toBeDefined();
+    const [spent] = await deps.registrationLinks.list(Math.floor(Date.now() / 1000));
+    expect(spent?.usedBy).toEqual({ issuer: REGISTERING_LMS, clientId: "client-x" });
+    // Asked once: the LMS holds one tool.
+    expect(lms.calls.filter((u) => u.endsWith("/register"))).toHaveLength(1);
+  });
+
+  it("does not spend a link from the page when another registration spent it meanwhile", async () => {
+    const { app, deps } = await appWithLms("client-y");
+    const link = await registrationLinkPath(deps);
+    const markUsed = deps.registrationLinks.markUsed.bind(deps.registrationLinks);
+    deps.registrationLinks.markUsed = async () => {
+      throw new Error("DynamoDB is unwell");
+    };
+    const { saved } = savedForm(
+      await (await app.request(link, form({ openid_configuration: CONFIG_URL }))).text(),
+    );
+    deps.registrationLinks.markUsed = markUsed;
+    const id = sha256b64url(link.split("/").pop() ?? "");
+    await deps.registrationLinks.markUsed(id, new Date().toISOString(), {
+      issuer: REGISTERING_LMS,
+      clientId: "someone-else",
+    });
+    const refused = await app.request(`${link}/save`, form({ saved }, PROBLEM_JSON));
+    expect(refused.status).toBe(403);
+    expect(await deps.registrations.getPlatform(REGISTERING_LMS, "client-y")).toBeUndefined();
   });
 
   it("never writes a usable link to the log, even when its registration fails and leaves it usable", async () => {
