@@ -131,8 +131,9 @@ export function registrationRoutes(deps: AppDeps) {
     });
   });
 
-  // "Save again", after the LMS registered the tool and the tool could not save its side: the
-  // page that said so carries the LMS's answer, sealed, and the spent link must be spent by it.
+  // "Save again", after the LMS registered the tool and the tool could not record it: the page
+  // that said so carries the LMS's answer, sealed. The link is spent by that answer, or is spent
+  // now (when spending it was what failed); spent by another, it is refused.
   app.post("/lti/register/:link/save", async (c) => {
     const started = Date.now();
     const token = c.req.param("link");
