@@ -98,13 +98,21 @@ export async function createRegistrationLink(
   return { token, link };
 }
 
+/** The link behind `token` (the secret part of its URL), used or not; undefined when there is none. */
+export async function findRegistrationLink(
+  store: RegistrationLinkStore,
+  token: string,
+): Promise<RegistrationLink | undefined> {
+  return LINK_TOKEN_OR_ID.test(token) ? store.get(sha256b64url(token)) : undefined;
+}
+
 /** The link behind `token`, if it can still register an LMS; otherwise a plain-words refusal. */
 export async function openRegistrationLink(
   store: RegistrationLinkStore,
   token: string,
   now = new Date(),
 ): Promise<RegistrationLink> {
-  const link = LINK_TOKEN_OR_ID.test(token) ? await store.get(sha256b64url(token)) : undefined;
+  const link = await findRegistrationLink(store, token);
   const refused = refusal(link, now);
   if (refused || !link) throw refused;
   return link;

@@ -2,7 +2,6 @@ import { type Context, Hono } from "hono";
 import { AppError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
-import { sha256b64url } from "../../../lti-tool/crypto.js";
 import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
 import { undefinedIfInvalid } from "../../../lti-tool/errors.js";
 import { checkPlatformKeys } from "../../../lti-tool/platform-jwks.js";
@@ -14,8 +13,8 @@ import {
   registerPlatform,
 } from "../../../lti-tool/registration.js";
 import {
+  findRegistrationLink,
   holdRegistrationLink,
-  LINK_TOKEN_OR_ID,
   openRegistrationLink,
   type RegistrationLink,
   RegistrationLinkError,
@@ -137,9 +136,7 @@ export function registrationRoutes(deps: AppDeps) {
   app.post("/lti/register/:link/save", async (c) => {
     const started = Date.now();
     const token = c.req.param("link");
-    const link = LINK_TOKEN_OR_ID.test(token)
-      ? await deps.registrationLinks.get(sha256b64url(token))
-      : undefined;
+    const link = await findRegistrationLink(deps.registrationLinks, token);
     const form = await singleFormFields(c);
     const opened = await deps.sessions.open(SAVE_AUDIENCE, form.saved, now()).catch(undefinedIfInvalid);
     const saved = SavedRegistrationSchema.safeParse(opened);
