@@ -90,6 +90,15 @@ export type ForwarderEvent =
   | { type: "retry"; routeId: string; count: number; error: string }
   | { type: "round_failed"; routeId?: string; message: string };
 
+/** The event for a round that failed: for one route, or before any route was read. */
+export function roundFailed(error: unknown, routeId?: string): ForwarderEvent {
+  return {
+    type: "round_failed",
+    ...(routeId === undefined ? {} : { routeId }),
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
 /** What a non-network answer means for the statements in the request. */
 type Verdict = "delivered" | "transient" | "split" | "misconfigured";
 
@@ -543,11 +552,7 @@ export function startForwarderLoop(options: ForwarderLoopOptions): () => Promise
           if (result.routeUnwell) resting.set(route.routeId, result.routeUnwell.retryAt.getTime());
           return result.fullPage && !result.routeUnwell;
         } catch (error) {
-          options.onEvent?.({
-            type: "round_failed",
-            routeId: route.routeId,
-            message: error instanceof Error ? error.message : String(error),
-          });
+          options.onEvent?.(roundFailed(error, route.routeId));
           return false;
         }
       }),
@@ -561,10 +566,7 @@ export function startForwarderLoop(options: ForwarderLoopOptions): () => Promise
       try {
         more = await round();
       } catch (error) {
-        options.onEvent?.({
-          type: "round_failed",
-          message: error instanceof Error ? error.message : String(error),
-        });
+        options.onEvent?.(roundFailed(error));
       }
       if (stopped) break;
       if (!more)

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { outboxEntryFromItem } from "../../adapters/dynamo/outbox.js";
-import { drainRoute, type ForwarderDeps, forwardEntries } from "../../statements/forwarder.js";
+import { drainRoute, type ForwarderDeps, forwardEntries, roundFailed } from "../../statements/forwarder.js";
 import type { OutboxEntry } from "../../statements/ports.js";
 
 /**
@@ -191,11 +191,7 @@ export function createSweepHandler(
             if (!result.fullPage || result.routeUnwell) break;
           }
         } catch (error) {
-          d.onEvent?.({
-            type: "round_failed",
-            routeId: route.routeId,
-            message: error instanceof Error ? error.message : String(error),
-          });
+          d.onEvent?.(roundFailed(error, route.routeId));
         }
       }),
     );
