@@ -27,6 +27,22 @@ export function parsedFlags<T extends { values: { help?: boolean | undefined } }
 }
 
 /**
+ * The command (the first positional) when it is one of `commands`; otherwise exit code 2, with
+ * what was wrong ("Unknown command …" or "Say what to do.") and the usage said.
+ */
+export function commandOf<C extends string>(
+  positionals: readonly string[],
+  commands: readonly C[],
+  usage: string,
+): C | number {
+  const command = positionals[0];
+  const known = commands.find((c) => c === command);
+  if (known !== undefined) return known;
+  console.error(`${command ? `Unknown command "${command}".` : "Say what to do."}\n${usage}`);
+  return 2;
+}
+
+/**
  * What went wrong, in plain words, for a command's "Not done: …". The AWS SDK's wording is kept
  * only for what it alone can say; what an administrator can fix is said as what to do.
  */

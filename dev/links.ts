@@ -17,7 +17,7 @@ import {
   LINK_TOKEN_OR_ID,
   NewLinkSchema,
 } from "../lti-tool/registration-links.js";
-import { cliErrorMessage, parsedFlags } from "./cli.js";
+import { cliErrorMessage, commandOf, parsedFlags } from "./cli.js";
 import { openTable, readRuntimeFile } from "./runtime-file.js";
 
 const USAGE = `Usage:
@@ -33,11 +33,8 @@ async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  const command = positionals[0];
-  if (command !== "create" && command !== "list" && command !== "remove") {
-    console.error(`${command ? `Unknown command "${command}".` : "Say what to do."}\n${USAGE}`);
-    return 2;
-  }
+  const command = commandOf(positionals, ["create", "list", "remove"], USAGE);
+  if (typeof command === "number") return command;
   // Mistakes in the flags are said before anything is connected.
   let newLink: { note: string; days?: number | undefined } | undefined;
   let baseUrl: string | undefined;

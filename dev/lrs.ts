@@ -20,7 +20,7 @@ import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
-import { cliErrorMessage, parsedFlags } from "./cli.js";
+import { cliErrorMessage, commandOf, parsedFlags } from "./cli.js";
 import { DATA_DIR, openTable } from "./runtime-file.js";
 
 const USAGE = `Usage:
@@ -35,17 +35,12 @@ const USAGE = `Usage:
   remove       refused while statements wait or are parked on the route (they would be left
                where no page shows them): --force to remove it all the same`;
 
-const COMMANDS = ["add", "credentials", "list", "remove", "identifier"];
-
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  const command = positionals[0];
-  if (!command || !COMMANDS.includes(command)) {
-    console.error(`${command ? `Unknown command "${command}".` : "Say what to do."}\n${USAGE}`);
-    return 2;
-  }
+  const command = commandOf(positionals, ["add", "credentials", "list", "remove", "identifier"], USAGE);
+  if (typeof command === "number") return command;
   const target = openTable(values.table);
   if (!target) return 1;
   let key: { kid: string; key: Uint8Array };
@@ -87,11 +82,20 @@ async function main(): Promise<number> {
         "This is used once one is; if you meant a registered LMS, check them (the admin page's Platforms list).",
     );
   };
+  // The secret comes from the environment, never the command line (other users can see that).
+  const lrsPassword = () => {
+    const password = process.env.LRS_PASSWORD;
+    if (!password)
+      throw new Error("Set LRS_PASSWORD to the LRS secret (it is not read from the command line).");
+    return password;
+  };
+  const noSuchRoute = (id: string) => {
+    console.error(`There is no route with id ${id}; \`npm run lrs -- list\` shows them.`);
+    return 1;
+  };
   try {
     if (command === "add") {
-      const password = process.env.LRS_PASSWORD;
-      if (!password)
-        throw new Error("Set LRS_PASSWORD to the LRS secret (it is not read from the command line).");
+      const password = lrsPassword();
       if (!values.endpoint || !values.username) throw new Error("--endpoint and --username are required");
       const route = await store.saveRoute({
         scope: scope(),
@@ -116,15 +120,10 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === "credentials") {
-      const password = process.env.LRS_PASSWORD;
       if (!values.id || !values.username) throw new Error("--id and --username are required");
-      if (!password)
-        throw new Error("Set LRS_PASSWORD to the LRS secret (it is not read from the command line).");
+      const password = lrsPassword();
       const route = await store.getRoute(values.id);
-      if (!route) {
-        console.error(`There is no route with id ${values.id}; \`npm run lrs -- list\` shows them.`);
-        return 1;
-      }
+      if (!route) return noSuchRoute(values.id);
       await store.saveRoute({
         routeId: route.routeId,
         scope: route.scope,
@@ -150,10 +149,7 @@ async function main(): Promise<number> {
         );
         return 1;
       }
-      if (!(await store.removeRoute(values.id))) {
-        console.error(`There is no route with id ${values.id}; \`npm run lrs -- list\` shows them.`);
-        return 1;
-      }
+      if (!(await store.removeRoute(values.id))) return noSuchRoute(values.id);
       console.log(`Removed route ${values.id}.`);
       return 0;
     }
