@@ -17,6 +17,24 @@ export interface ProblemDetails {
 
 export const PROBLEM_BASE = "https://hlta.tool/problems/";
 
+/**
+ * What the person in front of the page can do about an error, said on the error page after what
+ * went wrong: open the activity again from their course (a launch that expired, was reloaded or
+ * sent twice), tell someone who can change the LMS's or the tool's set-up (nothing they do will
+ * mend it), or try again later (a service the tool depends on failed).
+ */
+export type NextStep = "relaunch" | "administrator" | "retry-later";
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Logged beside the error, never shown. */
+  context?: Record<string, unknown>;
+  /** Overrides the class's `nextStep` for this one error. */
+  nextStep?: NextStep;
+  /** A link the error page offers as the way on (a path of the tool's own, never user input). */
+  action?: { label: string; href: string };
+}
+
 export abstract class AppError extends Error {
   /** HTTP status when the error reaches the edge. */
   abstract readonly status: number;
@@ -26,15 +44,23 @@ export abstract class AppError extends Error {
   abstract readonly title: string;
   /** Extra structured context, logged with the error (never shown verbatim to users). */
   readonly context: Record<string, unknown>;
+  /** What errors of this kind leave the person to do (error pages); an instance may say otherwise. */
+  static readonly nextStep: NextStep | undefined = undefined;
+  /** What the person can do about this error, said on the error page after the message. */
+  readonly nextStep: NextStep | undefined;
+  /** The error page's button, if the way on is a page of the tool's. */
+  readonly action: { label: string; href: string } | undefined;
 
   constructor(
-    /** Plain words for the user: what went wrong and what to do about it. */
+    /** Plain words for the user: what went wrong (and, if `nextStep` does not say it, what to do). */
     readonly userMessage: string,
-    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+    options: AppErrorOptions = {},
   ) {
     super(userMessage, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.context = options.context ?? {};
+    this.nextStep = options.nextStep ?? (new.target as unknown as typeof AppError).nextStep;
+    this.action = options.action;
   }
 
   toProblem(reference?: string): ProblemDetails {
@@ -56,7 +82,7 @@ export class ValidationError extends AppError {
   constructor(
     userMessage: string,
     readonly issues: readonly { path: string; message: string }[] = [],
-    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+    options: AppErrorOptions = {},
   ) {
     super(userMessage, options);
   }
@@ -102,6 +128,7 @@ export class UpstreamError extends AppError {
   readonly status = 502;
   readonly code: string = "upstream";
   readonly title = "A service the tool depends on failed";
+  static override readonly nextStep: NextStep | undefined = "retry-later";
 }
 
 /** Turn zod issues into our issue list. Kept here so every boundary reports them alike. */

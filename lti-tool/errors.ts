@@ -1,4 +1,4 @@
-import { AppError } from "../domain/errors.js";
+import { AppError, type AppErrorOptions, type NextStep } from "../domain/errors.js";
 
 /**
  * LTI launch and login failures. Each has a stable `code` (tests assert on it) and a message
@@ -8,6 +8,8 @@ import { AppError } from "../domain/errors.js";
 export abstract class LtiError extends AppError {
   readonly status: number = 400;
   readonly title: string = "The launch from your LMS could not be completed";
+  /** Most launch failures are the LMS's set-up, which the person in front of it cannot mend. */
+  static override readonly nextStep: NextStep | undefined = "administrator";
 }
 
 export class InvalidLoginRequestError extends LtiError {
@@ -25,6 +27,7 @@ export class UnregisteredDeploymentError extends LtiError {
 /** The id_token names another deployment than the login initiation's `lti_deployment_id`. */
 export class DeploymentMismatchError extends LtiError {
   readonly code = "lti.deployment_mismatch";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 export class PlatformReturnedError extends LtiError {
   readonly code = "lti.platform_error";
@@ -35,14 +38,17 @@ export class InvalidLaunchRequestError extends LtiError {
 /** `state` was never issued, or has expired. */
 export class UnknownStateError extends LtiError {
   readonly code = "lti.unknown_state";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 /** `state` was issued but already used once. */
 export class StateReplayedError extends LtiError {
   readonly code = "lti.state_replayed";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 /** The browser that finished the launch is not the one that started it (no or wrong binding). */
 export class StateNotBoundError extends LtiError {
   readonly code = "lti.state_not_bound";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
   override readonly status = 401;
 }
 export class MalformedTokenError extends LtiError {
@@ -62,6 +68,7 @@ export class InvalidSignatureError extends LtiError {
 }
 export class PlatformJwksUnavailableError extends LtiError {
   readonly code = "lti.platform_jwks_unavailable";
+  static override readonly nextStep: NextStep | undefined = "retry-later";
   override readonly status = 502;
 }
 export class IssuerMismatchError extends LtiError {
@@ -75,15 +82,18 @@ export class AuthorizedPartyMismatchError extends LtiError {
 }
 export class TokenExpiredError extends LtiError {
   readonly code = "lti.token_expired";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 export class InvalidIssuedAtError extends LtiError {
   readonly code = "lti.invalid_iat";
 }
 export class NonceMismatchError extends LtiError {
   readonly code = "lti.nonce_mismatch";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 export class NonceReplayedError extends LtiError {
   readonly code = "lti.nonce_replayed";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 export class UnsupportedVersionError extends LtiError {
   readonly code = "lti.unsupported_version";
@@ -97,7 +107,7 @@ export class InvalidClaimsError extends LtiError {
   constructor(
     userMessage: string,
     readonly issues: readonly { path: string; message: string }[],
-    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+    options: AppErrorOptions = {},
   ) {
     super(userMessage, options);
   }
@@ -110,6 +120,7 @@ export class InvalidSessionError extends AppError {
   readonly status = 401;
   readonly code = "session.invalid";
   readonly title = "Your session has ended";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 
 /**

@@ -115,7 +115,7 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
   const rightChannel = input.secretVia === "cookie" || input.secretVia === loginState.binding;
   if (!rightChannel || !holdsBrowserSecret(loginState, input.browserSecret)) {
     throw new StateNotBoundError(
-      "Your browser did not keep the tool's launch cookie, so the launch cannot be confirmed as yours. Open the tool in a new window to continue.",
+      "The tool could not confirm that this launch came from your browser: the cookie it set when the launch started did not come back. That happens when a launch page is reloaded or sent again, or when a browser blocks cookies inside course pages; if yours does, the tool offers to open in a new window when you open the activity again.",
       {
         context: {
           state: `${loginState.stateId.slice(0, 8)}…`,
@@ -130,7 +130,7 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
   const platform = await deps.registrations.getPlatform(loginState.issuer, loginState.clientId);
   if (!platform) {
     throw new UnregisteredPlatformError(
-      `The LMS at ${loginState.issuer} was unregistered while you were launching. Ask your LMS administrator.`,
+      `The LMS at ${loginState.issuer} was unregistered from the tool while you were launching.`,
       { context: { issuer: loginState.issuer, clientId: loginState.clientId } },
     );
   }
@@ -143,10 +143,9 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
 
   // 4. Nonce: the one sealed in this state (used once: the caller records it, see above).
   if (payload.nonce !== loginState.nonce) {
-    throw new NonceMismatchError(
-      "The launch did not match the login that started it. Please launch the tool again from your course.",
-      { context: { issuer: platform.issuer } },
-    );
+    throw new NonceMismatchError("The launch did not match the login that started it.", {
+      context: { issuer: platform.issuer },
+    });
   }
 
   // 5. LTI claims, per message type.
@@ -157,7 +156,7 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
   // LTI Core, login parameter lti_deployment_id: "MUST contain the same deployment id" as the launch.
   if (loginState.deploymentId !== undefined && loginState.deploymentId !== deploymentId) {
     throw new DeploymentMismatchError(
-      "The launch named a different placement of the tool in your LMS than the login that started it. Please launch the tool again from your course.",
+      "The launch named a different placement of the tool in your LMS than the login that started it.",
       { context: { issuer: platform.issuer, login: loginState.deploymentId, launch: deploymentId } },
     );
   }
@@ -197,18 +196,23 @@ async function verifySignature(
   try {
     header = decodeProtectedHeader(idToken);
   } catch (cause) {
-    throw new MalformedTokenError("The launch token from your LMS is not a readable JWT.", { cause });
+    throw new MalformedTokenError(
+      "The launch from your LMS could not be read: it is not a signed LTI launch.",
+      {
+        cause,
+      },
+    );
   }
   // Security Framework §5.4: RS256. Never `none`, never HS* (a public key used as an HMAC secret).
   if (header.alg !== "RS256") {
     throw new UnsupportedAlgorithmError(
-      `The launch token is signed with ${shown(header.alg, "no algorithm")}; this tool accepts RS256 only. Ask your LMS administrator.`,
+      `Your LMS signed the launch with ${shown(header.alg, "no algorithm")}; this tool accepts RS256 signatures only, as LTI 1.3 requires.`,
       { context: { alg: shown(header.alg, "none"), issuer: platform.issuer } },
     );
   }
   if (!header.kid) {
     throw new MissingKidError(
-      "The launch token does not say which key signed it (no kid), so it cannot be checked.",
+      "Your LMS signed the launch without saying which of its keys it used, so the tool cannot check it.",
       { context: { issuer: platform.issuer } },
     );
   }
@@ -217,14 +221,14 @@ async function verifySignature(
     key = await platformKeys.verificationKey(platform.jwksUrl, header.kid);
   } catch (cause) {
     if (cause instanceof PlatformJwksUnavailableError) throw cause;
-    throw new InvalidSignatureError("Your LMS published a key the tool cannot use.", {
+    throw new InvalidSignatureError("Your LMS publishes its signing key in a form the tool cannot use.", {
       cause,
       context: { issuer: platform.issuer, kid: header.kid },
     });
   }
   if (!key) {
     throw new UnknownKidError(
-      "The launch token was signed with a key your LMS does not publish. Ask your LMS administrator to check the tool's key settings.",
+      "Your LMS signed the launch with a key it does not publish, so the tool cannot check it. Your LMS administrator should check the public keyset URL the tool is registered with.",
       { context: { issuer: platform.issuer, kid: header.kid, jwksUrl: platform.jwksUrl } },
     );
   }
@@ -232,19 +236,29 @@ async function verifySignature(
   try {
     ({ payload: payloadBytes } = await compactVerify(idToken, key, { algorithms: ["RS256"] }));
   } catch (cause) {
-    throw new InvalidSignatureError("The launch token's signature is not valid.", {
-      cause,
-      context: { issuer: platform.issuer, kid: header.kid },
-    });
+    throw new InvalidSignatureError(
+      "The launch's signature does not match your LMS's published keys, so the tool cannot trust it.",
+      {
+        cause,
+        context: { issuer: platform.issuer, kid: header.kid },
+      },
+    );
   }
   let payload: unknown;
   try {
     payload = JSON.parse(new TextDecoder().decode(payloadBytes));
   } catch (cause) {
-    throw new MalformedTokenError("The launch token's claims are not valid JSON.", { cause });
+    throw new MalformedTokenError(
+      "The launch from your LMS could not be read: its contents are not valid JSON.",
+      {
+        cause,
+      },
+    );
   }
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-    throw new MalformedTokenError("The launch token's claims are not a JSON object.");
+    throw new MalformedTokenError(
+      "The launch from your LMS could not be read: its contents are not a JSON object.",
+    );
   }
   return payload as Record<string, unknown>;
 }
@@ -257,35 +271,37 @@ function checkRegisteredClaims(
   maxAge: number,
 ): void {
   if (payload.iss !== platform.issuer) {
-    throw new IssuerMismatchError(
-      "The launch token names a different LMS than the one that started the login.",
-      {
-        context: { expected: platform.issuer, got: payload.iss },
-      },
-    );
+    throw new IssuerMismatchError("The launch names a different LMS than the one that started the login.", {
+      context: { expected: platform.issuer, got: payload.iss },
+    });
   }
   const aud = payload.aud;
   const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
   if (!audiences.includes(platform.clientId)) {
-    throw new AudienceMismatchError("The launch token was meant for another tool.", {
-      context: { clientId: platform.clientId, aud },
-    });
+    throw new AudienceMismatchError(
+      "The launch from your LMS was meant for another tool (another client id).",
+      {
+        context: { clientId: platform.clientId, aud },
+      },
+    );
   }
   // OIDC Core §3.1.3.7 (6, 7): several audiences require azp; when present it must be us.
   if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== platform.clientId) {
-    throw new AuthorizedPartyMismatchError("The launch token was issued to another tool (azp).", {
-      context: { clientId: platform.clientId, azp: payload.azp, aud },
-    });
+    throw new AuthorizedPartyMismatchError(
+      "The launch from your LMS was issued to another tool (another client id).",
+      {
+        context: { clientId: platform.clientId, azp: payload.azp, aud },
+      },
+    );
   }
   if (typeof payload.exp !== "number" || payload.exp + skew <= now) {
-    throw new TokenExpiredError(
-      "The launch took too long and its token expired. Please launch the tool again from your course.",
-      { context: { exp: payload.exp, now } },
-    );
+    throw new TokenExpiredError("The launch took too long and expired on its way from your LMS.", {
+      context: { exp: payload.exp, now },
+    });
   }
   if (typeof payload.iat !== "number" || payload.iat > now + skew || payload.iat < now - maxAge) {
     throw new InvalidIssuedAtError(
-      "The launch token's issue time is not plausible. Check that your LMS server's clock is correct.",
+      "The launch's time of issue is not plausible: your LMS server's clock may be wrong.",
       { context: { iat: payload.iat, now } },
     );
   }

@@ -24,9 +24,7 @@ export function holdsBrowserSecret(
 
 /** A state the tool did not seal, or sealed too long ago: the user's way back is a new launch. */
 export function unknownStateError(): UnknownStateError {
-  return new UnknownStateError(
-    "This launch was not started by the tool, or it took too long. Please launch the tool again from your course.",
-  );
+  return new UnknownStateError("This launch was not started by the tool, or it took too long.");
 }
 
 /** The sealed form: short keys, because the value travels in the platform's URLs and forms. */
@@ -126,7 +124,7 @@ export function replayedLoginError(
   state: OpenedLoginState,
   previousStateId: string,
 ): StateReplayedError | NonceReplayedError {
-  const message = "This launch has already been used. Please launch the tool again from your course.";
+  const message = "This launch has already been used: a page was reloaded or sent again.";
   if (previousStateId === state.stateId) {
     return new StateReplayedError(message, { context: { state: `${state.stateId.slice(0, 8)}…` } });
   }

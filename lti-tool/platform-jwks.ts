@@ -205,7 +205,7 @@ export class PlatformJwksCache {
       body = JSON.parse(await readCapped(response, JWKS_MAX_BYTES));
     } catch (cause) {
       throw new PlatformJwksUnavailableError(
-        "The tool could not fetch your LMS's public keys to check the launch. Try again in a minute; if it persists, tell your LMS administrator.",
+        "The tool could not fetch your LMS's public keys to check the launch.",
         { cause, context: { jwksUrl } },
       );
     }

@@ -60,7 +60,7 @@ const clipped = (text: string, max: number) =>
 function fitting(token: string, maxLength = MAX_TOKEN_LENGTH): string {
   if (token.length <= maxLength) return token;
   throw new LaunchTooLargeError(
-    "Your LMS sent more with this launch than the tool can carry (very long names or deep-linking data). Ask your LMS administrator.",
+    "Your LMS sent more with this launch than the tool can carry (very long names or deep-linking data).",
     { context: { tokenLength: token.length } },
   );
 }

@@ -85,6 +85,16 @@ export function standardsByGroup(fw: Framework): { group: StandardGroup; standar
   }));
 }
 
+/** A text in the launch's language where the data has it, else in English; with its language. */
+export function localisedText(
+  text: { en: string; cy?: string | undefined },
+  locale: string | undefined,
+): { text: string; lang: "cy" | "en" } {
+  return locale?.toLowerCase().startsWith("cy") && text.cy
+    ? { text: text.cy, lang: "cy" }
+    : { text: text.en, lang: "en" };
+}
+
 export function localised(text: { en: string; cy?: string | undefined }, locale: string | undefined): string {
-  return locale?.toLowerCase().startsWith("cy") && text.cy ? text.cy : text.en;
+  return localisedText(text, locale).text;
 }

@@ -58,12 +58,18 @@ export function createApp(deps: AppDeps) {
       type: "about:blank",
       title: "Something went wrong on our side",
       status: 500,
-      detail: "The tool hit an unexpected problem. Nothing you saved is lost; please try again.",
+      detail: "The tool hit an unexpected problem. Nothing you saved is lost.",
       reference,
     };
     if (wantsHtml(c)) {
       return c.html(
-        <ErrorPage title={problem.title} message={problem.detail} reference={reference} />,
+        <ErrorPage
+          title={problem.title}
+          message={problem.detail}
+          reference={reference}
+          nextStep={known ? known.nextStep : "retry-later"}
+          {...(known?.action ? { action: known.action } : {})}
+        />,
         status as 400,
       );
     }

@@ -4,7 +4,14 @@ import { sha256b64url } from "../../lti-tool/crypto.js";
 import type { Session } from "../../lti-tool/session.js";
 import type { AppDeps } from "./deps.js";
 
-export type Env = { Variables: { session: Session; reference: string } };
+export type Env = {
+  Variables: {
+    session: Session;
+    reference: string;
+    /** Set for an administrator's request: every administration page, for the pages' navigation. */
+    adminPages?: readonly { path: string; title: string }[];
+  };
+};
 
 export function baseUrl(c: Context, deps: AppDeps): string {
   return deps.config.publicUrl ?? new URL(c.req.url).origin;

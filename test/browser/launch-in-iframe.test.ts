@@ -127,8 +127,13 @@ describe("a launch inside the LMS iframe with third-party cookies blocked", () =
     try {
       const page = await newPage(browser.context);
       await page.goto(`${lms.url}/course/view.php?id=2&user=candidate`);
-      const { heading } = await toolHeading(page);
+      const { frame, heading } = await toolHeading(page);
       expect(heading).toBe("Your HLTA preparation");
+      // The same page on a phone, 320 CSS pixels wide (WCAG 1.4.10): nothing scrolls sideways.
+      const narrow = await newPage(browser.context);
+      await narrow.setViewportSize({ width: 320, height: 640 });
+      await narrow.goto(await frame.evaluate(() => location.href));
+      expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
     } finally {
       await browser.close();
     }

@@ -12,6 +12,7 @@ import {
 } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
+import { AdminNav, type AdminPage, CORE_ADMIN_PAGES } from "../views/admin-nav.js";
 import { ButtonForm, Layout } from "../views/layout.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
@@ -44,7 +45,7 @@ export function adminRoutes(deps: AppDeps) {
           <p>
             <label for="key">Administrator key</label>
             <br />
-            <input id="key" name="key" type="password" autocomplete="current-password" required size={50} />
+            <input id="key" name="key" type="password" autocomplete="current-password" required />
           </p>
           <button class="button" type="submit">
             Sign in
@@ -68,9 +69,18 @@ export function adminRoutes(deps: AppDeps) {
   const adminRequired = async (c: Context<Env>, next: () => Promise<void>) => {
     const token = await sessionTokenFrom(c);
     const payload = await deps.sessions.open(ADMIN_AUDIENCE, token, now()).catch(() => undefined);
-    if (payload?.admin !== true) throw new UnauthorizedError("Sign in as a tool administrator at /admin.");
+    if (payload?.admin !== true) {
+      throw new UnauthorizedError("Sign in as a tool administrator first: your sign-in lasts 30 minutes.", {
+        action: { label: "Sign in", href: "/admin" },
+      });
+    }
+    c.set("adminPages", adminPages);
     await next();
   };
+  const adminPages: AdminPage[] = [
+    ...CORE_ADMIN_PAGES,
+    ...(deps.adminApps ?? []).map(({ path, title }) => ({ path, title })),
+  ];
   for (const path of [
     "/admin/platforms",
     "/admin/links",
@@ -83,19 +93,7 @@ export function adminRoutes(deps: AppDeps) {
     app.use(path, adminRequired);
   }
 
-  const nav = (s: string) => (
-    <p>
-      <a href={`/admin/platforms?s=${encodeURIComponent(s)}`}>Platforms</a> ·{" "}
-      <a href={`/admin/links?s=${encodeURIComponent(s)}`}>Registration links</a> ·{" "}
-      <a href={`/admin/grades?s=${encodeURIComponent(s)}`}>Parked grades</a>
-      {(deps.adminApps ?? []).map((a) => (
-        <>
-          {" "}
-          · <a href={`/admin/${a.path}?s=${encodeURIComponent(s)}`}>{a.title}</a>
-        </>
-      ))}
-    </p>
-  );
+  const nav = (s: string, current: string) => <AdminNav s={s} pages={adminPages} current={current} />;
 
   app.get("/admin/platforms", async (c) => {
     const s = c.req.query("s") ?? "";
@@ -103,7 +101,7 @@ export function adminRoutes(deps: AppDeps) {
     return c.html(
       <Layout title="Registered platforms">
         <h1>Registered platforms</h1>
-        {nav(s)}
+        {nav(s, "platforms")}
         <p class="lede">
           Rotate the tool's signing key with <code>npm run keys -- rotate</code> (add{" "}
           <code>--table NAME</code> for a deployed stack): the new key signs at once and the previous one
@@ -154,7 +152,7 @@ export function adminRoutes(deps: AppDeps) {
     return (
       <Layout title="Registration links">
         <h1>Registration links</h1>
-        {nav(s)}
+        {nav(s, "links")}
         <p class="lede">
           An LMS registers the tool (LTI Dynamic Registration) only with a link made here: one link per LMS,
           used once, until it expires. Give the link to the LMS's administrator, who pastes it into the LMS
@@ -176,7 +174,7 @@ export function adminRoutes(deps: AppDeps) {
           <p>
             <label for="note">Who the link is for</label>
             <br />
-            <input id="note" name="note" required maxlength={200} size={50} placeholder="St Mary's Moodle" />
+            <input id="note" name="note" required maxlength={200} placeholder="St Mary's Moodle" />
           </p>
           <p>
             <label for="days">Valid for (days, at most {LINK_DAYS.max})</label>
@@ -228,6 +226,7 @@ export function adminRoutes(deps: AppDeps) {
                       action={`/admin/links/remove?s=${encodeURIComponent(s)}`}
                       fields={{ id: l.id }}
                       label="Remove"
+                      accessibleLabel={`Remove the link for ${l.note}`}
                     />
                   </td>
                 </tr>
@@ -271,7 +270,7 @@ export function adminRoutes(deps: AppDeps) {
     return c.html(
       <Layout title="Parked grades">
         <h1>Scores the LMS did not accept</h1>
-        {nav(s)}
+        {nav(s, "grades")}
         {parked.length === 0 ? (
           <p class="panel">No parked scores: every score reached its gradebook or is still being retried.</p>
         ) : (

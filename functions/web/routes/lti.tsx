@@ -34,6 +34,8 @@ import { ActivityPickerPage, AutoPostPage, GetDataPage, PutDataPage } from "../v
 
 const DL_AUDIENCE = "hlta-deep-linking";
 const CHECK_AUDIENCE = "hlta-login-check";
+/** OIDC authentication errors (OIDC Core §3.1.2.6) a person mends by signing in to their LMS again. */
+const SIGN_IN_AGAIN = new Set(["login_required", "interaction_required", "consent_required"]);
 /** What the picker page carries back, sealed: checked again, as everything that went through a browser. */
 const DeepLinkingSealSchema = z.object({
   ctx: z.object({
@@ -200,7 +202,8 @@ export function ltiRoutes(deps: AppDeps) {
   // target): opened in a browser, they say so, rather than "no page at this address".
   const launchesOnly = () => {
     throw new InvalidLaunchRequestError(
-      "This address receives launches from your LMS: it has nothing to show on its own. Open HLTA preparation from your course instead.",
+      "This address receives launches from your LMS: it has nothing to show on its own.",
+      { nextStep: "relaunch" },
     );
   };
   app.get("/lti/launch", launchesOnly);
@@ -210,9 +213,9 @@ export function ltiRoutes(deps: AppDeps) {
     const fields = await singleFormFields(c);
     const parsed = LaunchFormSchema.safeParse(fields);
     if (!parsed.success) {
-      throw new InvalidLaunchRequestError(
-        "The LMS sent the launch without its token. Please launch the tool again from your course.",
-      );
+      throw new InvalidLaunchRequestError("The LMS sent the launch without its token.", {
+        nextStep: "relaunch",
+      });
     }
     if ("error" in parsed.data) {
       // Quoted on the page as the LMS sent them, within reason.
@@ -220,7 +223,8 @@ export function ltiRoutes(deps: AppDeps) {
       const description = parsed.data.error_description?.slice(0, 500);
       throw new PlatformReturnedError(
         `Your LMS refused the launch (${error}${description ? `: ${description}` : ""}).`,
-        { context: { error } },
+        // OIDC: the person's LMS session ended or needs them; signing in and opening it again mends it.
+        { context: { error }, ...(SIGN_IN_AGAIN.has(error) ? { nextStep: "relaunch" as const } : {}) },
       );
     }
     const { id_token: idToken, state } = parsed.data;
@@ -379,17 +383,32 @@ export function ltiRoutes(deps: AppDeps) {
     const form = await formFields(c);
     const dl = typeof form.dl === "string" ? form.dl : undefined;
     const opened = DeepLinkingSealSchema.safeParse(await deps.sessions.open(DL_AUDIENCE, dl, now()));
-    if (!opened.success)
+    if (dl === undefined || !opened.success)
       throw new ValidationError("This page has expired. Please start again from your course.");
     const ctx: DeepLinkingContext = opened.data.ctx;
     const chosen = ([] as unknown[])
       .concat(form.activity ?? [])
       .filter((v): v is string => typeof v === "string");
     const activities = chosen.map((id) => findActivity(id));
-    if (chosen.length === 0 || activities.some((a) => !a)) {
-      throw new ValidationError("Choose at least one of the listed activities.");
-    }
     const urls = toolUrls(c, deps);
+    if (chosen.length === 0 || activities.some((a) => !a)) {
+      // The same picker again, with the reason beside the list: the tutor's way on is one tick away.
+      deps.log.info("lti.deep_linking.nothing_chosen", { issuer: ctx.issuer, chosen: chosen.length });
+      return c.html(
+        <ActivityPickerPage
+          activities={ACTIVITIES}
+          sealed={dl}
+          action={urls.deepLinkRespond}
+          multiple={ctx.acceptMultiple}
+          error={
+            chosen.length === 0
+              ? `Choose ${ctx.acceptMultiple ? "at least one" : "one"} of the activities below, then select Add to course.`
+              : "Choose from the activities listed below: the tool does not know one of those chosen."
+          }
+        />,
+        400,
+      );
+    }
     const items: ResourceLinkItem[] = activities.flatMap((a) =>
       a
         ? [

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import type { Child } from "hono/jsx";
 import { AppError } from "../../../domain/errors.js";
 import { LrsRouteNotFoundError, ParkedStatementNotFoundError } from "../../../statements/errors.js";
 import type {
@@ -11,6 +12,7 @@ import type {
 import { HLTA_PROFILE } from "../../../statements/profile.js";
 import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary.js";
 import { type Env, singleFormFields } from "../http.js";
+import { AdminNav } from "../views/admin-nav.js";
 import { ButtonForm, Layout } from "../views/layout.js";
 
 /**
@@ -183,7 +185,13 @@ export function createXapiAdminRoutes(deps: XapiAdminDeps) {
     const base = c.req.path.replace(/\/+$/, "");
     const session = c.req.query("s");
     const notice = c.req.query("notice");
-    return c.html(<XapiAdminPage views={await views()} base={base} session={session} notice={notice} />);
+    // Mounted under /admin, the administrator's other pages are a link away (`adminPages`).
+    const pages = c.get("adminPages");
+    const nav =
+      pages && session ? <AdminNav s={session} pages={pages} current={base.split("/").pop() ?? ""} /> : null;
+    return c.html(
+      <XapiAdminPage views={await views()} base={base} session={session} notice={notice} nav={nav} />,
+    );
   });
 
   return app;
@@ -211,10 +219,12 @@ function XapiAdminPage(props: {
   base: string;
   session?: string | undefined;
   notice?: string | undefined;
+  nav?: Child;
 }) {
   return (
     <Layout title="xAPI delivery">
       <h1>xAPI delivery</h1>
+      {props.nav}
       <p class="lede">
         Statements wait in the outbox until their Learning Record Store accepts them. A statement the LRS
         cannot accept is parked with the LRS's answer; fix the cause (often the LRS's settings), then replay

@@ -5,7 +5,7 @@ export function CohortPage(props: { courseTitle?: string; cohort: Cohort; locale
   const { candidates } = props.cohort;
   const opened = candidates.filter((c) => c.firstLaunchAt).length;
   return (
-    <Layout title="Your HLTA cohort" {...(props.locale ? { lang: props.locale } : {})}>
+    <Layout title="Your HLTA cohort">
       <h1>Your HLTA cohort{props.courseTitle ? `: ${props.courseTitle}` : ""}</h1>
       <p class="lede">
         Every candidate in this course, including those who have not opened the tool yet. Progress against the

@@ -3,6 +3,7 @@ import type { Activity } from "../../../domain/activities.js";
 import { localised } from "../../../domain/standards/framework.js";
 import { inlineScript, scriptJson } from "./inline.js";
 import { Layout } from "./layout.js";
+import { Localised } from "./localised.js";
 
 const AUTOPOST_SCRIPT = inlineScript('document.getElementById("autopost").submit();');
 
@@ -122,18 +123,25 @@ export function ActivityPickerPage(props: {
   action: string;
   multiple: boolean;
   locale?: string;
+  /** Why the last choice was not taken (nothing chosen): shown above the list, tied to it. */
+  error?: string;
 }) {
   const type = props.multiple ? "checkbox" : "radio";
   return (
-    <Layout title="Add an HLTA activity" {...(props.locale ? { lang: props.locale } : {})}>
+    <Layout title={props.error ? "Error: Add an HLTA activity" : "Add an HLTA activity"}>
       <h1>Add an HLTA activity to your course</h1>
       <p class="lede">
         Choose what to place in the course. Graded activities add a column to the LMS gradebook: only
         completion and scores go there, never candidates' writing or evidence.
       </p>
+      {props.error ? (
+        <p class="panel error" id="activity-error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
       <form method="post" action={props.action}>
         <input type="hidden" name="dl" value={props.sealed} />
-        <fieldset>
+        <fieldset {...(props.error ? { "aria-describedby": "activity-error" } : {})}>
           <legend>Activities</legend>
           {props.activities.map((a, i) => (
             <p>
@@ -145,8 +153,10 @@ export function ActivityPickerPage(props: {
                 {...(i === 0 && !props.multiple ? { required: true } : {})}
               />{" "}
               <label for={`a-${a.id}`}>
-                <strong>{localised(a.title, props.locale)}</strong>
-                {a.grading ? " (graded)" : ""}: {localised(a.description, props.locale)}
+                <strong>
+                  <Localised text={a.title} locale={props.locale} />
+                </strong>
+                {a.grading ? " (graded)" : ""}: <Localised text={a.description} locale={props.locale} />
               </label>
             </p>
           ))}
@@ -163,12 +173,13 @@ export function ActivityPickerPage(props: {
 
 export function ActivityPage(props: { activity: Activity; locale?: string }) {
   return (
-    <Layout
-      title={localised(props.activity.title, props.locale)}
-      {...(props.locale ? { lang: props.locale } : {})}
-    >
-      <h1>{localised(props.activity.title, props.locale)}</h1>
-      <p class="lede">{localised(props.activity.description, props.locale)}</p>
+    <Layout title={localised(props.activity.title, props.locale)}>
+      <h1>
+        <Localised text={props.activity.title} locale={props.locale} />
+      </h1>
+      <p class="lede">
+        <Localised text={props.activity.description} locale={props.locale} />
+      </p>
       <p class="panel">This activity's content is being prepared and will appear here.</p>
     </Layout>
   );

@@ -1,6 +1,7 @@
 import { STATUS_LABEL, type StandardStatus } from "../../../domain/progress.js";
-import { type Framework, localised, standardsByGroup } from "../../../domain/standards/framework.js";
+import { type Framework, standardsByGroup } from "../../../domain/standards/framework.js";
 import { Layout } from "./layout.js";
+import { Localised } from "./localised.js";
 
 export function StandardsPage(props: {
   name?: string;
@@ -13,7 +14,7 @@ export function StandardsPage(props: {
   const total = framework.standards.length;
   const done = framework.standards.filter((s) => props.statusOf(s.number) === "met").length;
   return (
-    <Layout title="Your HLTA preparation" {...(locale ? { lang: locale } : {})}>
+    <Layout title="Your HLTA preparation">
       <h1>Your HLTA preparation</h1>
       <p class="lede">
         {props.name ? `Welcome, ${props.name}. ` : ""}
@@ -30,18 +31,22 @@ export function StandardsPage(props: {
           {done} of {total}
         </progress>
       </div>
-      <p>{localised(framework.stem, locale)}</p>
+      <p>
+        <Localised text={framework.stem} locale={locale} />
+      </p>
       {standardsByGroup(framework).map(({ group, standards }) => (
         <section aria-labelledby={`g-${group.id}`}>
           <h2 id={`g-${group.id}`}>
             {group.parent ? `${group.parent}: ` : ""}
-            {localised(group.title, locale)}
+            <Localised text={group.title} locale={locale} />
           </h2>
           <ol class="standards">
             {standards.map((s) => (
               <li data-standard={s.number}>
                 <span class="num">{s.number}</span>
-                <span class="label">{localised(s.label, locale)}</span>
+                <span class="label">
+                  <Localised text={s.label} locale={locale} />
+                </span>
                 <span class="status" data-status={props.statusOf(s.number)}>
                   {STATUS_LABEL[props.statusOf(s.number)]}
                 </span>
@@ -51,8 +56,8 @@ export function StandardsPage(props: {
         </section>
       ))}
       <p class="ref">
-        Standards: {localised(framework.title, locale)}, data version {framework.version}. Labels are short
-        summaries; your provider holds the official wording.
+        Standards: <Localised text={framework.title} locale={locale} />, data version {framework.version}.
+        Labels are short summaries; your provider holds the official wording.
       </p>
     </Layout>
   );
