@@ -1,6 +1,6 @@
 /**
  * The tool's signing keys:
- *   npm run keys -- rotate [--table NAME]   publish a new key beside the current one and sign with it
+ *   npm run keys -- rotate [--now] [--table NAME]   publish a new key; it signs once platforms' cached keysets have it
  *   npm run keys -- list   [--table NAME]   show kids and dates (never the private keys)
  *   npm run keys -- admin-key [--table NAME]   print the tool administrator key for /admin
  * Without --table: the local tool's key file in .data/keys/. With --table: a deployed stack's
@@ -13,12 +13,15 @@ import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { DynamoToolKeyStore } from "../adapters/dynamo/tool-keys.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import type { ToolKeyStore } from "../lti-tool/ports.js";
-import { randomSecret, StoredKeySigner } from "../lti-tool/tool-keys.js";
+import { randomSecret, StoredKeySigner, signingKeyAt, stopsSigningAt } from "../lti-tool/tool-keys.js";
 import { cliErrorMessage, parsedFlags } from "./cli.js";
 import { DATA_DIR, deployedRegionOrSay } from "./runtime-file.js";
 
-const USAGE = `Usage: npm run keys -- rotate | list | admin-key [--table NAME]
-  rotate      publish a new signing key beside the current one and sign with it
+const USAGE = `Usage: npm run keys -- rotate [--now] | list | admin-key [--table NAME]
+  rotate      publish a new signing key at once; it signs from 7 minutes later, when every
+              platform's cached copy of the keyset has it (the current key signs until then)
+  --now       with rotate, for a key that must not be trusted any more (leaked): the new key
+              signs at once and every other key leaves the keyset
   list        show the keys' ids and dates (never the private keys); the default
   admin-key   print the tool administrator key for /admin
   --table     a deployed stack's table (AWS credentials from the environment); without it, the
@@ -38,11 +41,17 @@ async function main(): Promise<number> {
       : new FileToolKeyStore(join(DATA_DIR, "keys", "tool-keys.json"));
   try {
     if (command === "rotate") {
-      const result = await new StoredKeySigner(store).rotate();
-      console.log(`New signing key ${result.current.kid}. Published: ${result.published.join(", ")}.`);
+      const immediately = parsed.values.now === true;
+      const result = await new StoredKeySigner(store).rotate({ immediately });
+      console.log(
+        `New signing key ${result.current.kid}, published now; it signs ${result.signsFrom <= result.current.createdAt ? "from now on" : `from ${result.signsFrom}`}.`,
+      );
+      console.log(`Published: ${result.published.join(", ")}.`);
       if (result.removed.length) console.log(`No longer published: ${result.removed.join(", ")}.`);
       console.log(
-        "Running tools pick the new key up within a minute; platforms re-fetch the keyset on an unknown kid.",
+        result.signsFrom <= result.current.createdAt
+          ? "Running tools sign with it within a minute; platforms fetch the keyset again on its new kid."
+          : "Until then the current key signs, so no platform meets a key its cached keyset does not have.",
       );
       return 0;
     }
@@ -53,10 +62,20 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === "list") {
-      for (const k of await store.listKeys()) {
-        console.log(
-          `${k.kid}  created ${k.createdAt}${k.supersededAt ? `  superseded ${k.supersededAt}` : "  (signing)"}`,
-        );
+      const keys = await store.listKeys();
+      if (keys.length === 0) console.log("No signing key yet: the tool makes one when it first starts.");
+      const now = new Date();
+      const signing = signingKeyAt(keys, now);
+      for (const k of keys) {
+        const from = k.activeFrom ?? k.createdAt;
+        const until = stopsSigningAt(keys, k);
+        const state =
+          k === signing
+            ? `signing${until ? ` until ${until}` : ""}`
+            : from > now.toISOString()
+              ? `signs from ${from}`
+              : `stopped signing ${until}`;
+        console.log(`${k.kid}  created ${k.createdAt}  (${state})`);
       }
       return 0;
     }
@@ -73,7 +92,7 @@ async function main(): Promise<number> {
 
 function parse() {
   return parseArgs({
-    options: { table: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { table: { type: "string" }, now: { type: "boolean" }, help: { type: "boolean", short: "h" } },
     allowPositionals: true,
     strict: true,
   });

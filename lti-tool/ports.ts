@@ -142,7 +142,9 @@ export interface ToolKey {
   publicJwk: JWK;
   privateJwk: JWK;
   createdAt: string;
-  /** Set when a newer key took over; still published until `retiredAt`. */
+  /** When it starts signing (a rotated-in key is published first); absent: from `createdAt`. */
+  activeFrom?: string;
+  /** When a newer key takes (or took) over signing; it stays published a while after. */
   supersededAt?: string;
 }
 

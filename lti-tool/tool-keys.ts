@@ -40,9 +40,36 @@ export async function generateToolKey(now = new Date()): Promise<ToolKey> {
   };
 }
 
-/** The newest key that has not been superseded signs. */
-function currentKey(keys: readonly ToolKey[]): ToolKey | undefined {
-  return [...keys].filter((k) => !k.supersededAt).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+/** How long platforms may cache the tool's keyset (the JWKS answer's `Cache-Control: max-age`). */
+export const JWKS_MAX_AGE_SECONDS = 300;
+/** How long a signer trusts its copy of the key list (a rotation reaches every instance within it). */
+export const KEY_LIST_CACHE_MS = 60_000;
+/**
+ * A rotated-in key is published at once and signs only after this lead: longer than a platform's
+ * cached keyset lives, plus an instance's cached key list, plus a minute for clocks. So no
+ * platform that honours the keyset's cache header meets a kid it has not seen.
+ */
+export const ROTATION_LEAD_MS = JWKS_MAX_AGE_SECONDS * 1000 + KEY_LIST_CACHE_MS + 60_000;
+/** A key that stopped signing stays published this long, for anything it signed just before. */
+export const RETIRED_KEY_PUBLISHED_MS = 60 * 60_000;
+
+/** When a key signs from: its `activeFrom`, or (a key made at once) its creation. */
+const activeFrom = (k: ToolKey) => k.activeFrom ?? k.createdAt;
+
+/** The key that signs at `now`: of the keys active by then, the one that became active last. */
+export function signingKeyAt(keys: readonly ToolKey[], now: Date): ToolKey | undefined {
+  const at = now.toISOString();
+  return [...keys]
+    .filter((k) => activeFrom(k) <= at)
+    .sort((a, b) => activeFrom(b).localeCompare(activeFrom(a)) || b.createdAt.localeCompare(a.createdAt))[0];
+}
+
+/** When `key` stops (or stopped) signing: when the next key after it becomes active; undefined if none. */
+export function stopsSigningAt(keys: readonly ToolKey[], key: ToolKey): string | undefined {
+  return keys
+    .map(activeFrom)
+    .filter((t) => t > activeFrom(key))
+    .sort()[0];
 }
 
 export class StoredKeySigner implements ToolSigner {
@@ -52,15 +79,16 @@ export class StoredKeySigner implements ToolSigner {
   constructor(
     private readonly store: ToolKeyStore,
     /** How long to trust the cached key list (rotation reaches every Lambda within it). */
-    private readonly cacheMs = 60_000,
+    private readonly cacheMs = KEY_LIST_CACHE_MS,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Make sure a key exists: called once at start, so the first launch never waits for RSA keygen. */
+  /** Make sure a key signs: called once at start, so the first launch never waits for RSA keygen. */
   async ensureKey(): Promise<ToolKey> {
     const keys = await this.keys(true);
-    const current = currentKey(keys);
+    const current = signingKeyAt(keys, this.now());
     if (current) return current;
-    const key = await generateToolKey();
+    const key = await generateToolKey(this.now());
     await this.store.addKey(key);
     this.cache = undefined;
     return key;
@@ -76,7 +104,7 @@ export class StoredKeySigner implements ToolSigner {
   }
 
   async sign(payload: JWTPayload, options: { typ?: string } = {}): Promise<string> {
-    const key = currentKey(await this.keys()) ?? (await this.ensureKey());
+    const key = signingKeyAt(await this.keys(), this.now()) ?? (await this.ensureKey());
     let privateKey = this.privateKeys.get(key.kid);
     if (!privateKey) {
       privateKey = await importJWK(key.privateJwk, "RS256");
@@ -88,30 +116,55 @@ export class StoredKeySigner implements ToolSigner {
   }
 
   /**
-   * Rotation: add a new key that signs from now on; the previous key stays published so that
-   * platforms holding tokens or a cached JWKS keep verifying; keys older than that are removed.
+   * Rotation. The new key is published at once and signs from `ROTATION_LEAD_MS` later, when every
+   * platform's cached keyset has it; the key signing now goes on until then. A key that stopped
+   * signing over `RETIRED_KEY_PUBLISHED_MS` ago is removed; every other stays published (a key
+   * another rotation scheduled, the one signing now). `immediately` is for a key that must not
+   * be trusted any more (leaked): the new key signs at once and every other key is removed from
+   * the keyset; platforms holding the old keyset fetch it again on the new kid.
    */
-  async rotate(now = new Date()): Promise<{ current: ToolKey; published: string[]; removed: string[] }> {
+  async rotate(options: { immediately?: boolean } = {}): Promise<{
+    current: ToolKey;
+    signsFrom: string;
+    published: string[];
+    removed: string[];
+  }> {
+    const now = this.now();
     const keys = await this.keys(true);
-    const previous = currentKey(keys);
-    const next = await generateToolKey(now);
+    // With no key signing yet, no platform holds a keyset to wait for: the new key signs at once.
+    const lead = options.immediately || !signingKeyAt(keys, now) ? 0 : ROTATION_LEAD_MS;
+    const signsFrom = new Date(now.getTime() + lead).toISOString();
+    const next: ToolKey = { ...(await generateToolKey(now)), activeFrom: signsFrom };
     await this.store.addKey(next);
-    if (previous) await this.store.markSuperseded(previous.kid, now.toISOString());
+    // The key the new one follows: the last to become active (one an earlier rotation scheduled, if any).
+    const previous = [...keys].sort((a, b) => activeFrom(b).localeCompare(activeFrom(a)))[0];
+    if (previous && !options.immediately) await this.store.markSuperseded(previous.kid, signsFrom);
+    const all = [...keys, next];
     const removed: string[] = [];
     for (const k of keys) {
-      if (k.kid !== previous?.kid) {
+      const stopped = stopsSigningAt(all, k);
+      const retired =
+        options.immediately ||
+        (stopped !== undefined && Date.parse(stopped) + RETIRED_KEY_PUBLISHED_MS <= now.getTime());
+      if (retired) {
         await this.store.removeKey(k.kid);
         removed.push(k.kid);
       }
     }
     this.cache = undefined;
-    return { current: next, published: [next.kid, ...(previous ? [previous.kid] : [])], removed };
+    return {
+      current: next,
+      signsFrom,
+      published: all.filter((k) => !removed.includes(k.kid)).map((k) => k.kid),
+      removed,
+    };
   }
 
   private async keys(fresh = false): Promise<ToolKey[]> {
-    if (!fresh && this.cache && Date.now() - this.cache.at < this.cacheMs) return this.cache.keys;
+    const at = this.now().getTime();
+    if (!fresh && this.cache && at - this.cache.at < this.cacheMs) return this.cache.keys;
     const keys = await this.store.listKeys();
-    this.cache = { keys, at: Date.now() };
+    this.cache = { keys, at };
     return keys;
   }
 }

@@ -18,6 +18,7 @@ const ToolKeyItemSchema = z.object({
   publicJwk: JwkSchema,
   privateJwk: JwkSchema,
   createdAt: z.string(),
+  activeFrom: z.optional(z.string()),
   supersededAt: z.optional(z.string()),
 });
 

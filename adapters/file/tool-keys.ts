@@ -11,6 +11,7 @@ const FileSchema = z.object({
       publicJwk: z.record(z.string(), z.unknown()),
       privateJwk: z.record(z.string(), z.unknown()),
       createdAt: z.string(),
+      activeFrom: z.optional(z.string()),
       supersededAt: z.optional(z.string()),
     }),
   ),

@@ -104,8 +104,9 @@ export function adminRoutes(deps: AppDeps) {
         {nav(s, "platforms")}
         <p class="lede">
           Rotate the tool's signing key with <code>npm run keys -- rotate</code> (add{" "}
-          <code>--table NAME</code> for a deployed stack): the new key signs at once and the previous one
-          stays published, so platforms that cached the keyset keep working.
+          <code>--table NAME</code> for a deployed stack): the new key is published at once and signs from
+          seven minutes later, when every platform's cached keyset has it; the key it replaces stays published
+          an hour after. For a leaked key, <code>rotate --now</code>.
         </p>
         <table>
           <thead>

@@ -19,6 +19,7 @@ import {
 import { checkLaunch, isResourceLinkLaunch, type ValidatedLaunch } from "../../../lti-tool/launch.js";
 import { authRequestUrl, initiateLogin } from "../../../lti-tool/login.js";
 import { holdsBrowserSecret, unknownStateError } from "../../../lti-tool/login-state.js";
+import { JWKS_MAX_AGE_SECONDS } from "../../../lti-tool/tool-keys.js";
 import type { AppDeps } from "../deps.js";
 import {
   COOKIES_WORK_COOKIE,
@@ -96,7 +97,8 @@ export function ltiRoutes(deps: AppDeps) {
   const now = () => deps.now?.() ?? new Date();
 
   app.get("/.well-known/jwks.json", async (c) => {
-    c.header("Cache-Control", "public, max-age=300");
+    // Rotation publishes a key longer ahead than this before it signs (ROTATION_LEAD_MS).
+    c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     return c.json(await deps.signer.jwks());
   });
 
