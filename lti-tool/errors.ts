@@ -87,6 +87,18 @@ export class TokenExpiredError extends LtiError {
 export class InvalidIssuedAtError extends LtiError {
   readonly code = "lti.invalid_iat";
 }
+/** The id_token's `nbf` is still ahead (RFC 7519 §4.1.5): the LMS's clock, most likely. */
+export class TokenNotYetValidError extends LtiError {
+  readonly code = "lti.token_not_yet_valid";
+}
+/** The login's `target_link_uri` or the launch's claim is not an address of this tool (OIDC third-party login). */
+export class TargetLinkNotToolError extends LtiError {
+  readonly code = "lti.target_link_not_tool";
+}
+/** A launch without `sub` (LTI Core §5.3.6: anonymous): the tool keeps each candidate's own work. */
+export class AnonymousLaunchError extends LtiError {
+  readonly code = "lti.anonymous_launch";
+}
 export class NonceMismatchError extends LtiError {
   readonly code = "lti.nonce_mismatch";
   static override readonly nextStep: NextStep | undefined = "relaunch";

@@ -11,6 +11,7 @@ import {
   type ResourceLinkClaims,
 } from "./claims.js";
 import {
+  AnonymousLaunchError,
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
   DeploymentMismatchError,
@@ -24,13 +25,14 @@ import {
   PlatformJwksUnavailableError,
   StateNotBoundError,
   TokenExpiredError,
+  TokenNotYetValidError,
   UnknownKidError,
   UnknownMessageTypeError,
   UnregisteredPlatformError,
   UnsupportedAlgorithmError,
   UnsupportedVersionError,
 } from "./errors.js";
-import { unregisteredDeployment } from "./login.js";
+import { checkTargetLink, unregisteredDeployment } from "./login.js";
 import { holdsBrowserSecret, unknownStateError } from "./login-state.js";
 import type { PlatformJwksCache } from "./platform-jwks.js";
 import type {
@@ -51,6 +53,8 @@ export interface LaunchDeps {
   clockSkewSeconds?: number;
   /** An iat older than this is absurd, whatever exp says. */
   maxTokenAgeSeconds?: number;
+  /** The tool's origin: the launch's target link must be on it (and was, at login). */
+  toolOrigin: string;
 }
 
 export interface LaunchInput {
@@ -148,8 +152,9 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
     });
   }
 
-  // 5. LTI claims, per message type.
+  // 5. LTI claims, per message type; the page to open must be one of the tool's.
   const claims = parseLtiClaims(payload);
+  checkTargetLink(claims[CLAIM.targetLinkUri], deps.toolOrigin, "launch");
   const deploymentId = claims[CLAIM.deploymentId];
   const deployment = await deps.registrations.getDeployment(platform.issuer, platform.clientId, deploymentId);
   if (!deployment) throw unregisteredDeployment(platform, deploymentId);
@@ -299,6 +304,12 @@ function checkRegisteredClaims(
       context: { exp: payload.exp, now },
     });
   }
+  if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || payload.nbf > now + skew)) {
+    throw new TokenNotYetValidError(
+      "The launch is dated to take effect later than now: your LMS server's clock may be wrong.",
+      { context: { nbf: shown(payload.nbf, "none"), now } },
+    );
+  }
   if (typeof payload.iat !== "number" || payload.iat > now + skew || payload.iat < now - maxAge) {
     throw new InvalidIssuedAtError(
       "The launch's time of issue is not plausible: your LMS server's clock may be wrong.",
@@ -336,6 +347,12 @@ function parseLtiClaims(payload: Record<string, unknown>): LaunchClaims {
     throw new UnknownMessageTypeError(
       `Your LMS sent a kind of launch this tool does not handle (${shown(messageType, "no message type")}).`,
       { context: { messageType: shown(messageType, "none") } },
+    );
+  }
+  if (payload.sub === undefined) {
+    throw new AnonymousLaunchError(
+      "Your LMS opened the tool without saying who you are (an anonymous launch). HLTA preparation keeps each candidate's own progress, so it needs your LMS to say who is launching it.",
+      { context: { messageType } },
     );
   }
   const parsed = CLAIM_SCHEMAS[messageType as MessageType].safeParse(payload);

@@ -4,6 +4,7 @@ import { randomToken, sha256b64url } from "./crypto.js";
 import {
   AmbiguousClientError,
   InvalidLoginRequestError,
+  TargetLinkNotToolError,
   UnregisteredDeploymentError,
   UnregisteredPlatformError,
 } from "./errors.js";
@@ -57,6 +58,7 @@ export async function initiateLogin(params: Record<string, string>, deps: LoginD
     );
   }
   const login = parsed.data;
+  checkTargetLink(login.target_link_uri, new URL(deps.redirectUri).origin, "login");
   const platform = await choosePlatform(login.iss, login.client_id, deps.registrations);
   if (login.lti_deployment_id) {
     const deployment = await deps.registrations.getDeployment(
@@ -161,6 +163,29 @@ async function choosePlatform(
   }
   return only;
 }
+
+/**
+ * The page a login or launch asks the tool to open must be the tool's own (OIDC third-party
+ * login: `target_link_uri` is checked so the tool is no one's redirector; a path of another
+ * site would also choose an activity by its path). Compared by origin: Canvas sends the tool's
+ * configured target at login and the placed link's URL in the launch.
+ */
+export function checkTargetLink(targetLinkUri: string, toolOrigin: string, at: "login" | "launch"): void {
+  let origin: string | undefined;
+  try {
+    origin = new URL(targetLinkUri).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (origin !== toolOrigin) {
+    throw new TargetLinkNotToolError(
+      `Your LMS asked the tool to open ${cut(targetLinkUri)}, which is not an address of this tool (${toolOrigin}). Your LMS administrator should set the tool's target link URI to ${toolOrigin}/app.`,
+      { context: { at, targetLinkUri: cut(targetLinkUri), toolOrigin } },
+    );
+  }
+}
+
+const cut = (text: string) => (text.length > 100 ? `${text.slice(0, 100)}…` : text);
 
 export function unregisteredDeployment(platform: PlatformRegistration, deploymentId: string) {
   return new UnregisteredDeploymentError(

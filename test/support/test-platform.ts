@@ -97,7 +97,7 @@ export async function testPlatform() {
       );
     },
     deps() {
-      return { registrations, states, platformKeys };
+      return { registrations, states, platformKeys, toolOrigin: new URL(REDIRECT_URI).origin };
     },
     /** The platform's HTTP as the tool sees it in unit tests (JWKS only; services answer 404). */
     fetch: fetchJwks,

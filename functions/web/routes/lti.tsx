@@ -270,6 +270,7 @@ export function ltiRoutes(deps: AppDeps) {
         states: deps.states,
         platformKeys: deps.platformKeys,
         now: () => at,
+        toolOrigin: new URL(toolUrls(c, deps).base).origin,
       },
     ).catch((error: unknown) => {
       // The marker said cookies stick here, yet the state cookie did not come back: stop

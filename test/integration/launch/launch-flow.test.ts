@@ -55,10 +55,15 @@ describe("a launch from the development platform over real HTTP", () => {
     expect(page.html.match(/data-status="not_started"/g)).toHaveLength(33);
   });
 
-  it("keeps the Welsh locale of the launch for the page language", async () => {
+  it("keeps the Welsh locale of the launch in the session, and marks the page by the language it shows", async () => {
     const result = await launch({ platformUrl: platform.url, course: "2", user: "candidate-cy" });
-    const page = await firstPage(result.headers.get("location"));
-    expect(page.html).toContain('<html lang="cy">');
+    const location = result.headers.get("location");
+    const token = new URL(location ?? "", tool.url).searchParams.get("s") ?? "";
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims.loc).toBe("cy");
+    // Its words are English until the Welsh interface exists: a Welsh page would be misread aloud.
+    const page = await firstPage(location);
+    expect(page.html).toContain('<html lang="en-GB">');
   });
 
   it("shows a tutor the cohort with the candidates who launched", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
+  AnonymousLaunchError,
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
   DeploymentMismatchError,
@@ -16,7 +17,9 @@ import {
   NonceReplayedError,
   StateNotBoundError,
   StateReplayedError,
+  TargetLinkNotToolError,
   TokenExpiredError,
+  TokenNotYetValidError,
   UnknownKidError,
   UnknownMessageTypeError,
   UnknownStateError,
@@ -203,13 +206,51 @@ describe("launch validation: the certification's known-bad payloads", () => {
       (c: Record<string, unknown>) => (c[CLAIM.resourceLink] = { title: "no id" }),
       `${CLAIM.resourceLink}.id`,
     ],
-    ["sub", (c: Record<string, unknown>) => delete c.sub, "sub"],
     ["target_link_uri", (c: Record<string, unknown>) => delete c[CLAIM.targetLinkUri], CLAIM.targetLinkUri],
   ])("refuses a launch missing %s and names the claim", async (_label, edit, path) => {
     const p = await testPlatform();
     const error = await rejection(launchWith(p, edit));
     expect(error).toBeInstanceOf(InvalidClaimsError);
     expect((error as InvalidClaimsError).issues.map((i) => i.path)).toContain(path);
+  });
+
+  it("refuses a launch missing sub as anonymous (the tool keeps each candidate's own work), not as a broken LMS", async () => {
+    const p = await testPlatform();
+    expect(await rejection(launchWith(p, (c) => delete c.sub))).toBeInstanceOf(AnonymousLaunchError);
+    const blank = await rejection(launchWith(p, (c) => (c.sub = "")));
+    expect(blank).toBeInstanceOf(InvalidClaimsError);
+    expect((blank as InvalidClaimsError).issues.map((i) => i.path)).toContain("sub");
+  });
+
+  it("refuses a token whose nbf is still ahead (RFC 7519 §4.1.5), within the clock allowance", async () => {
+    const p = await testPlatform();
+    const now = Math.floor(Date.now() / 1000);
+    expect(await rejection(launchWith(p, (c) => (c.nbf = now + 3600)))).toBeInstanceOf(TokenNotYetValidError);
+    expect(await rejection(launchWith(p, (c) => (c.nbf = "soon")))).toBeInstanceOf(TokenNotYetValidError);
+    const ok = await launchWith(p, (c) => (c.nbf = now + 10));
+    expect(ok.user.sub).toBe("user-1");
+  });
+
+  it.each([
+    ["another site", "https://evil.example/app/activity/module-standards"],
+    ["a script", "javascript:alert(1)"],
+    ["the tool's host on another port", "https://tool.test:8443/app"],
+  ])("refuses a launch whose target link is %s, not the tool's", async (_label, target) => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c[CLAIM.targetLinkUri] = target)));
+    expect(error).toBeInstanceOf(TargetLinkNotToolError);
+  });
+
+  it("refuses a login whose target link is not the tool's, before anything is sealed", async () => {
+    const p = await testPlatform();
+    for (const target of ["https://evil.example/phish", "javascript:alert(1)", "http://tool.test/app"]) {
+      expect(await rejection(p.login({ target_link_uri: target })), target).toBeInstanceOf(
+        TargetLinkNotToolError,
+      );
+    }
+    expect(
+      (await p.login({ target_link_uri: "https://tool.test/app/activity/evidence-file" })).state,
+    ).toBeTruthy();
   });
 
   it("refuses an expired token", async () => {
