@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.{ts,tsx}"],
+          globalSetup: ["./test/support/require-java.ts"],
           setupFiles: ["./test/support/loopback-endpoints.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -33,6 +34,7 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
+          globalSetup: ["./test/support/require-java.ts"],
           setupFiles: ["./test/support/loopback-endpoints.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,

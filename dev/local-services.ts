@@ -154,10 +154,19 @@ function dynamoLocalCommand(
   return { args: [...java, "-jar", files.jar, ...emulatorArgs], loopbackOnly: false };
 }
 
+/** The emulator's last words without Java stack frames: what it said, not where. */
+export function emulatorLog(stderr: string, lines = 6): string {
+  const said = stderr
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== "" && !/^\s+(at |\.\.\. \d+ more)/.test(line));
+  return said.slice(-lines).join("\n") || "(it wrote nothing)";
+}
+
 /** Start DynamoDB Local; `dataDir` persists the database, omitted keeps it in memory. */
 export async function startDynamoLocal(
   options: { port?: number; dataDir?: string } = {},
-): Promise<RunningService & { loopbackOnly: boolean }> {
+): Promise<RunningService & { loopbackOnly: boolean; pid: number | undefined }> {
   assertJava();
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -174,15 +183,24 @@ export async function startDynamoLocal(
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
+      throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${emulatorLog(stderr)}`);
+    }
+    // SQLite's "not a database" (code 26): it would only repeat it until the deadline.
+    if (options.dataDir && /\[26\]|file is (encrypted or is )?not a database/.test(stderr)) {
+      client.destroy();
+      child.kill("SIGKILL");
+      throw new Error(
+        `the database file in ${options.dataDir} is damaged (not an SQLite database). Move that folder away to start with an empty table (what it held is lost), or put back a copy.`,
+      );
     }
     try {
       await client.send(new ListTablesCommand({}));
       break;
     } catch {
       if (Date.now() > deadline) {
+        client.destroy();
         child.kill("SIGKILL");
-        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${stderr.trim()}`);
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${emulatorLog(stderr)}`);
       }
       await sleep(150);
     }
@@ -191,6 +209,7 @@ export async function startDynamoLocal(
   return {
     endpoint,
     loopbackOnly: command.loopbackOnly,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -215,6 +234,8 @@ export interface LocalAws {
   s3Endpoint: string;
   tableName: string;
   bucketName: string;
+  /** DynamoDB Local's java process. */
+  dynamoPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -254,6 +275,7 @@ export async function startLocalAws(options: {
     s3Endpoint: s3.endpoint,
     tableName,
     bucketName,
+    dynamoPid: dynamo.pid,
     stop: async () => {
       await Promise.allSettled([dynamo.stop(), s3.stop()]);
     },

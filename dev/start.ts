@@ -26,6 +26,7 @@ import { DEFAULT_DOUBLE_CREDENTIALS, startLrsDouble } from "./lrs-double/index.j
 import { startDevPlatform } from "./platform/index.js";
 import { DATA_DIR, readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from "./runtime-file.js";
 import { startRunLink } from "./start-link.js";
+import { acquireStartLock } from "./start-lock.js";
 import { startToolServer } from "./tool-server.js";
 
 const port = (name: string, fallback: number) => {
@@ -45,25 +46,26 @@ const LRS_PORT = port("LRS_PORT", 8791);
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   // One local tool per data folder: a second would share DynamoDB Local's files with the first.
-  // The file's process must be alive and its tool must answer (a pid can be reused after a reboot).
-  const recorded = readRuntimeFile();
-  const running =
-    recorded &&
-    (await fetch(`${recorded.toolUrl}/health`, { signal: AbortSignal.timeout(1_000) })
-      .then((res) => res.ok)
-      .catch(() => false))
-      ? recorded
-      : undefined;
-  if (running) {
+  const claimed = await acquireStartLock(DATA_DIR);
+  if (!claimed.held) {
+    const who = claimed.holderPid ? `process ${claimed.holderPid}` : "another npm start";
+    const url = readRuntimeFile()?.toolUrl;
     console.error(
-      `The local tool is already running (process ${running.pid}, ${running.toolUrl}). Stop it with Ctrl+C in its terminal first, or set HLTA_DATA_DIR to another folder for a second one.`,
+      `The local tool is already running on ${DATA_DIR} (${who}${url ? `, ${url}` : ""}). Stop it with Ctrl+C in its terminal (or kill ${claimed.holderPid ?? "it"}) first, or set HLTA_DATA_DIR to another folder for a second one.`,
     );
     process.exit(1);
+  }
+  const { lock } = claimed;
+  if (claimed.stoppedLeftOver) {
+    console.log(
+      `Stopped DynamoDB Local (process ${claimed.stoppedLeftOver.dynamoPid}), left running by an earlier start that was killed.`,
+    );
   }
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     removeRuntimeFile();
     for (const stop of stops.reverse()) await stop().catch(() => {});
+    lock.release();
   };
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -79,6 +81,7 @@ async function main() {
     step("Starting DynamoDB Local and the local S3 (s3rver)…");
     const aws = await startLocalAws({ dataDir: DATA_DIR, persistDynamo: true });
     stops.push(aws.stop);
+    if (aws.dynamoPid) lock.recordDynamo(aws.dynamoPid);
 
     // LRS credentials are sealed with a key kept beside the data (KMS in AWS, hardening issue).
     const xapiCipher = createAesGcmCipher({

@@ -28,7 +28,13 @@ export class FileToolKeyStore implements ToolKeyStore {
 
   private read(): KeyFile {
     if (!existsSync(this.path)) return { keys: [], secrets: {} };
-    const parsed = FileSchema.safeParse(JSON.parse(readFileSync(this.path, "utf8")));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(this.path, "utf8"));
+    } catch {
+      raw = undefined; // empty or cut short: as damaged as a wrong shape
+    }
+    const parsed = FileSchema.safeParse(raw);
     if (!parsed.success) {
       throw new Error(
         `The key file ${this.path} is damaged. Move it away to generate new keys (platforms must then re-fetch the JWKS).`,

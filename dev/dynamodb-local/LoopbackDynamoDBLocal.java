@@ -3,6 +3,8 @@
 // This starts it exactly as its own main does, with the same command-line options, after setting
 // the host of its Jetty connector. Compiled once by dev/local-services.ts (javac, from a JDK) into
 // node_modules/.cache; without javac the emulator is started as shipped, and says so.
+// It also ends when its standard input closes: the process that started it holds the other end,
+// so a start or test run killed outright (kill -9) does not leave the emulator running.
 import java.lang.reflect.Field;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
@@ -12,6 +14,18 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 
 public class LoopbackDynamoDBLocal {
   public static void main(String[] args) throws Exception {
+    Thread parentWatch = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {
+          // nothing is ever written; read() returns -1 when the parent's end closes
+        }
+      } catch (java.io.IOException ignored) {
+        // a broken pipe is a closed one
+      }
+      System.exit(0);
+    }, "exit-with-parent");
+    parentWatch.setDaemon(true);
+    parentWatch.start();
     DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(args);
     Field field = DynamoDBProxyServer.class.getDeclaredField("server");
     field.setAccessible(true);

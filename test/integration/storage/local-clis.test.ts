@@ -41,7 +41,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await aws?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** One of the local commands (dev/<name>.ts), on the local tool's table. */

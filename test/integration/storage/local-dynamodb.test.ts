@@ -1,6 +1,43 @@
-import { existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { startDynamoLocal } from "../../../dev/local-services.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+/** Processes whose command line mentions `text` (Linux's /proc). */
+function processesMentioning(text: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * The addresses the kernel lists as listening on `port` (Linux's /proc/net/tcp and tcp6: the
@@ -46,5 +83,51 @@ describe("DynamoDB Local as the tool starts it", () => {
     } finally {
       await dynamo.stop();
     }
+  });
+
+  it("names a damaged database file at once, and leaves no emulator running", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hlta-damaged-db-"));
+    try {
+      const dbDir = join(dir, "dynamodb");
+      mkdirSync(dbDir);
+      writeFileSync(join(dbDir, "shared-local-instance.db"), Buffer.alloc(40_000, 0x5a));
+      const started = startDynamoLocal({ dataDir: dbDir });
+      await expect(started).rejects.toThrow(
+        `the database file in ${dbDir} is damaged (not an SQLite database)`,
+      );
+      await expect(started).rejects.not.toThrow(/\tat |within 30 s/);
+      // Bounded: the kill is sent before the error; the kernel takes a moment to reap it.
+      for (let i = 0; i < 50 && processesMentioning(dbDir).length > 0; i += 1) await sleep(100);
+      expect(processesMentioning(dbDir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ends when the process that started it is killed outright", async () => {
+    const script = join(mkdtempSync(join(tmpdir(), "hlta-parent-")), "parent.mts");
+    writeFileSync(
+      script,
+      `import { startDynamoLocal } from ${JSON.stringify(join(ROOT, "dev/local-services.ts"))};
+const d = await startDynamoLocal();
+console.log(String(d.pid));
+setInterval(() => {}, 1000);`,
+    );
+    const parent = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const javaPid = await new Promise<number>((resolve, reject) => {
+      parent.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      parent.once("exit", (code) => reject(new Error(`the parent exited first (${code})`)));
+    });
+    expect(alive(javaPid)).toBe(true);
+    parent.kill("SIGKILL");
+    // Bounded: DynamoDB Local sees its standard input close within a moment of the kill.
+    for (let i = 0; i < 100 && alive(javaPid); i += 1) await sleep(100);
+    const left = alive(javaPid);
+    if (left) process.kill(javaPid, "SIGKILL");
+    rmSync(join(script, ".."), { recursive: true, force: true });
+    expect(left, "DynamoDB Local outlived the process that started it").toBe(false);
   });
 });
