@@ -50,6 +50,10 @@ async function main(): Promise<number> {
       return 2;
     }
     newLink = checked.data;
+    if (!values.table && values.url !== undefined) {
+      console.error(`Not created: --url goes with --table (the local tool's address is known).\n${USAGE}`);
+      return 2;
+    }
     baseUrl = values.table ? values.url : readRuntimeFile()?.toolUrl;
     if (values.table && (!baseUrl || !URL.canParse(baseUrl) || !baseUrl.startsWith("https://"))) {
       console.error(`Not created: with --table, --url must be the stack's ApiUrl (https://…).\n${USAGE}`);

@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   }
   const store = new DynamoLrsRouteStore(target.doc, target.tableName, createAesGcmCipher({ current: key }));
   const scope = () => {
-    if (!values.issuer || !values["client-id"]) throw new Error("--issuer and --client-id are required");
+    if (!values.issuer || !values["client-id"]) throw new FlagError("--issuer and --client-id are required");
     return {
       issuer: values.issuer,
       clientId: values["client-id"],
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
   try {
     if (command === "add") {
       const password = lrsPassword();
-      if (!values.endpoint || !values.username) throw new Error("--endpoint and --username are required");
+      if (!values.endpoint || !values.username) throw new FlagError("--endpoint and --username are required");
       const route = await store.saveRoute({
         scope: scope(),
         name:
@@ -120,7 +120,7 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === "credentials") {
-      if (!values.id || !values.username) throw new Error("--id and --username are required");
+      if (!values.id || !values.username) throw new FlagError("--id and --username are required");
       const password = lrsPassword();
       const route = await store.getRoute(values.id);
       if (!route) return noSuchRoute(values.id);
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === "remove") {
-      if (!values.id) throw new Error("--id is required");
+      if (!values.id) throw new FlagError("--id is required");
       const backlog = await new DynamoOutboxStore(target.doc, target.tableName).backlog(values.id);
       if ((backlog.pending > 0 || backlog.parked > 0) && !values.force) {
         console.error(
@@ -156,7 +156,7 @@ async function main(): Promise<number> {
     if (command === "identifier") {
       const type = values.type;
       if (type !== "account" && type !== "mbox" && type !== "mbox_sha1sum") {
-        throw new Error("--type must be account, mbox or mbox_sha1sum");
+        throw new FlagError("--type must be account, mbox or mbox_sha1sum");
       }
       await store.saveTenantSettings(scope(), { actorIdentifier: type });
       console.log(`Actors of ${values.issuer} are now identified by ${type}.`);
@@ -166,14 +166,31 @@ async function main(): Promise<number> {
     throw new Error(`Unknown command "${command}".`);
   } catch (error) {
     console.error(`Not done: ${cliErrorMessage(error)}`);
-    // Name every problem, as `npm run register` does.
-    for (const issue of error instanceof ValidationError ? error.issues : []) {
-      console.error(`  ${issue.path}: ${issue.message}`);
+    // Name every problem by its flag, as `npm run register` does; a mistake in the flags exits 2.
+    if (error instanceof ValidationError) {
+      for (const issue of error.issues) console.error(`  ${flagOf(issue.path)}: ${issue.message}`);
     }
-    return 1;
+    return error instanceof ValidationError || error instanceof FlagError ? 2 : 1;
   } finally {
     target.close();
   }
+}
+
+/** A flag missing or wrong: said, and exit code 2 like parseArgs's own mistakes. */
+class FlagError extends Error {}
+
+/** The flag (or the environment variable) that gave the value a route's or a tenant's field. */
+function flagOf(path: string): string {
+  const flags: Record<string, string> = {
+    "scope.issuer": "--issuer",
+    "scope.clientId": "--client-id",
+    "scope.deploymentId": "--deployment",
+    endpoint: "--endpoint",
+    username: "--username",
+    password: "LRS_PASSWORD",
+    name: "--name",
+  };
+  return flags[path] ?? path;
 }
 
 function parse() {

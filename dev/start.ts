@@ -42,6 +42,20 @@ const port = (name: string, fallback: number) => {
 const TOOL_PORT = port("PORT", 8787);
 const PLATFORM_PORT = port("PLATFORM_PORT", 8790);
 const LRS_PORT = port("LRS_PORT", 8791);
+{
+  const named: [string, number][] = [
+    ["PORT", TOOL_PORT],
+    ["PLATFORM_PORT", PLATFORM_PORT],
+    ["LRS_PORT", LRS_PORT],
+  ];
+  for (const [i, [name, value]] of named.entries()) {
+    const other = named.slice(i + 1).find(([, v]) => v === value && v !== 0);
+    if (other) {
+      console.error(`${name} and ${other[0]} are both ${value}: the three servers need a port each.`);
+      process.exit(2);
+    }
+  }
+}
 
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });

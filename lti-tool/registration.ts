@@ -9,6 +9,18 @@ const parsedUrl = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) 
 
 export { isEndpointUrl };
 
+/**
+ * A client or deployment id as an administrator (or an LMS's registration answer) gives it: a
+ * claim's id, and never blank or with spaces around it, which no LMS sends in a launch, so
+ * such a registration could never be launched.
+ */
+const RegisteredId = KeyIdSchema.check(
+  z.refine(
+    (v) => v.trim() === v,
+    "must not begin or end with a space (copy the id exactly as the LMS shows it)",
+  ),
+);
+
 const EndpointUrl = z.url().check(
   // An unparsable URL is z.url()'s issue already; this one names the scheme.
   z.refine(
@@ -25,20 +37,23 @@ export const PlatformRegistrationInputSchema = z.object({
     z.refine((u) => !u.endsWith("/") || parsedUrl(u)?.pathname !== "/", {
       error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
     }),
+    // OpenID Connect Discovery §3: an issuer has no query and no fragment. One with either
+    // never matches a token's iss, and '#' is the tool's key separator.
+    z.refine((u) => !/[?#]/.test(u), "the issuer is the LMS's address without any ? or # part"),
   ),
-  clientId: KeyIdSchema,
+  clientId: RegisteredId,
   authUrl: EndpointUrl,
   tokenUrl: EndpointUrl,
   jwksUrl: EndpointUrl,
   authServer: z.optional(z.string().check(z.minLength(1))),
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  deploymentIds: z.array(KeyIdSchema).check(z.minLength(1, "register at least one deployment id")),
+  deploymentIds: z.array(RegisteredId).check(z.minLength(1, "register at least one deployment id")),
 });
 export type PlatformRegistrationInput = z.infer<typeof PlatformRegistrationInputSchema>;
 
 /** Without deployments: Canvas assigns them at install, after dynamic registration. */
 export const RegistrationWithoutDeploymentsSchema = z.extend(PlatformRegistrationInputSchema, {
-  deploymentIds: z.array(KeyIdSchema),
+  deploymentIds: z.array(RegisteredId),
 });
 
 /** A registration as the tool would save it, or a ValidationError naming every problem. */

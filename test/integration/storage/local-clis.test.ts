@@ -104,6 +104,10 @@ describe("npm run links", () => {
     const remote = await links("create", "--note", "x", "--table", "t");
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain("--url");
+    // A --url without --table would be ignored: the link would point at the local tool instead.
+    const stray = await links("create", "--note", "x", "--url", "https://tool.example.org");
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("--url goes with --table");
     expect((await store.list(Math.floor(Date.now() / 1000))).length).toBe(before);
   }, 60_000);
 
@@ -144,6 +148,28 @@ describe("npm run lrs", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Unknown command "frob"');
     expect(run.stderr).toContain("Usage:");
+  }, 60_000);
+
+  it("names each bad value by the flag that gave it, exits 2, and adds nothing", async () => {
+    const before = (await lrs("list")).stdout;
+    const run = await lrs(
+      "add",
+      "--issuer",
+      "notaurl",
+      "--client-id",
+      "c",
+      "--endpoint",
+      "notaurl",
+      "--username",
+      "k",
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^ {2}--issuer: /m);
+    expect(run.stderr).toMatch(/^ {2}--endpoint: /m);
+    const missing = await lrs("add", "--issuer", "https://moodle.example", "--client-id", "c");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--endpoint and --username are required");
+    expect((await lrs("list")).stdout).toBe(before);
   }, 60_000);
 
   it("keeps a route for an LMS not registered yet, and says so, since a mistyped issuer is never used", async () => {

@@ -34,6 +34,35 @@ describe("registering a platform: bad input gets field-by-field errors, never a 
     expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual(["issuer", "jwksUrl"]);
     await expect(registerPlatform(input, store)).resolves.toMatchObject({ clientId: "abc" });
   });
+
+  it.each([
+    ["a query", "https://moodle.school.test?x=1"],
+    ["a fragment", "https://moodle.school.test/#main"],
+    ["an empty query", "https://moodle.school.test/moodle?"],
+  ])("refuses an issuer with %s, which no token's iss would match", async (_, issuer) => {
+    const store = new MemoryRegistrationStore();
+    const error = await registerPlatform({ ...input, issuer }, store).catch((e: unknown) => e);
+    expect((error as ValidationError).issues).toEqual([
+      expect.objectContaining({
+        path: "issuer",
+        message: expect.stringContaining("without any ? or # part"),
+      }),
+    ]);
+    expect(store.platforms.size).toBe(0);
+  });
+
+  it("refuses a blank client id or deployment id, or one with spaces around it", async () => {
+    const store = new MemoryRegistrationStore();
+    const error = await registerPlatform(
+      { ...input, clientId: " ", deploymentIds: ["1", "2 "] },
+      store,
+    ).catch((e: unknown) => e);
+    expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual([
+      "clientId",
+      "deploymentIds.1",
+    ]);
+    expect(store.platforms.size).toBe(0);
+  });
 });
 
 describe("registering a platform again", () => {
