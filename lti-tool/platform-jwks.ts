@@ -239,7 +239,10 @@ function findKey(jwks: JSONWebKeySet, kid: string): JWK | undefined {
 }
 
 function isRsaSigningKey(k: JWK): boolean {
-  return k.kty === "RSA" && (k.use === undefined || k.use === "sig");
+  // A key published for another algorithm (alg: RS512, PS256…) is not used for RS256 (RFC 7517 §4.4).
+  return (
+    k.kty === "RSA" && (k.use === undefined || k.use === "sig") && (k.alg === undefined || k.alg === "RS256")
+  );
 }
 
 /**

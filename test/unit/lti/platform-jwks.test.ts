@@ -37,6 +37,18 @@ describe("platform keys", () => {
     expect(found?.n).toBe(key.n);
   });
 
+  it("uses no key published for another algorithm or for encryption, and one that names none", async () => {
+    const [forPs, forEnc, bare] = [await rsa("ps"), await rsa("enc"), await rsa("bare")];
+    const { alg: _, ...unnamed } = bare;
+    const { fetchImpl } = endpoint([
+      () => Response.json({ keys: [{ ...forPs, alg: "PS256" }, { ...forEnc, use: "enc" }, unnamed] }),
+    ]);
+    const cache = new PlatformJwksCache({ fetch: fetchImpl });
+    expect(await cache.keyFor(URL_, "ps")).toBeUndefined();
+    expect(await cache.keyFor(URL_, "enc")).toBeUndefined();
+    expect((await cache.keyFor(URL_, "bare"))?.n).toBe(bare.n);
+  });
+
   it("passes over a junk entry among the keys", async () => {
     const key = await rsa("k1");
     const { fetchImpl } = endpoint([() => Response.json({ keys: ["junk", null, 7, key] })]);
