@@ -64,8 +64,11 @@ async function main(): Promise<number> {
     const platform = await registerPlatform(input, store, undefined, {
       allowSharedClientId: values["shared-client-id"] === true,
     });
+    const given = [...new Set(values.deployment ?? [])].join(", ");
     console.log(
-      `${existing ? "Updated the registration of" : "Registered"} ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${[...new Set(values.deployment ?? [])].join(", ")}.`,
+      existing
+        ? `Updated the registration of ${platform.issuer} (client id ${platform.clientId}): deployment(s) ${given} registered; any it had before stay registered.`
+        : `Registered ${platform.issuer} (client id ${platform.clientId}) with deployment(s) ${given}.`,
     );
     // The LMS's keys, fetched now from this machine: a wrong --jwks-url is said here, not by
     // the first launch. Not put in the tool's table: what this machine can reach, the tool may
