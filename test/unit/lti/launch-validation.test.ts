@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
+  AmbiguousClientError,
   AnonymousLaunchError,
   AudienceMismatchError,
   AuthorizedPartyMismatchError,
   DeploymentMismatchError,
   InvalidClaimsError,
   InvalidIssuedAtError,
+  InvalidLoginRequestError,
   InvalidSignatureError,
   IssuerMismatchError,
   MalformedTokenError,
@@ -24,6 +26,7 @@ import {
   UnknownMessageTypeError,
   UnknownStateError,
   UnregisteredDeploymentError,
+  UnregisteredPlatformError,
   UnsupportedAlgorithmError,
   UnsupportedVersionError,
 } from "../../../lti-tool/errors.js";
@@ -270,6 +273,33 @@ describe("launch validation: the certification's known-bad payloads", () => {
     expect(error).toBeInstanceOf(InvalidIssuedAtError);
   });
 
+  it("refuses a token issued longer ago than a launch may take, even while its exp is still ahead", async () => {
+    const p = await testPlatform();
+    const maxTokenAgeSeconds = 600;
+    const deps = { ...p.deps(), maxTokenAgeSeconds };
+    const issuedAgo = async (seconds: number) => {
+      const now = Math.floor(Date.now() / 1000);
+      const input = await launchInput(p, await p.login(), (c) => {
+        c.iat = now - seconds;
+        c.exp = now + 60;
+      });
+      return validateLaunch(input, deps);
+    };
+    expect(await rejection(issuedAgo(maxTokenAgeSeconds + 60))).toBeInstanceOf(InvalidIssuedAtError);
+    await expect(issuedAgo(maxTokenAgeSeconds - 60)).resolves.toMatchObject({ user: { sub: "user-1" } });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["longer than 255 characters", "c".repeat(256)],
+    ["holding control characters", "course\u0000-1"],
+  ])("refuses a launch whose course (context) id is %s, naming the claim", async (_label, id) => {
+    const p = await testPlatform();
+    const error = await rejection(launchWith(p, (c) => (c[CLAIM.context] = { id, title: "HLTA" })));
+    expect(error).toBeInstanceOf(InvalidClaimsError);
+    expect((error as InvalidClaimsError).issues.map((i) => i.path)).toContain(`${CLAIM.context}.id`);
+  });
+
   it("refuses a token without exp", async () => {
     const p = await testPlatform();
     const error = await rejection(launchWith(p, (c) => delete c.exp));
@@ -428,6 +458,30 @@ describe("launch validation: algorithms, issuer and audience", () => {
     expect(wrong).toBeInstanceOf(AuthorizedPartyMismatchError);
   });
 
+  it("refuses a token whose azp is not the tool's client id, even with the tool as its only audience", async () => {
+    const p = await testPlatform();
+    for (const aud of [CLIENT_ID, [CLIENT_ID]]) {
+      const error = await rejection(
+        launchWith(p, (c) => {
+          c.aud = aud;
+          c.azp = "another-tool";
+        }),
+      );
+      expect(error).toBeInstanceOf(AuthorizedPartyMismatchError);
+    }
+  });
+
+  it("refuses several audiences none of which is the tool, even when azp names the tool", async () => {
+    const p = await testPlatform();
+    const error = await rejection(
+      launchWith(p, (c) => {
+        c.aud = ["another-tool", "a-third-tool"];
+        c.azp = CLIENT_ID;
+      }),
+    );
+    expect(error).toBeInstanceOf(AudienceMismatchError);
+  });
+
   it("refuses a token from another issuer", async () => {
     const p = await testPlatform();
     const error = await rejection(launchWith(p, (c) => (c.iss = "https://evil.test")));
@@ -494,5 +548,59 @@ describe("launch validation: the single use comes last", () => {
     const right = await launchInput(p, login);
     await expect(validateLaunch(right, p.deps())).resolves.toMatchObject({ user: { sub: "user-1" } });
     expect(await rejection(validateLaunch(right, p.deps()))).toBeInstanceOf(StateReplayedError);
+  });
+});
+
+describe("login initiation: which registration the login is for", () => {
+  const secondRegistration = (p: Platform, clientId: string) =>
+    p.registrations.savePlatform(
+      {
+        issuer: ISSUER,
+        clientId,
+        authUrl: `${ISSUER}/mod/lti/auth.php`,
+        tokenUrl: `${ISSUER}/mod/lti/token.php`,
+        jwksUrl: `${ISSUER}/mod/lti/certs.php`,
+        createdAt: new Date().toISOString(),
+      },
+      ["1"],
+    );
+
+  it("refuses a login without a client id when its issuer has several registrations, rather than guess", async () => {
+    const p = await testPlatform();
+    await expect(p.login({ client_id: undefined })).resolves.toMatchObject({
+      platform: { clientId: CLIENT_ID },
+    });
+    await secondRegistration(p, "client-xyz");
+    expect(await rejection(p.login({ client_id: undefined }))).toBeInstanceOf(AmbiguousClientError);
+  });
+
+  it("uses the registration the login's client id names, and refuses a client id its issuer never registered", async () => {
+    const p = await testPlatform();
+    expect(await rejection(p.login({ client_id: "client-unknown" }))).toBeInstanceOf(
+      UnregisteredPlatformError,
+    );
+    await secondRegistration(p, "client-xyz");
+    const login = await p.login({ client_id: "client-xyz" });
+    expect(login.platform.clientId).toBe("client-xyz");
+    expect(new URL(login.authRedirectUrl).searchParams.get("client_id")).toBe("client-xyz");
+  });
+
+  it("refuses an issuer longer than 1,024 characters or bytes as a malformed login, before looking it up", async () => {
+    const p = await testPlatform();
+    const lookups: string[] = [];
+    const platformsByIssuer = p.registrations.platformsByIssuer.bind(p.registrations);
+    const getPlatform = p.registrations.getPlatform.bind(p.registrations);
+    p.registrations.platformsByIssuer = async (issuer) => {
+      lookups.push(issuer);
+      return platformsByIssuer(issuer);
+    };
+    p.registrations.getPlatform = async (issuer, clientId) => {
+      lookups.push(issuer);
+      return getPlatform(issuer, clientId);
+    };
+    for (const issuer of [`${ISSUER}/${"a".repeat(1024)}`, `${ISSUER}/${"é".repeat(512)}`]) {
+      expect(await rejection(p.login({ iss: issuer })), issuer).toBeInstanceOf(InvalidLoginRequestError);
+    }
+    expect(lookups).toEqual([]);
   });
 });

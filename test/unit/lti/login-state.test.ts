@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { InvalidSessionError, LaunchTooLargeError } from "../../../lti-tool/errors.js";
 import { SealedLoginStates } from "../../../lti-tool/login-state.js";
 import type { LoginState } from "../../../lti-tool/ports.js";
-import { SessionTokens } from "../../../lti-tool/session.js";
+import { type Session, SessionTokens } from "../../../lti-tool/session.js";
 import { MemoryUsedLoginStore } from "../../support/memory-stores.js";
 
 const secret = new Uint8Array(32).fill(2);
@@ -59,5 +60,66 @@ describe("sealed login states", () => {
     if (!opened) throw new Error("did not open");
     await states.markUsed(opened);
     expect(expiries[0]).toBeGreaterThan(state.expiresAt);
+  });
+});
+
+describe("session tokens", () => {
+  const session: Session = {
+    course: {
+      issuer: "https://moodle.school.test",
+      clientId: "abc",
+      deploymentId: "1",
+      contextId: "course-1",
+    },
+    userId: "user-1",
+    role: "tutor",
+    name: "Sam Tutor",
+    resourceLinkId: "link-1",
+  };
+  const at = new Date("2026-11-24T09:00:00Z");
+  const minutesLater = (minutes: number) => new Date(at.getTime() + minutes * 60_000);
+  const refusal = async (promise: Promise<unknown>) => {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(error instanceof InvalidSessionError)) throw new Error("expected the session to be refused");
+    return error;
+  };
+
+  it("give back the course, LMS issuer included, the person and the role they were issued for", async () => {
+    const tokens = new SessionTokens(secret);
+    const opened = await tokens.verify(await tokens.issue(session, at), minutesLater(1));
+    expect(opened).toEqual(session);
+  });
+
+  it("last an hour by default: open at 59 minutes, refused as timed out after 61", async () => {
+    const tokens = new SessionTokens(secret);
+    const token = await tokens.issue(session, at);
+    expect((await tokens.verify(token, minutesLater(59))).userId).toBe("user-1");
+    const late = await refusal(tokens.verify(token, minutesLater(61)));
+    expect(late.userMessage).toContain("timed out");
+  });
+
+  it("tell a timed-out session apart from one that cannot be verified", async () => {
+    const tokens = new SessionTokens(secret);
+    const token = await tokens.issue(session, at);
+    const expired = await refusal(tokens.verify(token, minutesLater(24 * 60)));
+    expect(expired.userMessage).toContain("timed out");
+    const forged = await refusal(
+      new SessionTokens(new Uint8Array(32).fill(3)).verify(token, minutesLater(1)),
+    );
+    expect(forged.userMessage).not.toContain("timed out");
+    expect(forged.userMessage).toContain("could not be verified");
+  });
+
+  it("are refused when too long to travel in a URL, though a sealed form value may be longer", async () => {
+    const tokens = new SessionTokens(secret);
+    const long = "a".repeat(9_000);
+    await expect(tokens.issue({ ...session, activity: long }, at)).rejects.toBeInstanceOf(
+      LaunchTooLargeError,
+    );
+    const sealed = await tokens.seal("hlta-form", { value: long }, 600, at);
+    expect(await tokens.open("hlta-form", sealed, minutesLater(1))).toMatchObject({ value: long });
   });
 });

@@ -17,6 +17,9 @@ describe("LTI roles to the tool's roles (LTI Core §A.2)", () => {
     [[`${INST}#Administrator`], "administrator"],
     [[`${SYS}#SysAdmin`], "administrator"],
     [[`${M}#Administrator`], "administrator"],
+    // A course's teacher who is also enrolled in it as a learner teaches it here.
+    [[`${M}#Learner`, `${M}#Instructor`], "tutor"],
+    [[`${M}#Instructor`, `${M}#Learner`], "tutor"],
     // NRPS from Moodle: short names.
     [["Learner"], "candidate"],
     [["Instructor"], "tutor"],
@@ -30,6 +33,7 @@ describe("LTI roles to the tool's roles (LTI Core §A.2)", () => {
     [["http://purl.imsglobal.org/vocab/lis/v2/membership2#Instructor"], undefined],
     [[`${INST}#Instructor`], undefined], // a teacher somewhere in the school, not in this course
     [[`${INST}#Learner`], undefined],
+    [[`${INST}#SysAdmin`], undefined], // SysAdmin is a system role only; the institution has none
     [[`${M}#Mentor`], undefined],
     [[`${M}/#Instructor`], undefined],
     [["urn:lti:role:ims/lis/Instructor"], undefined],

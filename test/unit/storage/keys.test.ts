@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keys } from "../../../adapters/dynamo/table.js";
+import { type CourseRef, courseScopeKey, tenantId } from "../../../domain/tenancy.js";
 
 describe("keys with escaped parts", () => {
   it("keeps a real tenant's xAPI settings key readable, as it was", () => {
@@ -40,5 +41,42 @@ describe("keys with escaped parts", () => {
     const hashed = sk.split("#DEPLOYMENT#")[1] ?? "";
     expect(hashed).toMatch(/^%h:/);
     expect(keys.deployment("https://lms.test", "%".repeat(200), hashed.slice(1)).sk).not.toBe(sk);
+  });
+});
+
+describe("course-scoped keys: one school's records never under another's key", () => {
+  const course: CourseRef = {
+    issuer: "https://moodle.school.test",
+    clientId: "client-abc",
+    deploymentId: "1",
+    contextId: "course-1",
+  };
+
+  it("gives two courses of one tenant different partitions, so a record of one is not read from the other", () => {
+    const other = { ...course, contextId: "course-2" };
+    expect(courseScopeKey(other)).not.toBe(courseScopeKey(course));
+    expect(keys.enrolment(courseScopeKey(other), "user-1").pk).not.toBe(
+      keys.enrolment(courseScopeKey(course), "user-1").pk,
+    );
+    expect(keys.enrolments(courseScopeKey(other)).pk).not.toBe(keys.enrolments(courseScopeKey(course)).pk);
+  });
+
+  it("gives two tenants with the same course (context) id different course keys", () => {
+    for (const other of [
+      { ...course, issuer: "https://canvas.school.test" },
+      { ...course, clientId: "client-xyz" },
+      { ...course, deploymentId: "2" },
+    ]) {
+      expect(courseScopeKey(other)).not.toBe(courseScopeKey(course));
+    }
+  });
+
+  it("keeps tenants apart whose issuer, client id and deployment id run into one another", () => {
+    const a = { issuer: "https://lms.test", clientId: "client-1", deploymentId: "23" };
+    const b = { issuer: "https://lms.test", clientId: "client-12", deploymentId: "3" };
+    const c = { issuer: "https://lms.test/client-1", clientId: "2", deploymentId: "3" };
+    expect(new Set([tenantId(a), tenantId(b), tenantId(c)]).size).toBe(3);
+    const scopes = [a, b, c].map((t) => courseScopeKey({ ...t, contextId: course.contextId }));
+    expect(new Set(scopes).size).toBe(3);
   });
 });

@@ -1,5 +1,6 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
+import type { ParkedGrades } from "../../../functions/web/deps.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
@@ -245,5 +246,55 @@ describe("tool administration", () => {
       role: "administrator",
     });
     expect((await app.request(`/admin/platforms?s=${token}`)).status).toBe(401);
+  });
+
+  it("refuses every page and action on registration links and parked grades without an administrator's sign-in, changing nothing", async () => {
+    const p = await testPlatform();
+    const course = { issuer: ISSUER, clientId: CLIENT_ID, deploymentId: "1", contextId: "course-1" };
+    const parkedJob = { course, activityId: "written-tasks", userId: "user-1", jobId: "job-1" };
+    const replayed: string[] = [];
+    const grades: ParkedGrades = {
+      parked: async () => [{ ...parkedJob, lastError: { reason: "the gradebook refused it" } }],
+      replay: async (_course, _activityId, _userId, jobId) => {
+        replayed.push(jobId);
+      },
+    };
+    const { app, adminKey, deps } = await memoryApp(p, { grades });
+    await registrationLinkPath(deps, "St Mary's Moodle");
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+    const [link] = await deps.registrationLinks.list(nowSeconds());
+    const requests = (s: string) =>
+      [
+        [`/admin/links${s}`, undefined],
+        [`/admin/links${s}`, formPost({ note: "a stranger's LMS" })],
+        [`/admin/links/remove${s}`, formPost({ id: link?.id ?? "" })],
+        [`/admin/grades${s}`, undefined],
+        [`/admin/grades/replay${s}`, formPost({ job: JSON.stringify(parkedJob) })],
+      ] as const;
+    const ltiSession = await deps.sessions.issue({ course, userId: "user-1", role: "administrator" });
+    for (const s of ["", `?s=${ltiSession}`, "?s=not-a-token"]) {
+      for (const [path, init] of requests(s)) {
+        const res = await app.request(path, init);
+        expect(res.status, `${init ? "POST" : "GET"} ${path}`).toBe(401);
+        expect(await res.text(), path).not.toContain("the gradebook refused it");
+      }
+    }
+    expect((await deps.registrationLinks.list(nowSeconds())).map((l) => l.note)).toEqual([
+      "St Mary's Moodle",
+    ]);
+    expect(replayed).toEqual([]);
+    // Signed in, the same requests do what they say.
+    const login = await app.request(
+      "/admin/login",
+      formPost({ key: Buffer.from(adminKey).toString("base64url") }),
+    );
+    const signedIn = `?s=${new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s")}`;
+    const statuses: number[] = [];
+    for (const [path, init] of requests(signedIn)) statuses.push((await app.request(path, init)).status);
+    expect(statuses).toEqual([200, 201, 303, 200, 303]);
+    expect(replayed).toEqual(["job-1"]);
+    expect((await deps.registrationLinks.list(nowSeconds())).map((l) => l.note)).toEqual([
+      "a stranger's LMS",
+    ]);
   });
 });
