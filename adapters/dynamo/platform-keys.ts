@@ -33,7 +33,7 @@ export class DynamoPlatformKeyStore implements PlatformKeyStore {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.platformKeys(jwksUrl) }),
     );
-    if (!out.Item || isExpired(out.Item)) return undefined;
+    if (!out.Item || isExpired(out.Item, Math.floor(this.now() / 1000))) return undefined;
     const item = KeysItemSchema.parse(out.Item);
     // The key is the URL's hash: the item must be this URL's.
     if (item.jwksUrl !== jwksUrl) return undefined;
