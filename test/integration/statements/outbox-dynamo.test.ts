@@ -192,7 +192,8 @@ describe("the LRS route store", () => {
   });
 
   it("resolves a tenant: deployment routes and settings override the platform's", async () => {
-    const scope = { issuer: "https://canvas.example#odd", clientId: "c#2" };
+    // Key separators inside the parts ('#' in a client id, '%' in an issuer's path) are escaped.
+    const scope = { issuer: "https://canvas.example/odd%23", clientId: "c#2" };
     const platformRoute = await routes.saveRoute({
       scope,
       name: "Platform LRS",
