@@ -186,7 +186,7 @@ export async function startDynamoLocal(
       throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${emulatorLog(stderr)}`);
     }
     // SQLite's "not a database" (code 26): it would only repeat it until the deadline.
-    if (options.dataDir && /\[26\]|file is (encrypted or is )?not a database/.test(stderr)) {
+    if (options.dataDir && /SQLiteException: \[26\]|file is (encrypted or is )?not a database/.test(stderr)) {
       client.destroy();
       child.kill("SIGKILL");
       throw new Error(

@@ -84,7 +84,7 @@ export async function acquireStartLock(
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const holder = readLock(path);
-    if (holder && isRunning(probe, holder.pid, "start")) return { held: false, holderPid: holder.pid };
+    if (holder && isRunning(probe, holder.pid, "dev/start")) return { held: false, holderPid: holder.pid };
     // The holder is gone without releasing the lock: stop what it left running, take the folder.
     if (holder?.dynamoPid && isRunning(probe, holder.dynamoPid, "DynamoDBLocal")) {
       await stopProcess(probe, holder.dynamoPid);

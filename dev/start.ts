@@ -65,7 +65,7 @@ async function main() {
     const who = claimed.holderPid ? `process ${claimed.holderPid}` : "another npm start";
     const url = readRuntimeFile()?.toolUrl;
     console.error(
-      `The local tool is already running on ${DATA_DIR} (${who}${url ? `, ${url}` : ""}). Stop it with Ctrl+C in its terminal (or kill ${claimed.holderPid ?? "it"}) first, or set HLTA_DATA_DIR to another folder for a second one.`,
+      `The local tool is already running on ${DATA_DIR} (${who}${url ? `, ${url}` : ""}). Stop it with Ctrl+C in its terminal (or kill ${claimed.holderPid ?? "it"}) first, or set HLTA_DATA_DIR to another folder for a second one. If that process is not the tool, delete ${join(DATA_DIR, "start.lock")}.`,
     );
     process.exit(1);
   }
