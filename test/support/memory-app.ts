@@ -81,5 +81,15 @@ export async function memoryApp(
     log: silentLogger,
     ...overrides,
   };
-  return { app: createApp(deps), deps, enrolments, keyStore, signer, services, rosters, adminKey };
+  const app = createApp(deps);
+  /** An administrator's session token, signed in with the key as a person does on /admin. */
+  const adminToken = async (): Promise<string> => {
+    const login = await app.request("/admin/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ key: Buffer.from(adminKey).toString("base64url") }).toString(),
+    });
+    return new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+  };
+  return { app, deps, enrolments, keyStore, signer, services, rosters, adminKey, adminToken };
 }

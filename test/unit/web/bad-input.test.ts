@@ -3,7 +3,7 @@ import { PROBLEM_BASE } from "../../../domain/errors.js";
 import { jsonLogger } from "../../../functions/web/log.js";
 import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
-import { beginLaunch, form, launch, registrationLinkPath } from "../../support/app-launch.js";
+import { beginLaunch, launch, registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { deepLinkingClaims, testPlatform } from "../../support/test-platform.js";
 
@@ -146,7 +146,7 @@ describe("the xAPI admin sub-app", () => {
     const lines: string[] = [];
     const p = await testPlatform();
     const failing = () => Promise.reject(new Error("DynamoDB is unavailable"));
-    const { app, adminKey } = await memoryApp(p, {
+    const { app, adminToken } = await memoryApp(p, {
       log: jsonLogger((line) => lines.push(line)),
       adminApps: [
         {
@@ -164,12 +164,7 @@ describe("the xAPI admin sub-app", () => {
         },
       ],
     });
-    const login = await app.request(
-      "/admin/login",
-      form({ key: Buffer.from(adminKey).toString("base64url") }),
-    );
-    const token =
-      new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+    const token = await adminToken();
     const res = await app.request(`/admin/xapi?s=${encodeURIComponent(token)}`);
     expect(res.status).toBe(500);
     const reference = /Reference: <code>([0-9a-f]{8})<\/code>/.exec(await res.text())?.[1];

@@ -135,14 +135,10 @@ describe("content security policy on the tool's pages", () => {
       },
       routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
     });
-    const { app, adminKey } = await memoryApp(await testPlatform(), {
+    const { app, adminToken } = await memoryApp(await testPlatform(), {
       adminApps: [{ path: "xapi", title: "xAPI delivery", app: xapi }],
     });
-    const login = await app.request(
-      "/admin/login",
-      form({ key: Buffer.from(adminKey).toString("base64url") }),
-    );
-    const s = new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+    const s = await adminToken();
     await checked(await app.request("/admin"));
     for (const page of ["/admin/platforms", "/admin/links", "/admin/grades", "/admin/xapi"]) {
       const res = await app.request(`${page}?s=${encodeURIComponent(s)}`);

@@ -126,14 +126,10 @@ describe("administration pages", () => {
       },
       routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
     });
-    const { app, adminKey } = await memoryApp(await testPlatform(), {
+    const { app, adminToken } = await memoryApp(await testPlatform(), {
       adminApps: [{ path: "xapi", title: "xAPI delivery", app: xapi }],
     });
-    const login = await app.request(
-      "/admin/login",
-      form({ key: Buffer.from(adminKey).toString("base64url") }),
-    );
-    const s = new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
+    const s = await adminToken();
     const q = `?s=${encodeURIComponent(s)}`.replaceAll("&", "&amp;");
     for (const page of ["platforms", "links", "grades", "xapi"]) {
       const html = await (await app.request(`/admin/${page}?s=${encodeURIComponent(s)}`)).text();

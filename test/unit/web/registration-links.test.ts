@@ -26,12 +26,6 @@ async function appWithLms(clientId = "new-client") {
   return { ...built, lms };
 }
 
-/** An admin session token, signed in with the administrator key. */
-async function adminToken(app: Awaited<ReturnType<typeof memoryApp>>["app"], adminKey: Uint8Array) {
-  const login = await app.request("/admin/login", form({ key: Buffer.from(adminKey).toString("base64url") }));
-  return new URL(login.headers.get("location") ?? "", "https://tool.test").searchParams.get("s") ?? "";
-}
-
 describe("dynamic registration by invitation", () => {
   it("refuses the registration page without a link, in plain words, asking nothing of the LMS", async () => {
     const { app, lms } = await appWithLms();
@@ -334,9 +328,9 @@ describe("a registration link under pressure", () => {
 
 describe("registration links on the admin pages", () => {
   it("creates a link shown once, lists it by its note, and removes it", async () => {
-    const { app, adminKey, deps } = await appWithLms();
+    const { app, adminToken, deps } = await appWithLms();
     expect((await app.request("/admin/links", form({ note: "x" }))).status).toBe(401);
-    const s = await adminToken(app, adminKey);
+    const s = await adminToken();
     const created = await app.request(`/admin/links?s=${s}`, form({ note: "St Mary's Moodle", days: "30" }));
     expect(created.status).toBe(201);
     const html = await created.text();
@@ -358,8 +352,8 @@ describe("registration links on the admin pages", () => {
   });
 
   it("refuses a link without a note or with an impossible validity", async () => {
-    const { app, adminKey } = await appWithLms();
-    const s = await adminToken(app, adminKey);
+    const { app, adminToken } = await appWithLms();
+    const s = await adminToken();
     const refused: Record<string, string>[] = [
       { note: "  " },
       { note: "x", days: "0" },
