@@ -10,6 +10,8 @@ export type Env = {
     reference: string;
     /** Set for an administrator's request: every administration page, for the pages' navigation. */
     adminPages?: readonly { path: string; title: string }[];
+    /** Set for an administrator's request: when the sign-in ends (seconds since the epoch). */
+    adminUntil?: number;
   };
 };
 

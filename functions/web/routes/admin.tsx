@@ -75,6 +75,7 @@ export function adminRoutes(deps: AppDeps) {
       });
     }
     c.set("adminPages", adminPages);
+    if (typeof payload.exp === "number") c.set("adminUntil", payload.exp);
     await next();
   };
   const adminPages: AdminPage[] = [
@@ -93,7 +94,9 @@ export function adminRoutes(deps: AppDeps) {
     app.use(path, adminRequired);
   }
 
-  const nav = (s: string, current: string) => <AdminNav s={s} pages={adminPages} current={current} />;
+  const nav = (c: Context<Env>, s: string, current: string) => (
+    <AdminNav s={s} pages={adminPages} current={current} until={c.get("adminUntil")} />
+  );
 
   app.get("/admin/platforms", async (c) => {
     const s = c.req.query("s") ?? "";
@@ -101,7 +104,7 @@ export function adminRoutes(deps: AppDeps) {
     return c.html(
       <Layout title="Registered platforms">
         <h1>Registered platforms</h1>
-        {nav(s, "platforms")}
+        {nav(c, s, "platforms")}
         <p class="lede">
           Rotate the tool's signing key with <code>npm run keys -- rotate</code> (add{" "}
           <code>--table NAME</code> for a deployed stack): the new key is published at once and signs from
@@ -147,13 +150,13 @@ export function adminRoutes(deps: AppDeps) {
     );
   });
 
-  const linksPage = async (s: string, created?: { url: string; note: string }) => {
+  const linksPage = async (c: Context<Env>, s: string, created?: { url: string; note: string }) => {
     const links = await deps.registrationLinks.list(Math.floor(now().getTime() / 1000));
     const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
     return (
       <Layout title="Registration links">
         <h1>Registration links</h1>
-        {nav(s, "links")}
+        {nav(c, s, "links")}
         <p class="lede">
           An LMS registers the tool (LTI Dynamic Registration) only with a link made here: one link per LMS,
           used once, until it expires. Give the link to the LMS's administrator, who pastes it into the LMS
@@ -239,7 +242,7 @@ export function adminRoutes(deps: AppDeps) {
     );
   };
 
-  app.get("/admin/links", async (c) => c.html(await linksPage(c.req.query("s") ?? "")));
+  app.get("/admin/links", async (c) => c.html(await linksPage(c, c.req.query("s") ?? "")));
 
   app.post("/admin/links", async (c) => {
     const { days, ...fields } = await singleFormFields(c);
@@ -255,7 +258,7 @@ export function adminRoutes(deps: AppDeps) {
     });
     const url = toolUrls(c, deps).registrationLink(token);
     deps.log.info("admin.registration_link_created", { note: parsed.data.note });
-    return c.html(await linksPage(c.req.query("s") ?? "", { url, note: parsed.data.note }), 201);
+    return c.html(await linksPage(c, c.req.query("s") ?? "", { url, note: parsed.data.note }), 201);
   });
 
   app.post("/admin/links/remove", async (c) => {
@@ -271,7 +274,7 @@ export function adminRoutes(deps: AppDeps) {
     return c.html(
       <Layout title="Parked grades">
         <h1>Scores the LMS did not accept</h1>
-        {nav(s, "grades")}
+        {nav(c, s, "grades")}
         {parked.length === 0 ? (
           <p class="panel">No parked scores: every score reached its gradebook or is still being retried.</p>
         ) : (

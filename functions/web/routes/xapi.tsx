@@ -188,7 +188,14 @@ export function createXapiAdminRoutes(deps: XapiAdminDeps) {
     // Mounted under /admin, the administrator's other pages are a link away (`adminPages`).
     const pages = c.get("adminPages");
     const nav =
-      pages && session ? <AdminNav s={session} pages={pages} current={base.split("/").pop() ?? ""} /> : null;
+      pages && session ? (
+        <AdminNav
+          s={session}
+          pages={pages}
+          current={base.split("/").pop() ?? ""}
+          until={c.get("adminUntil")}
+        />
+      ) : null;
     return c.html(
       <XapiAdminPage views={await views()} base={base} session={session} notice={notice} nav={nav} />,
     );

@@ -11,10 +11,28 @@ export const CORE_ADMIN_PAGES: readonly AdminPage[] = [
   { path: "grades", title: "Parked grades" },
 ];
 
-/** Links to every administration page, carrying the admin session `s`; the current one marked. */
-export function AdminNav(props: { s: string; pages: readonly AdminPage[]; current: string }) {
+/** "17:05 UTC": the time of day a sign-in ends, in the zone the admin page can know. */
+function timeOfDay(epochSeconds: number): string {
+  return `${new Date(epochSeconds * 1000).toISOString().slice(11, 16)} UTC`;
+}
+
+/**
+ * Links to every administration page, carrying the admin session `s`; the current one marked;
+ * and until when the sign-in lasts, so a form is not filled in for a session about to end.
+ */
+export function AdminNav(props: {
+  s: string;
+  pages: readonly AdminPage[];
+  current: string;
+  until?: number | undefined;
+}) {
   return (
     <nav aria-label="Tool administration">
+      {props.until !== undefined ? (
+        <p class="session-note">
+          Signed in until {timeOfDay(props.until)}; after that, <a href="/admin">sign in again</a>.
+        </p>
+      ) : null}
       <p>
         {props.pages.map((p, i) => (
           <>

@@ -20,7 +20,7 @@ code{overflow-wrap:anywhere}
 .progress{margin:1rem 0;max-width:30rem}.progress progress{width:100%;height:1rem}
 .panel{border-left:5px solid var(--accent);background:var(--soft);padding:.75rem 1rem;margin:1rem 0}
 .error{border-left-color:var(--bad)}
-.ref{color:var(--muted);font-size:.875rem}
+.ref,.session-note{color:var(--muted);font-size:.875rem}
 .button{display:inline-block;background:var(--ok);color:#fff;border:0;padding:.5rem 1rem;font-size:1rem;text-decoration:none;cursor:pointer;border-radius:0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line)}
 .wrap{white-space:pre-wrap;max-width:30rem}

@@ -1,3 +1,4 @@
+import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { Localised } from "../../../functions/web/views/localised.js";
@@ -131,8 +132,11 @@ describe("administration pages", () => {
     });
     const s = await adminToken();
     const q = `?s=${encodeURIComponent(s)}`.replaceAll("&", "&amp;");
+    // Each page says when the sign-in ends: the token's own expiry, as a time of day.
+    const until = new Date((decodeJwt(s).exp ?? 0) * 1000).toISOString().slice(11, 16);
     for (const page of ["platforms", "links", "grades", "xapi"]) {
       const html = await (await app.request(`/admin/${page}?s=${encodeURIComponent(s)}`)).text();
+      expect(html, page).toContain(`Signed in until ${until} UTC`);
       for (const other of ["platforms", "links", "grades", "xapi"]) {
         expect(html, `${page} → ${other}`).toContain(
           `href="/admin/${other}${q}"${other === page ? ' aria-current="page"' : ""}>`,
