@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -68,7 +68,65 @@ describe("one npm start per data folder", () => {
     const second = await acquireStartLock(dir, { pid: 200, probe });
     expect(second).toMatchObject({ held: true, stoppedLeftOver: { dynamoPid: 101 } });
     expect(sent).toEqual([[101, "SIGTERM"]]);
-    expect(JSON.parse(readFileSync(join(dir, "start.lock"), "utf8"))).toEqual({ pid: 200 });
+    const record = JSON.parse(readFileSync(join(dir, "start.lock"), "utf8"));
+    expect(record).toMatchObject({ pid: 200 });
+    expect(record).not.toHaveProperty("dynamoPid");
+  });
+
+  it("lets one start only take over a dead start's lock, even while the emulator it left takes time to stop", async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, "start.lock"), JSON.stringify({ pid: 100, dynamoPid: 101 }));
+    // The leftover emulator takes a few polls to close its database after SIGTERM.
+    let polls = 0;
+    const probe: ProcessProbe = {
+      commandOf(pid) {
+        if (pid === 101) return polls++ < 4 ? "java … DynamoDBLocal" : undefined;
+        return pid === 200 || pid === 300 ? "node dev/start.ts" : undefined;
+      },
+      kill() {},
+    };
+    const results = await Promise.all([200, 300].map((pid) => acquireStartLock(dir, { pid, probe })));
+    expect(results.filter((r) => r.held)).toHaveLength(1);
+    const holder = JSON.parse(readFileSync(join(dir, "start.lock"), "utf8")).pid;
+    expect(results[holder === 200 ? 1 : 0]).toEqual({ held: false, holderPid: holder });
+  });
+
+  it("takes over a lock naming its own process id (a container's start has the same pid every time)", async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, "start.lock"), JSON.stringify({ pid: 200 }));
+    const { probe } = processes({ 200: "node --import tsx dev/start.ts" });
+    expect((await acquireStartLock(dir, { pid: 200, probe })).held).toBe(true);
+  });
+
+  it("leaves alone a lock that another start has made since, on release and on recording its emulator", async () => {
+    const dir = dataDir();
+    const { probe } = processes({ 100: "dev/start.ts", 200: "dev/start.ts" });
+    const first = await acquireStartLock(dir, { pid: 100, probe });
+    if (!first.held) throw new Error("first start did not get the lock");
+    // Someone removed the first start's lock by hand, and a second start took the folder.
+    rmSync(join(dir, "start.lock"));
+    const second = await acquireStartLock(dir, { pid: 200, probe });
+    expect(second.held).toBe(true);
+    const before = readFileSync(join(dir, "start.lock"), "utf8");
+    first.lock.recordDynamo(101);
+    first.lock.release();
+    expect(readFileSync(join(dir, "start.lock"), "utf8")).toBe(before);
+  });
+
+  it("never leaves its working files in the data folder", async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, "start.lock"), JSON.stringify({ pid: 100 }));
+    const { probe } = processes({ 200: "dev/start.ts" });
+    const result = await acquireStartLock(dir, { pid: 200, probe });
+    if (!result.held) throw new Error("no lock");
+    result.lock.recordDynamo(201);
+    expect(readdirSync(dir)).toEqual(["start.lock"]);
+    expect(JSON.parse(readFileSync(join(dir, "start.lock"), "utf8"))).toMatchObject({
+      pid: 200,
+      dynamoPid: 201,
+    });
+    result.lock.release();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("does not take a reused process id for the tool or its emulator", async () => {
