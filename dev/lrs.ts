@@ -62,7 +62,9 @@ async function main(): Promise<number> {
     return {
       issuer: values.issuer,
       clientId: values["client-id"],
-      ...(values.deployment ? { deploymentId: values.deployment } : {}),
+      // Given, even empty, it is checked: an unset shell variable must not widen a route to
+      // every deployment of the platform (other schools' statements to this LRS).
+      ...(values.deployment !== undefined ? { deploymentId: values.deployment } : {}),
     };
   };
   // A route or setting for an LMS the tool does not know is kept (it may be registered later),
@@ -106,7 +108,7 @@ async function main(): Promise<number> {
         password,
       });
       console.log(
-        `Added route ${route.routeId}: statements of ${route.scope.issuer} now go to ${route.endpoint}.`,
+        `Added route ${route.routeId}: statements of ${scopeWords(route.scope)} now go to ${route.endpoint}.`,
       );
       await warnIfUnregistered(route.scope);
       return 0;
@@ -159,7 +161,7 @@ async function main(): Promise<number> {
         throw new FlagError("--type must be account, mbox or mbox_sha1sum");
       }
       await store.saveTenantSettings(scope(), { actorIdentifier: type });
-      console.log(`Actors of ${values.issuer} are now identified by ${type}.`);
+      console.log(`Actors of ${scopeWords(scope())} are now identified by ${type}.`);
       await warnIfUnregistered(scope());
       return 0;
     }
@@ -174,6 +176,13 @@ async function main(): Promise<number> {
   } finally {
     target.close();
   }
+}
+
+/** Whom a route or setting covers, in words: one deployment, or every one without its own. */
+function scopeWords(s: { issuer: string; clientId: string; deploymentId?: string }): string {
+  return s.deploymentId !== undefined
+    ? `${s.issuer} (client id ${s.clientId}, deployment ${s.deploymentId})`
+    : `${s.issuer} (client id ${s.clientId}, every deployment but those given their own)`;
 }
 
 /** A flag missing or wrong: said, and exit code 2 like parseArgs's own mistakes. */

@@ -14,7 +14,7 @@ export { isEndpointUrl };
  * claim's id, and never blank or with spaces around it, which no LMS sends in a launch, so
  * such a registration could never be launched.
  */
-const RegisteredId = KeyIdSchema.check(
+export const RegisteredId = KeyIdSchema.check(
   z.refine(
     (v) => v.trim() === v,
     "must not begin or end with a space (copy the id exactly as the LMS shows it)",

@@ -9,8 +9,7 @@ import {
 import { issuesFromZod } from "../../domain/errors.js";
 import type { TenantRef } from "../../domain/tenancy.js";
 import * as z from "../../domain/zod.js";
-import { KeyIdSchema } from "../../lti-tool/claims.js";
-import { isEndpointUrl, PlatformRegistrationInputSchema } from "../../lti-tool/registration.js";
+import { isEndpointUrl, PlatformRegistrationInputSchema, RegisteredId } from "../../lti-tool/registration.js";
 import { type ActorIdentifierType, ActorIdentifierTypeSchema } from "../../statements/builders.js";
 import { type CredentialCipher, SealedSecretSchema } from "../../statements/credential-cipher.js";
 import { InvalidLrsRouteError } from "../../statements/errors.js";
@@ -86,8 +85,8 @@ function toRoute(item: z.infer<typeof RouteItemSchema>): LrsRoute {
 /** The scope of a route or of a tenant's settings: the same rules as a platform registration's. */
 const ScopeSchema = z.object({
   issuer: PlatformRegistrationInputSchema.shape.issuer,
-  clientId: KeyIdSchema,
-  deploymentId: z.optional(KeyIdSchema),
+  clientId: RegisteredId,
+  deploymentId: z.optional(RegisteredId),
 });
 
 /** Every problem with a scope, as "scope.issuer: …" issues (none when it is valid). */

@@ -172,6 +172,30 @@ describe("npm run lrs", () => {
     expect((await lrs("list")).stdout).toBe(before);
   }, 60_000);
 
+  it("takes an empty --deployment (an unset shell variable) as a mistake, not as every deployment", async () => {
+    const before = (await lrs("list")).stdout;
+    const added = await lrs(...route("https://moodle.example"), "--deployment", "");
+    expect(added.code).toBe(2);
+    expect(added.stderr).toMatch(/^ {2}--deployment: /m);
+    const identifier = await lrs(
+      "identifier",
+      "--issuer",
+      "https://moodle.example",
+      "--client-id",
+      "lrs-cli-client",
+      "--deployment",
+      "",
+      "--type",
+      "mbox",
+    );
+    expect(identifier.code).toBe(2);
+    expect((await lrs("list")).stdout).toBe(before);
+    const whole = await lrs(...route("https://whole.example"));
+    expect(whole.stdout).toContain("every deployment");
+    const one = await lrs(...route("https://whole.example"), "--deployment", "7");
+    expect(one.stdout).toContain("deployment 7)");
+  }, 60_000);
+
   it("keeps a route for an LMS not registered yet, and says so, since a mistyped issuer is never used", async () => {
     const unknown = await lrs(...route("https://nosuch.example"));
     expect(unknown.code).toBe(0);

@@ -41,6 +41,23 @@ describe("LRS routes as the CLI and the admin set them", () => {
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  it("refuses a blank deployment or ids with spaces around them, as a registration does, and writes nothing", async () => {
+    for (const scope of [
+      { ...route.scope, deploymentId: "" },
+      { ...route.scope, deploymentId: " 1" },
+      { ...route.scope, clientId: "abc " },
+    ]) {
+      const error = await store()
+        .saveRoute({ ...route, scope })
+        .catch((e: unknown) => e);
+      expect(error, JSON.stringify(scope)).toBeInstanceOf(InvalidLrsRouteError);
+      await expect(store().saveTenantSettings(scope, { actorIdentifier: "mbox" })).rejects.toBeInstanceOf(
+        InvalidLrsRouteError,
+      );
+    }
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
   it("refuses an endpoint holding the LRS key and secret, a query or a fragment, and writes nothing", async () => {
     for (const [endpoint, said] of [
       ["https://lrs-key:TOP-SECRET@lrs.example.org/xapi/", "must not hold a key or secret"],
