@@ -57,13 +57,19 @@ export class DynamoToolKeyStore implements ToolKeyStore {
   }
 
   async markSuperseded(kid: string, at: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.toolKey(kid),
-        UpdateExpression: "SET supersededAt = :at",
-        ExpressionAttributeValues: { ":at": at },
-      }),
+    // Only a key that is there: an update makes the item it does not find, and a key item of a
+    // date alone (the key removed meanwhile by another rotation) would break every listKeys.
+    await conditionHeld(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.toolKey(kid),
+          UpdateExpression: "SET supersededAt = :at",
+          ConditionExpression: "attribute_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+          ExpressionAttributeValues: { ":at": at },
+        }),
+      ),
     );
   }
 

@@ -495,6 +495,18 @@ describe("tool keys in the table", () => {
     const { current } = await signer.rotate();
     expect((await signer.jwks()).keys.map((k) => k.kid).sort()).toEqual([key.kid, current.kid].sort());
   });
+
+  it("marking a key removed meanwhile (two rotations at once) leaves no half key behind", async () => {
+    const store = new DynamoToolKeyStore(aws.doc, aws.tableName);
+    const signer = new StoredKeySigner(store);
+    await signer.ensureKey();
+    const { current } = await signer.rotate();
+    await store.removeKey(current.kid);
+    await store.markSuperseded(current.kid, new Date().toISOString());
+    const listed = await store.listKeys();
+    expect(listed.map((k) => k.kid)).not.toContain(current.kid);
+    expect((await signer.jwks()).keys.length).toBeGreaterThan(0);
+  });
 });
 
 describe("evidence objects on s3rver", () => {
