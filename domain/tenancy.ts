@@ -12,7 +12,10 @@ export interface TenantRef {
 }
 
 export interface CourseRef extends TenantRef {
-  /** LTI `context.id`; launches without a context use the resource link id instead. */
+  /**
+   * LTI `context.id`; launches without a context use `link:` and their resource link id instead,
+   * and a context id that begins `link:` or `ctx:` is kept as `ctx:` + the id (`courseKeyOf`).
+   */
   contextId: string;
 }
 

@@ -169,8 +169,7 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
   const tenant: TenantRef = { issuer: platform.issuer, clientId: platform.clientId, deploymentId };
   const context = claims[CLAIM.context];
   const resourceLink = isResourceLinkLaunch(claims) ? claims[CLAIM.resourceLink].id : undefined;
-  // Launches without a course context (rare; some platforms' home pages) are scoped to their resource link.
-  const contextId = context?.id ?? `link:${resourceLink ?? "none"}`;
+  const contextId = courseKeyOf(context?.id, resourceLink);
   const locale = claims[CLAIM.launchPresentation]?.locale ?? claims.locale;
   const roles = claims[CLAIM.roles];
 
@@ -190,6 +189,17 @@ export async function checkLaunch(input: LaunchInput, deps: LaunchDeps): Promise
     },
     loginState,
   };
+}
+
+/**
+ * The course a launch's records live under. Launches without a course context (rare; some
+ * platforms' home pages) are scoped to their resource link, as `link:<id>`; a real context id that
+ * could be read as one (or as an escaped one) gets `ctx:` before it, so no course of the LMS can
+ * share its records with a context-less link, and no two contexts share theirs.
+ */
+export function courseKeyOf(contextId: string | undefined, resourceLinkId: string | undefined): string {
+  if (contextId === undefined) return `link:${resourceLinkId ?? "none"}`;
+  return contextId.startsWith("link:") || contextId.startsWith("ctx:") ? `ctx:${contextId}` : contextId;
 }
 
 async function verifySignature(

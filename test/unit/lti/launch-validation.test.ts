@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { courseScopeKey } from "../../../domain/tenancy.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { sha256b64url } from "../../../lti-tool/crypto.js";
 import {
@@ -101,6 +102,28 @@ describe("launch validation: a valid launch", () => {
     expect(launch.tenant).toEqual({ issuer: ISSUER, clientId: "client-abc", deploymentId: "1" });
     expect(launch.course.contextId).toBe("course-1");
     expect(launch.user).toMatchObject({ sub: "user-1", role: "candidate", locale: "en" });
+  });
+
+  it("keeps a context-less launch's records apart from every course, whatever the LMS names its courses", async () => {
+    const p = await testPlatform();
+    const contextless = await launchWith(p, (c) => {
+      delete c[CLAIM.context];
+    });
+    const resourceLink = (validClaims("n")[CLAIM.resourceLink] as { id: string }).id;
+    expect(contextless.course.contextId).toBe(`link:${resourceLink}`);
+    const keys = new Set([courseScopeKey(contextless.course)]);
+    for (const id of [
+      `link:${resourceLink}`,
+      `ctx:link:${resourceLink}`,
+      `ctx:ctx:link:${resourceLink}`,
+      "course-1",
+    ]) {
+      const launch = await launchWith(p, (c) => {
+        c[CLAIM.context] = { id, title: "HLTA" };
+      });
+      keys.add(courseScopeKey(launch.course));
+    }
+    expect(keys.size).toBe(5);
   });
 
   it("accepts several audiences when azp names this tool", async () => {
