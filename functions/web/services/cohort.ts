@@ -26,7 +26,12 @@ export interface Cohort {
   rosterFetchedAt?: string;
   /** Set when the LMS could not be asked and an older roster (or none) is shown. */
   rosterProblem?: string;
+  /** Set when the course has no class list to ask for: only candidates who have launched are shown. */
+  rosterUnavailable?: string;
 }
+
+const NO_CLASS_LIST =
+  "Your LMS does not share this course's class list with the tool (its Names and Role Provisioning service is not turned on for the tool), so only candidates who have opened the tool are shown.";
 
 /**
  * A tutor's cohort: everyone the LMS lists as a candidate (NRPS), including those who have not
@@ -49,9 +54,11 @@ export async function loadCohort(args: {
   const maxAge = args.maxAgeMs ?? 15 * 60_000;
   let roster = await args.cache.roster(args.course);
   let rosterProblem: string | undefined;
+  let rosterUnavailable: string | undefined;
   const stale = !roster || now.getTime() - Date.parse(roster.fetchedAt) > maxAge;
   if (stale && args.platform) {
     const services = await args.cache.services(args.course);
+    if (!services?.membershipsUrl && !roster) rosterUnavailable = NO_CLASS_LIST;
     if (services?.membershipsUrl) {
       const wait = AbortSignal.timeout(args.rosterWaitMs ?? 6_000);
       try {
@@ -75,6 +82,8 @@ export async function loadCohort(args: {
           : "The LMS could not be asked for the class list; only candidates who have opened the tool are shown.";
       }
     }
+  } else if (!roster) {
+    rosterUnavailable = NO_CLASS_LIST;
   }
   const launched = new Map(args.enrolments.filter((e) => e.role === "candidate").map((e) => [e.userId, e]));
   const entries = new Map<string, CohortEntry>();
@@ -88,8 +97,11 @@ export async function loadCohort(args: {
       inRoster: true,
     });
   }
+  // Someone the list names with another role or status (withdrawn, now a tutor) is not shown as a
+  // candidate; someone it does not name yet (joined since it was read) is, marked as not on it.
+  const listed = new Set((roster?.members ?? []).map((m) => m.userId));
   for (const e of launched.values()) {
-    if (!entries.has(e.userId)) {
+    if (!entries.has(e.userId) && !listed.has(e.userId)) {
       entries.set(e.userId, {
         userId: e.userId,
         ...(e.name ? { name: e.name } : {}),
@@ -106,5 +118,6 @@ export async function loadCohort(args: {
     candidates,
     ...(roster ? { rosterFetchedAt: roster.fetchedAt } : {}),
     ...(rosterProblem ? { rosterProblem } : {}),
+    ...(rosterUnavailable ? { rosterUnavailable } : {}),
   };
 }

@@ -8,9 +8,16 @@ export function CohortPage(props: { courseTitle?: string; cohort: Cohort; locale
     <Layout title="Your HLTA cohort">
       <h1>Your HLTA cohort{props.courseTitle ? `: ${props.courseTitle}` : ""}</h1>
       <p class="lede">
-        Every candidate in this course, including those who have not opened the tool yet. Progress against the
-        standards, written tasks and evidence will appear here as candidates work.
+        {props.cohort.rosterFetchedAt
+          ? "Every candidate in this course, including those who have not opened the tool yet."
+          : "The candidates in this course who have opened the tool."}{" "}
+        Progress against the standards, written tasks and evidence will appear here as candidates work.
       </p>
+      {props.cohort.rosterUnavailable ? (
+        <p class="panel" role="status">
+          {props.cohort.rosterUnavailable}
+        </p>
+      ) : null}
       {props.cohort.rosterProblem ? (
         <p class="panel error" role="status">
           {props.cohort.rosterProblem}
@@ -36,7 +43,12 @@ export function CohortPage(props: { courseTitle?: string; cohort: Cohort; locale
           <tbody>
             {candidates.map((c) => (
               <tr data-candidate={c.userId}>
-                <td>{c.name ?? c.userId}</td>
+                <td>
+                  {c.name ?? c.userId}
+                  {props.cohort.rosterFetchedAt && !c.inRoster ? (
+                    <span class="ref"> (not on the LMS's class list yet)</span>
+                  ) : null}
+                </td>
                 <td>{c.firstLaunchAt?.slice(0, 10) ?? "Not yet"}</td>
                 <td>{c.lastLaunchAt?.slice(0, 10) ?? "Not yet"}</td>
               </tr>

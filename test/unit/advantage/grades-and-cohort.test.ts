@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../functions/web/log.js";
 import { loadCohort } from "../../../functions/web/services/cohort.js";
+import { CohortPage } from "../../../functions/web/views/cohort-page.js";
 import { AgsClient } from "../../../lti-tool/advantage/ags.js";
 import { deliverDueGrades, type GradeJob, type GradeJobStore } from "../../../lti-tool/advantage/grades.js";
 import { type CourseMember, NrpsClient } from "../../../lti-tool/advantage/nrps.js";
@@ -336,6 +337,78 @@ describe("cohort", () => {
       ["z", "2026-11-01T00:00:00Z", false],
     ]);
     expect(saved).toHaveLength(1);
+    expect(cohort).not.toHaveProperty("rosterUnavailable");
+  });
+
+  it("does not show as candidates people who launched as one but whom the LMS's list now names otherwise", async () => {
+    const members: CourseMember[] = [
+      { userId: "act", name: "Ann", status: "Active", ltiRoles: ["Learner"], role: "candidate" },
+      { userId: "gone", name: "Wendy", status: "Deleted", ltiRoles: ["Learner"], role: "candidate" },
+      { userId: "paused", name: "Pat", status: "Inactive", ltiRoles: ["Learner"], role: "candidate" },
+      { userId: "promoted", name: "Tom", status: "Active", ltiRoles: ["Instructor"], role: "tutor" },
+    ];
+    const launchedAs = (userId: string) => ({
+      course,
+      userId,
+      role: "candidate" as const,
+      ltiRoles: [],
+      registration: "r",
+      firstLaunchAt: "2026-11-01T00:00:00Z",
+      lastLaunchAt: "2026-11-01T00:00:00Z",
+    });
+    const cohort = await loadCohort({
+      course,
+      platform,
+      enrolments: ["act", "gone", "paused", "promoted", "new"].map(launchedAs),
+      cache: {
+        services: async () => ({ agsScopes: [], membershipsUrl: "https://moodle.test/m", updatedAt: "" }),
+        roster: async () => undefined,
+        saveRoster: async () => {},
+      },
+      nrps: { members: async () => members } as unknown as NrpsClient,
+      log: silentLogger,
+    });
+    expect(cohort.candidates.map((c) => [c.userId, c.inRoster])).toEqual([
+      ["act", true],
+      ["new", false],
+    ]);
+  });
+
+  it("says so when the course has no class list to ask for, and shows who has launched", async () => {
+    const cohort = await loadCohort({
+      course,
+      platform,
+      enrolments: [
+        {
+          course,
+          userId: "a",
+          name: "Ann",
+          role: "candidate",
+          ltiRoles: [],
+          registration: "r",
+          firstLaunchAt: "2026-11-01T00:00:00Z",
+          lastLaunchAt: "2026-11-01T00:00:00Z",
+        },
+      ],
+      cache: {
+        services: async () => ({ agsScopes: [], updatedAt: "" }),
+        roster: async () => undefined,
+        saveRoster: async () => {},
+      },
+      nrps: {
+        members: async () => {
+          throw new Error("not to be asked");
+        },
+      } as unknown as NrpsClient,
+      log: silentLogger,
+    });
+    expect(cohort.candidates.map((c) => c.userId)).toEqual(["a"]);
+    expect(cohort.rosterUnavailable).toMatch(/only candidates who have opened the tool/);
+    expect(cohort).not.toHaveProperty("rosterProblem");
+    const page = String(CohortPage({ cohort }));
+    expect(page).toContain("The candidates in this course who have opened the tool.");
+    expect(page).not.toContain("including those who have not opened the tool yet");
+    expect(page).toContain("Names and Role Provisioning");
   });
 
   it("shows the cached roster with a note when the LMS fails", async () => {
