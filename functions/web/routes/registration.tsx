@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { AppError, ValidationError } from "../../../domain/errors.js";
+import { AppError, issuesFromZod, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
 import { platformRegistrationInput, registerWithPlatform } from "../../../lti-tool/dynamic-registration.js";
@@ -33,8 +33,33 @@ const RegistrationParamsSchema = z.object({
   openid_configuration: z
     .url()
     .check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL to a public address")),
-  registration_token: z.optional(z.string().check(z.minLength(1))),
+  // An empty token is no token (Dynamic Registration §3.3: the LMS may send none).
+  registration_token: z.optional(z.string().check(z.maxLength(8192))),
 });
+
+/**
+ * Why the LMS's registration request cannot be used, in words an administrator can act on: the
+ * address is missing (the page was not opened from the LMS), or it is not one the tool may fetch.
+ */
+function registrationParamsError(
+  params: Record<string, string>,
+  error: Parameters<typeof issuesFromZod>[0],
+  missing: string,
+): ValidationError {
+  const issues = issuesFromZod(error);
+  const address = params.openid_configuration;
+  if (!address) return new ValidationError(missing, issues);
+  if (issues.some((i) => i.path === "openid_configuration")) {
+    return new ValidationError(
+      `Your LMS sent a configuration address the tool may not use (${address.slice(0, 200)}): it must be an https address on the internet (plain http only to this machine, when the tool runs locally), not a private network address. Check the web address your LMS knows itself by (Moodle's wwwroot, Canvas's domain), then register again.`,
+      issues,
+    );
+  }
+  return new ValidationError(
+    "Your LMS's registration request is not valid. Start it again from your LMS.",
+    issues,
+  );
+}
 
 const SAVE_AUDIENCE = "hlta-registration-save";
 /** How long "Save again" works after the tool failed to save a registration the LMS holds. */
@@ -67,9 +92,12 @@ export function registrationRoutes(deps: AppDeps) {
   // The LMS opens this page (in a dialog or new window); the administrator confirms.
   app.get("/lti/register/:link", async (c) => {
     await openRegistrationLink(deps.registrationLinks, c.req.param("link"), now());
-    const parsed = RegistrationParamsSchema.safeParse(c.req.query());
+    const params = c.req.query();
+    const parsed = RegistrationParamsSchema.safeParse(params);
     if (!parsed.success) {
-      throw new ValidationError(
+      throw registrationParamsError(
+        params,
+        parsed.error,
         "Open this page from your LMS's \"register a tool by URL\" screen: it needs the LMS's configuration address (openid_configuration).",
       );
     }
@@ -87,9 +115,15 @@ export function registrationRoutes(deps: AppDeps) {
   app.post("/lti/register/:link", async (c) => {
     const started = Date.now();
     const link = await openRegistrationLink(deps.registrationLinks, c.req.param("link"), now());
-    const parsed = RegistrationParamsSchema.safeParse(await singleFormFields(c));
-    if (!parsed.success)
-      throw new ValidationError("The registration request is incomplete. Start it again from your LMS.");
+    const form = await singleFormFields(c);
+    const parsed = RegistrationParamsSchema.safeParse(form);
+    if (!parsed.success) {
+      throw registrationParamsError(
+        form,
+        parsed.error,
+        "The registration request is incomplete. Start it again from your LMS.",
+      );
+    }
     // Held for this registration alone (a minute at most), so one link registers one LMS even
     // when several registrations race; let go if the LMS refuses or cannot be reached.
     await holdRegistrationLink(deps.registrationLinks, link, now());

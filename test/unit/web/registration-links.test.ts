@@ -53,6 +53,35 @@ describe("dynamic registration by invitation", () => {
     expect(lms.calls).toEqual([]);
   });
 
+  it("says what is wrong with the LMS's configuration address, and takes an empty registration token as none", async () => {
+    const { app, deps, lms } = await appWithLms();
+    const link = await registrationLinkPath(deps);
+    for (const address of [
+      "http://moodle.school.org/mod/lti/openid-configuration.php",
+      "https://10.0.0.5/x",
+    ]) {
+      const query = `?openid_configuration=${encodeURIComponent(address)}`;
+      const page = await app.request(`${link}${query}`);
+      expect(page.status, address).toBe(400);
+      const said = await page.text();
+      expect(said, address).toContain("configuration address the tool may not use");
+      expect(said, address).not.toContain("Open this page from your LMS");
+      const post = await app.request(link, form({ openid_configuration: address }, PROBLEM_JSON));
+      expect(post.status, address).toBe(400);
+      expect((await post.json()).issues.map((i: { path: string }) => i.path)).toEqual([
+        "openid_configuration",
+      ]);
+    }
+    const missing = await app.request(link);
+    expect(await missing.text()).toContain("Open this page from your LMS");
+    const noToken = await app.request(
+      `${link}?openid_configuration=${encodeURIComponent(CONFIG_URL)}&registration_token=`,
+    );
+    expect(noToken.status).toBe(200);
+    expect(await noToken.text()).not.toContain('name="registration_token"');
+    expect(lms.calls).toEqual([]);
+  });
+
   it("registers one LMS with a link, which is then spent and says by whom", async () => {
     const { app, deps } = await appWithLms();
     const link = await registrationLinkPath(deps, "St Mary's Moodle");
