@@ -11,6 +11,18 @@ import { createXapiProfileRoutes } from "./routes/xapi.js";
 import { ErrorPage } from "./views/error-page.js";
 import { contentSecurityPolicy } from "./views/inline.js";
 
+/** Headers every answer carries, the policy every HTML one. */
+function secureHeaders(c: Context<Env>, html: boolean): void {
+  // Session tokens travel in URLs: never leak them through Referer.
+  c.header("Referrer-Policy", "no-referrer");
+  c.header("X-Content-Type-Options", "nosniff");
+  if (!html) return;
+  // Pages run only the tool's own inline scripts and styles (views/inline.ts). The administration
+  // pages are the tool's own console, never in an LMS's frame: no site may frame them.
+  const admin = c.req.path === "/admin" || c.req.path.startsWith("/admin/");
+  c.header("Content-Security-Policy", contentSecurityPolicy(admin ? { frameAncestors: "'none'" } : {}));
+}
+
 /** The web app: the same instance serves the Lambda (hono/aws-lambda) and `npm start`. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
@@ -18,13 +30,7 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     c.set("reference", randomUUID().slice(0, 8));
     await next();
-    // Session tokens travel in URLs: never leak them through Referer.
-    c.header("Referrer-Policy", "no-referrer");
-    c.header("X-Content-Type-Options", "nosniff");
-    // Pages run only the tool's own inline scripts and styles (views/inline.ts).
-    if (c.res.headers.get("Content-Type")?.startsWith("text/html")) {
-      c.header("Content-Security-Policy", contentSecurityPolicy());
-    }
+    secureHeaders(c, c.res.headers.get("Content-Type")?.startsWith("text/html") ?? false);
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
 
@@ -61,6 +67,9 @@ export function createApp(deps: AppDeps) {
       detail: "The tool hit an unexpected problem. Nothing you saved is lost.",
       reference,
     };
+    // An error thrown past the middleware above (a path no route matches) returns from here.
+    secureHeaders(c, wantsHtml(c));
+    c.header("Cache-Control", "no-store");
     if (wantsHtml(c)) {
       return c.html(
         <ErrorPage

@@ -27,9 +27,10 @@ export function inlineStyle(text: string): string {
 /**
  * The policy for HTML answers. Nothing loads from anywhere but the inline texts above and the
  * tool's own images; no <base>, no plugins. Not restricted here: `frame-ancestors` (any school's
- * LMS frames the tool) and `form-action` (the tool's forms post back to the LMS: deep linking).
+ * LMS frames the tool; only the administration pages, never framed, set it to 'none') and
+ * `form-action` (the tool's forms post back to the LMS: deep linking).
  */
-export function contentSecurityPolicy(): string {
+export function contentSecurityPolicy(options: { frameAncestors?: "'none'" } = {}): string {
   return [
     "default-src 'none'",
     `script-src ${[...scriptHashes].join(" ") || "'none'"}`,
@@ -37,6 +38,7 @@ export function contentSecurityPolicy(): string {
     "img-src 'self' data:",
     "base-uri 'none'",
     "object-src 'none'",
+    ...(options.frameAncestors ? [`frame-ancestors ${options.frameAncestors}`] : []),
   ].join("; ");
 }
 

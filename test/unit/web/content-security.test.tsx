@@ -99,6 +99,41 @@ describe("content security policy on the tool's pages", () => {
     expect(json.headers.get("content-security-policy")).toBeNull();
   });
 
+  it("gives an address no route has the same headers as every answer, as a page or as JSON", async () => {
+    const { app, adminToken } = await memoryApp(await testPlatform());
+    const s = encodeURIComponent(await adminToken());
+    for (const path of ["/nope", `/admin/platforms/?s=${s}`, "/lti/nope"]) {
+      const page = await app.request(path, { headers: { accept: "text/html" } });
+      expect(page.status, path).toBe(404);
+      expect(page.headers.get("referrer-policy"), path).toBe("no-referrer");
+      expect(page.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(page.headers.get("cache-control"), path).toBe("no-store");
+      await checked(page);
+      const json = await app.request(path, { headers: { accept: "application/problem+json" } });
+      expect(json.status, path).toBe(404);
+      expect(json.headers.get("referrer-policy"), path).toBe("no-referrer");
+      expect(json.headers.get("content-security-policy"), path).toBeNull();
+    }
+  });
+
+  it("lets any LMS frame the tool's pages, and no site frame the administration pages", async () => {
+    const { app, adminToken } = await memoryApp(await testPlatform());
+    const s = encodeURIComponent(await adminToken());
+    for (const path of ["/admin", `/admin/platforms?s=${s}`, `/admin/nope?s=${s}`]) {
+      const res = await app.request(path, { headers: { accept: "text/html" } });
+      expect(sources(res.headers.get("content-security-policy") ?? "", "frame-ancestors"), path).toEqual([
+        "'none'",
+      ]);
+    }
+    const refused = await app.request("/lti/login", form({ ...loginFields, iss: "https://unknown.test" }));
+    expect(refused.headers.get("content-security-policy")).not.toContain("frame-ancestors");
+    const tutor = await launch((c) => {
+      c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"];
+    });
+    const cohort = await tutor.app.request(tutor.response.headers.get("location") ?? "");
+    expect(cohort.headers.get("content-security-policy")).not.toContain("frame-ancestors");
+  });
+
   it("allows the fixed scripts of the deep-linking return and the registration's Finish button", () => {
     const policy = contentSecurityPolicy();
     const autopost = String(
