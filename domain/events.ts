@@ -17,13 +17,38 @@ const SegmentSchema = z
   .string()
   .check(z.regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits and . _ ~ - only (at most 128)"));
 
-/** BCP 47 / RFC 5646 language tag as LTI sends it (`en`, `en-GB`, `cy`; Moodle may send `en_GB`). */
+/**
+ * The well-formed BCP 47 language tag (RFC 5646) within what an LMS sends as a locale: `en_GB`
+ * becomes `en-GB`, and subtags that make the tag invalid are dropped from the end (Moodle's
+ * language pack `en_us_k12` is `en-US`, `en-a` is `en`). Undefined when nothing is left. An
+ * LRS refuses a statement whose language is not a valid tag, so none is ever sent.
+ */
+export function languageTag(raw: string | undefined): string | undefined {
+  if (!raw || raw.length > 100) return undefined;
+  const parts = raw.replace(/_/g, "-").split("-");
+  for (let n = parts.length; n > 0; n -= 1) {
+    const tag = parts.slice(0, n).join("-");
+    if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(tag)) continue;
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag);
+      if (canonical) return canonical;
+    } catch {
+      // Not a valid tag: try it without its last subtag.
+    }
+  }
+  return undefined;
+}
+
+/** A language tag as LTI sends it (`en`, `en-GB`, `cy`; Moodle may send `en_GB`), made well-formed. */
 export const LocaleSchema = z.pipe(
   z
     .string()
-    .check(z.regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, "a language tag such as en, en-GB or cy")),
-  z.transform((tag: string) => tag.replace(/_/g, "-")),
+    .check(z.refine((tag) => languageTag(tag) !== undefined, "a language tag such as en, en-GB or cy")),
+  z.transform((tag: string) => languageTag(tag) ?? "en"),
 );
+
+/** An email address an event may carry: the same rule the event schema holds it to. */
+export const EventEmailSchema = z.email();
 
 /**
  * A standard of a versioned framework (the England HLTA standards are one framework version;
@@ -60,7 +85,7 @@ export const EventActorSchema = z.object({
   /** LTI `sub`: stable, pseudonymous user id within the platform. */
   sub: z.string().check(z.minLength(1), z.maxLength(255)),
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
-  email: z.optional(z.email()),
+  email: z.optional(EventEmailSchema),
 });
 export type EventActor = z.infer<typeof EventActorSchema>;
 

@@ -57,7 +57,7 @@ export interface StatementSettings {
    * installation: changing it changes every activity id the LRS has seen.
    */
   activityBase?: string;
-  /** Include the person's name in the actor (default true). */
+  /** Include the person's name in the actor (default true; never with `mbox_sha1sum`). */
   includeActorName?: boolean;
   /** Our short label of a standard, when the framework data is at hand (see `standardLabelsFrom`). */
   standardLabel?: (standard: StandardRef) => { en: string; cy?: string | undefined } | undefined;
@@ -158,10 +158,13 @@ function buildActor(
   event: DomainEvent,
   settings: StatementSettings,
 ): { actor: Agent; used: ActorIdentifierType; notes: string[] } {
-  const name = settings.includeActorName === false ? undefined : event.actor.name;
+  const wanted = settings.actorIdentifier;
+  // A tenant that asks for hashed emails asks for statements that do not name people: a name
+  // beside the hash would undo it.
+  const name =
+    settings.includeActorName === false || wanted === "mbox_sha1sum" ? undefined : event.actor.name;
   const base: Agent = name === undefined ? { objectType: "Agent" } : { objectType: "Agent", name };
   const email = event.actor.email?.trim().toLowerCase();
-  const wanted = settings.actorIdentifier;
   if (wanted !== "account" && email) {
     // Emails are compared case-insensitively in practice; lower-casing keeps one person one
     // identifier even when the LMS changes the case it sends.

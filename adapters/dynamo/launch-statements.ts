@@ -1,4 +1,4 @@
-import { DomainEventSchema } from "../../domain/events.js";
+import { DomainEventSchema, EventEmailSchema, languageTag } from "../../domain/events.js";
 import { ExpiringCache } from "../../domain/expiring-cache.js";
 import type { Logger } from "../../functions/web/log.js";
 import { CLAIM } from "../../lti-tool/claims.js";
@@ -18,8 +18,6 @@ export function cachedTenantTargets(
     cache.get(`${tenant.issuer}\n${tenant.clientId}\n${tenant.deploymentId}`, () => resolve(tenant));
 }
 
-const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/;
-
 /**
  * The "launched" statement of a resource-link launch, written to the outbox in the launch's own
  * transaction. A launch whose data does not make a valid event is still a launch: the candidate
@@ -30,7 +28,7 @@ export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchS
     if (!isResourceLinkLaunch(launch.claims)) return [];
     const link = launch.claims[CLAIM.resourceLink];
     const context = launch.claims[CLAIM.context];
-    const locale = launch.user.locale && LOCALE.test(launch.user.locale) ? launch.user.locale : "en";
+    const locale = languageTag(launch.user.locale) ?? "en";
     const parsed = DomainEventSchema.safeParse({
       type: "launched",
       // The state is single-use and random: one event per launch, the same id if it is retried.
@@ -41,7 +39,9 @@ export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchS
         iss: launch.tenant.issuer,
         sub: launch.user.sub,
         ...(launch.user.name ? { name: launch.user.name.slice(0, 500) } : {}),
-        ...(launch.user.email && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(launch.user.email)
+        // An address the event would refuse is left out, not the whole statement: only an mbox
+        // tenant uses it, and its statement then names the LTI account instead (with a note).
+        ...(launch.user.email && EventEmailSchema.safeParse(launch.user.email).success
           ? { email: launch.user.email }
           : {}),
       },

@@ -55,13 +55,13 @@ describe("the actor", () => {
     });
   });
 
-  it("is the SHA-1 of the mailto IRI when the tenant asks for mbox_sha1sum", () => {
+  it("is the SHA-1 of the mailto IRI, without the person's name, when the tenant asks for mbox_sha1sum", () => {
     const { statement } = buildStatement(eventOfType("launched"), {
       ...SETTINGS,
       actorIdentifier: "mbox_sha1sum",
     });
     const expected = createHash("sha1").update("mailto:sam.jones@school.example").digest("hex");
-    expect(statement.actor).toEqual({ objectType: "Agent", name: "Sam Jones", mbox_sha1sum: expected });
+    expect(statement.actor).toEqual({ objectType: "Agent", mbox_sha1sum: expected });
   });
 
   it("falls back to the account, and says so, when mbox is asked for but the platform sent no email", () => {

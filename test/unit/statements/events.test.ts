@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DOMAIN_EVENT_TYPES, DomainEventSchema } from "../../../domain/events.js";
+import { DOMAIN_EVENT_TYPES, DomainEventSchema, languageTag } from "../../../domain/events.js";
 import { HLTA_NAMESPACE, uuidv5 } from "../../../domain/ids.js";
 import { EVENT_INPUTS, STD } from "./fixtures.js";
 
@@ -28,6 +28,24 @@ describe("domain events", () => {
   it("normalise a Moodle-style locale to a language tag", () => {
     const parsed = DomainEventSchema.parse(EVENT_INPUTS[0]);
     expect(parsed.locale).toBe("en-GB");
+  });
+
+  it("make what an LMS sends as a locale a well-formed language tag, or refuse it", () => {
+    for (const [raw, tag] of [
+      ["en_us_k12", "en-US"],
+      ["EN_gb", "en-GB"],
+      ["en-a", "en"],
+      ["sr_latn_rs", "sr-Latn-RS"],
+      ["cy", "cy"],
+      ["x", undefined],
+      ["", undefined],
+      ["12", undefined],
+    ] as const) {
+      expect(languageTag(raw), raw).toBe(tag);
+    }
+    const parsed = DomainEventSchema.safeParse({ ...EVENT_INPUTS[0], locale: "en_us_k12" });
+    expect(parsed.data?.locale).toBe("en-US");
+    expect(DomainEventSchema.safeParse({ ...EVENT_INPUTS[0], locale: "12" }).success).toBe(false);
   });
 
   it("reject a partial reassessment that names no standard", () => {
