@@ -20,6 +20,7 @@ import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
+import { removeRouteWhenQuiet } from "../statements/route-removal.js";
 import { cliErrorMessage, commandOf, parsedFlags } from "./cli.js";
 import { DATA_DIR, openTable } from "./runtime-file.js";
 
@@ -33,7 +34,9 @@ const USAGE = `Usage:
   credentials  new key and secret (and endpoint) for a route, keeping its id: its waiting
                statements go on; parked ones are replayed from the admin page
   remove       refused while statements wait or are parked on the route (they would be left
-               where no page shows them): --force to remove it all the same`;
+               where no page shows them): --force to remove it all the same. Otherwise the route
+               is turned off first and removed about a minute later, once running instances of
+               the tool have stopped sending to it`;
 
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
@@ -142,17 +145,47 @@ async function main(): Promise<number> {
     }
     if (command === "remove") {
       if (!values.id) throw new FlagError("--id is required");
-      const backlog = await new DynamoOutboxStore(target.doc, target.tableName).backlog(values.id);
-      if ((backlog.pending > 0 || backlog.parked > 0) && !values.force) {
+      const routeId = values.id;
+      if (values.force) {
+        if (!(await store.removeRoute(routeId))) return noSuchRoute(routeId);
+        console.log(`Removed route ${routeId}, with whatever statements were still on it.`);
+        return 0;
+      }
+      // Ctrl+C during the wait turns the route back on as it was before stopping.
+      const stop = new AbortController();
+      const onSigint = () =>
+        stop.abort(new Error("Stopped: the route is on again, as it was; nothing removed."));
+      process.once("SIGINT", onSigint);
+      let shown = -1;
+      const removal = await removeRouteWhenQuiet(routeId, {
+        routes: store,
+        outbox: new DynamoOutboxStore(target.doc, target.tableName),
+        signal: stop.signal,
+        onWait: (leftMs) => {
+          const seconds = Math.ceil(leftMs / 1000);
+          if (shown === -1) {
+            console.log(
+              `Route ${routeId} is turned off. Waiting ${seconds} s for running instances of the tool to stop sending statements to it (Ctrl+C to stop and turn it back on)…`,
+            );
+          } else if (seconds % 10 === 0 && seconds !== shown) {
+            console.log(`  ${seconds} s left`);
+          }
+          shown = seconds;
+        },
+      }).finally(() => process.off("SIGINT", onSigint));
+      if (removal.kind === "not-found") return noSuchRoute(routeId);
+      if (removal.kind === "backlog") {
+        const { backlog } = removal;
         console.error(
-          `Route ${values.id} has ${backlog.pending}${backlog.capped ? "+" : ""} statement(s) waiting and ${backlog.parked} parked: ` +
+          (removal.arrivedWhileRemoving
+            ? `Statements arrived for route ${routeId} while it was being removed (${backlog.pending}${backlog.capped ? "+" : ""} waiting): it is on again, as it was, so they go. `
+            : `Route ${routeId} has ${backlog.pending}${backlog.capped ? "+" : ""} statement(s) waiting and ${backlog.parked} parked: `) +
             "removed, they would be left where no page shows them. To change its LRS credentials or endpoint, use `npm run lrs -- credentials`; " +
             "to remove it all the same, add --force.",
         );
         return 1;
       }
-      if (!(await store.removeRoute(values.id))) return noSuchRoute(values.id);
-      console.log(`Removed route ${values.id}.`);
+      console.log(`Removed route ${routeId}.`);
       return 0;
     }
     if (command === "identifier") {

@@ -4,13 +4,14 @@ import type { Logger } from "../../functions/web/log.js";
 import { CLAIM } from "../../lti-tool/claims.js";
 import { isResourceLinkLaunch } from "../../lti-tool/launch.js";
 import type { TenantXapiTarget } from "../../statements/ports.js";
+import { TENANT_TARGETS_TTL_MS } from "../../statements/route-removal.js";
 import type { LaunchSideEffects } from "./launch-recorder.js";
 import type { XapiOutboxWriter } from "./outbox.js";
 
 /** A tenant's xAPI routes change rarely and are needed on every launch: cache them briefly. */
 export function cachedTenantTargets(
   resolve: (tenant: { issuer: string; clientId: string; deploymentId: string }) => Promise<TenantXapiTarget>,
-  ttlMs = 60_000,
+  ttlMs = TENANT_TARGETS_TTL_MS,
   now: () => number = Date.now,
 ) {
   const cache = new ExpiringCache<TenantXapiTarget>(() => ttlMs, now);

@@ -7,6 +7,7 @@ import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { buildStatement } from "../../../statements/builders.js";
 import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
 import { InvalidLrsRouteError } from "../../../statements/errors.js";
+import { removeRouteWhenQuiet } from "../../../statements/route-removal.js";
 import { EVENTS, eventOfType, SETTINGS } from "../../unit/statements/fixtures.js";
 import { dynamoForTests } from "./local-dynamo.js";
 
@@ -238,6 +239,46 @@ describe("the LRS route store", () => {
       actorIdentifier: "account",
       routes: [],
     });
+  });
+
+  it("removes a route only once no new statements go to it, and keeps it, on, when some arrived", async () => {
+    const tenant = { issuer: "https://removal.example", clientId: "c", deploymentId: "1" };
+    const input = {
+      scope: { issuer: tenant.issuer, clientId: tenant.clientId },
+      name: "LRS",
+      endpoint: "https://lrs.removal.example/xapi/",
+      username: "key",
+      password: "secret",
+    };
+    const kept = await routes.saveRoute(input);
+    const late = buildStatement(eventOfType("launched"), SETTINGS);
+    const arriving = await removeRouteWhenQuiet(kept.routeId, {
+      routes,
+      outbox,
+      quietMs: 1_000,
+      sleep: async () => {
+        // Turned off: the tenant resolves to no route; an instance's cached copy still queues one.
+        expect((await routes.resolveTenant(tenant)).routes).toEqual([]);
+        await db.doc.send(
+          new TransactWriteCommand({
+            TransactItems: outboxTransactItems([late], [{ routeId: kept.routeId }], {
+              tableName: db.tableName,
+              now: new Date(),
+            }),
+          }),
+        );
+      },
+    });
+    expect(arriving).toMatchObject({ kind: "backlog", arrivedWhileRemoving: true });
+    expect(await routes.getRoute(kept.routeId)).toMatchObject({ enabled: true });
+    const again = await routes.getRouteWithCredentials(kept.routeId);
+    expect(again?.credentials.reveal()).toEqual({ username: "key", password: "secret" });
+
+    const quiet = await routes.saveRoute({ ...input, name: "LRS 2" });
+    expect(
+      await removeRouteWhenQuiet(quiet.routeId, { routes, outbox, quietMs: 1_000, sleep: async () => {} }),
+    ).toEqual({ kind: "removed" });
+    expect(await routes.getRoute(quiet.routeId)).toBeUndefined();
   });
 });
 
