@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Enrolment } from "../../../domain/enrolment.js";
 import { silentLogger } from "../../../functions/web/log.js";
 import { loadCohort } from "../../../functions/web/services/cohort.js";
 import { CohortPage } from "../../../functions/web/views/cohort-page.js";
@@ -288,6 +289,18 @@ describe("grade delivery against an LMS that does not answer", () => {
 });
 
 describe("cohort", () => {
+  /** The launch record of someone who opened the tool as a candidate. */
+  const launchedAs = (userId: string, extra: Partial<Enrolment> = {}): Enrolment => ({
+    course,
+    userId,
+    role: "candidate",
+    ltiRoles: [],
+    registration: "r",
+    firstLaunchAt: "2026-11-01T00:00:00Z",
+    lastLaunchAt: "2026-11-01T00:00:00Z",
+    ...extra,
+  });
+
   it("lists every candidate from the LMS roster, marks who has not opened the tool, and keeps launched ones missing from the roster", async () => {
     const members: CourseMember[] = [
       { userId: "a", name: "Ann", status: "Active", ltiRoles: ["Learner"], role: "candidate" },
@@ -301,25 +314,8 @@ describe("cohort", () => {
       course,
       platform,
       enrolments: [
-        {
-          course,
-          userId: "a",
-          role: "candidate",
-          ltiRoles: [],
-          registration: "r",
-          firstLaunchAt: "2026-11-01T00:00:00Z",
-          lastLaunchAt: "2026-11-02T00:00:00Z",
-        },
-        {
-          course,
-          userId: "z",
-          name: "Zed",
-          role: "candidate",
-          ltiRoles: [],
-          registration: "r",
-          firstLaunchAt: "2026-11-01T00:00:00Z",
-          lastLaunchAt: "2026-11-01T00:00:00Z",
-        },
+        launchedAs("a", { lastLaunchAt: "2026-11-02T00:00:00Z" }),
+        launchedAs("z", { name: "Zed" }),
       ],
       cache: {
         services: async () => ({ agsScopes: [], membershipsUrl: "https://moodle.test/m", updatedAt: "" }),
@@ -347,19 +343,10 @@ describe("cohort", () => {
       { userId: "paused", name: "Pat", status: "Inactive", ltiRoles: ["Learner"], role: "candidate" },
       { userId: "promoted", name: "Tom", status: "Active", ltiRoles: ["Instructor"], role: "tutor" },
     ];
-    const launchedAs = (userId: string) => ({
-      course,
-      userId,
-      role: "candidate" as const,
-      ltiRoles: [],
-      registration: "r",
-      firstLaunchAt: "2026-11-01T00:00:00Z",
-      lastLaunchAt: "2026-11-01T00:00:00Z",
-    });
     const cohort = await loadCohort({
       course,
       platform,
-      enrolments: ["act", "gone", "paused", "promoted", "new"].map(launchedAs),
+      enrolments: ["act", "gone", "paused", "promoted", "new"].map((id) => launchedAs(id)),
       cache: {
         services: async () => ({ agsScopes: [], membershipsUrl: "https://moodle.test/m", updatedAt: "" }),
         roster: async () => undefined,
@@ -378,18 +365,7 @@ describe("cohort", () => {
     const cohort = await loadCohort({
       course,
       platform,
-      enrolments: [
-        {
-          course,
-          userId: "a",
-          name: "Ann",
-          role: "candidate",
-          ltiRoles: [],
-          registration: "r",
-          firstLaunchAt: "2026-11-01T00:00:00Z",
-          lastLaunchAt: "2026-11-01T00:00:00Z",
-        },
-      ],
+      enrolments: [launchedAs("a", { name: "Ann" })],
       cache: {
         services: async () => ({ agsScopes: [], updatedAt: "" }),
         roster: async () => undefined,
