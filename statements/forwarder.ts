@@ -82,7 +82,15 @@ export const DEFAULT_FORWARDER_POLICY: ForwarderPolicy = {
 export type DeliveryOutcome =
   | { kind: "delivered"; entry: OutboxEntry }
   | { kind: "parked"; entry: OutboxEntry; reason: string; lrsStatus?: number; lrsBody?: string }
-  | { kind: "retry"; entry: OutboxEntry; error: string; retryAfterMs?: number };
+  | {
+      kind: "retry";
+      entry: OutboxEntry;
+      /** Kept with the entry for the admin page: it may quote the LRS's answer. */
+      error: string;
+      /** The same without the LRS's answer, for logs (an LRS may echo statement content). */
+      logError?: string;
+      retryAfterMs?: number;
+    };
 
 export type ForwarderEvent =
   | { type: "delivered"; routeId: string; count: number }
@@ -109,12 +117,12 @@ function verdictOf(status: number): Verdict {
   return "misconfigured";
 }
 
-function describe(answer: LrsAnswer): string {
+function describe(answer: LrsAnswer, withBody = true): string {
   if (answer.kind === "network") return answer.message;
   if (isRedirect(answer.status)) {
     return `the LRS answered ${answer.status}, a redirect: the tool follows none, so the route's endpoint must be the LRS's own address`;
   }
-  return `the LRS answered ${answer.status}${answer.body ? `: ${excerpt(answer.body, 300)}` : ""}`;
+  return `the LRS answered ${answer.status}${withBody && answer.body ? `: ${excerpt(answer.body, 300)}` : ""}`;
 }
 
 /**
@@ -167,11 +175,13 @@ async function confirmBatch(
 
 function retryAll(entries: readonly OutboxEntry[], answer: LrsAnswer): DeliveryOutcome[] {
   const error = describe(answer);
+  const logError = describe(answer, false);
   const retryAfterMs = answer.kind === "response" ? answer.retryAfterMs : undefined;
   return entries.map((entry) => ({
     kind: "retry",
     entry,
     error,
+    logError,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   }));
 }
@@ -404,7 +414,11 @@ async function applyOutcomes(
         type: "parked",
         routeId,
         statementId: outcome.entry.statementId,
-        reason: details.reason,
+        // Logs never quote the LRS's answer: the admin page shows it, from the table.
+        reason:
+          outcome.kind === "retry"
+            ? `gave up after ${attempts} attempts; last: ${outcome.logError ?? outcome.error}`
+            : details.reason,
         ...("lrsStatus" in details && details.lrsStatus !== undefined
           ? { lrsStatus: details.lrsStatus }
           : {}),
@@ -425,7 +439,7 @@ async function applyOutcomes(
       type: "retry",
       routeId,
       count: result.retried,
-      error: first?.kind === "retry" ? first.error : "",
+      error: first?.kind === "retry" ? (first.logError ?? first.error) : "",
     });
   }
   if (latestRetry !== undefined) result.routeUnwell = { retryAt: new Date(latestRetry) };

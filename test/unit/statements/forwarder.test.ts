@@ -184,6 +184,32 @@ describe("forwardEntries and drainRoute", () => {
     ]);
   });
 
+  it("never puts the LRS's answer in its events (logs), only in the outbox for the admin page", async () => {
+    const outbox = new MemoryOutbox();
+    const [fresh, old] = entries(2);
+    if (!fresh || !old) throw new Error("fixture");
+    outbox.add(fresh);
+    outbox.add({ ...old, attempts: 4, createdAt: "2024-12-29T00:00:00.000Z" });
+    const lrs = new FakeLrs();
+    // An LRS that quotes the statement back in its error, email address and all.
+    const echo = 'actor.mbox "mailto:sam.jones@school.example" is not allowed here';
+    lrs.script.push({ kind: "response", status: 401, body: echo });
+    const events: unknown[] = [];
+    await drainRoute("route-1", {
+      outbox,
+      routes: routeStore(),
+      clientFor: clientFor(lrs),
+      now: () => NOW,
+      policy: { maxAttempts: 5 },
+      onEvent: (event) => events.push(event),
+    });
+    expect(events.map((e) => (e as { type: string }).type).sort()).toEqual(["parked", "retry"]);
+    expect(JSON.stringify(events)).not.toContain("sam.jones");
+    expect(JSON.stringify(events)).toContain("the LRS answered 401");
+    expect(outbox.byStatus("parked")[0]?.parked?.reason).toContain("sam.jones");
+    expect(outbox.byStatus("pending")[0]?.lastError).toContain("sam.jones");
+  });
+
   it("keeps trying through an outage of hours, however many attempts it took, and counts a replay afresh", async () => {
     const outbox = new MemoryOutbox();
     const [a, b] = entries(2);
