@@ -58,6 +58,11 @@ export interface RouteBacklog {
   parked: number;
   /** True when a count stopped at the page limit (the number shown is a lower bound). */
   capped: boolean;
+  /**
+   * Why waiting statements are waiting: the last failed attempt of the next one due that has
+   * failed (a route whose LRS refuses its credentials would otherwise show only a count for days).
+   */
+  lastFailure?: { error: string; attempts: number; nextAttemptAt: string };
 }
 
 /** What the admin page needs from the outbox. */

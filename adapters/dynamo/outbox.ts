@@ -340,17 +340,39 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
   }
 
   async backlog(routeId: string): Promise<RouteBacklog> {
-    const [pending, delivered, parked] = await Promise.all([
+    const [pending, delivered, parked, lastFailure] = await Promise.all([
       this.count(routeId, "pending", 20),
       this.count(routeId, "delivered", 20),
       this.count(routeId, "parked", 20),
+      this.lastFailure(routeId),
     ]);
     return {
       pending: pending.n,
       delivered: delivered.n,
       parked: parked.n,
       capped: pending.capped || delivered.capped || parked.capped,
+      ...(lastFailure ? { lastFailure } : {}),
     };
+  }
+
+  /** Among the first waiting entries, by when they are due, the first that has failed. */
+  private async lastFailure(routeId: string): Promise<RouteBacklog["lastFailure"]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: "#gpk = :gpk",
+        ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk },
+        ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk },
+        Limit: 25,
+      }),
+    );
+    const failed = (out.Items ?? [])
+      .map(outboxEntryFromItem)
+      .find((e) => e.status === "pending" && e.attempts > 0 && e.lastError);
+    return failed?.lastError
+      ? { error: failed.lastError, attempts: failed.attempts, nextAttemptAt: failed.nextAttemptAt }
+      : undefined;
   }
 
   async listParked(routeId: string, limit: number): Promise<OutboxEntry[]> {

@@ -268,6 +268,21 @@ function XapiAdminPage(props: {
               </tr>
             </tbody>
           </table>
+          {backlog.lastFailure ? (
+            <div class="panel error" role="status">
+              <p>
+                Waiting statements are being tried again: the last attempt failed (
+                {backlog.lastFailure.attempts} attempt(s) so far; next{" "}
+                {backlog.lastFailure.nextAttemptAt.slice(0, 16).replace("T", " ")} UTC).
+              </p>
+              <pre class="wrap">{backlog.lastFailure.error}</pre>
+              <p>
+                If the LRS refuses the route's key and secret, or its address has changed, give the route new
+                ones with <code>npm run lrs -- credentials</code>: its waiting statements then go on their
+                own.
+              </p>
+            </div>
+          ) : null}
           {parked.length > 0 ? (
             <>
               <h3>Parked statements</h3>

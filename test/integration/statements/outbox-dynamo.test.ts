@@ -112,7 +112,17 @@ describe("the outbox store", () => {
       () => outbox.backlog(route),
       (b) => b.delivered === 1 && b.parked === 1,
     );
-    expect(backlog).toEqual({ pending: built.length - 2, delivered: 1, parked: 1, capped: false });
+    expect(backlog).toEqual({
+      pending: built.length - 2,
+      delivered: 1,
+      parked: 1,
+      capped: false,
+      lastFailure: {
+        error: "503",
+        attempts: 1,
+        nextAttemptAt: new Date(t0.getTime() + 60_000).toISOString(),
+      },
+    });
 
     const parked = await outbox.listParked(route, 10);
     expect(parked).toHaveLength(1);
@@ -283,6 +293,49 @@ describe("the LRS route store", () => {
 });
 
 describe("the xAPI admin page over DynamoDB", () => {
+  it("says why statements wait: the last failed attempt, with what to do", async () => {
+    const route = await routes.saveRoute({
+      scope: { issuer: "https://waiting.example", clientId: "c" },
+      name: "Waiting LRS",
+      endpoint: "https://lrs.waiting.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    const built = [eventOfType("launched"), eventOfType("standard.mastered")].map((e) =>
+      buildStatement(e, SETTINGS),
+    );
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: outboxTransactItems(built, [route], { tableName: db.tableName, now: new Date() }),
+      }),
+    );
+    const app = createXapiAdminRoutes({ outbox, routes });
+    const quiet = await eventually(
+      () => outbox.backlog(route.routeId),
+      (b) => b.pending === 2,
+    );
+    expect(quiet).not.toHaveProperty("lastFailure");
+    const [entry] = await outbox.listDue(route.routeId, new Date(), 1);
+    if (!entry) throw new Error("fixture");
+    await outbox.reschedule([
+      {
+        entry,
+        attempts: 3,
+        nextAttemptAt: new Date(Date.now() + 60_000),
+        lastError: "the LRS answered 401: <b>bad key</b>",
+      },
+    ]);
+    const failing = await eventually(
+      () => outbox.backlog(route.routeId),
+      (b) => b.lastFailure !== undefined,
+    );
+    expect(failing.lastFailure).toMatchObject({ error: "the LRS answered 401: <b>bad key</b>", attempts: 3 });
+    const page = await (await app.request("/?s=session-token")).text();
+    expect(page).toContain("the last attempt failed (3");
+    expect(page).toContain("the LRS answered 401: &lt;b&gt;bad key&lt;/b&gt;");
+    expect(page).toContain("npm run lrs -- credentials");
+  });
+
   it("shows a parked statement with its reason and LRS answer, and replays it from the form", async () => {
     const route = await routes.saveRoute({
       scope: { issuer: "https://admin.example", clientId: "c" },
