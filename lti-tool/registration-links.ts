@@ -22,6 +22,8 @@ export interface RegistrationLink {
   usedBy?: { issuer: string; clientId: string };
   /** Epoch seconds: a registration holds the link until then (see `claim`). */
   claimedUntil?: number;
+  /** The admin form that made it: the same form sent again (a reload) makes no second link. */
+  requestId?: string;
 }
 
 export interface RegistrationLinkStore {
@@ -71,6 +73,8 @@ export const LINK_TOKEN_OR_ID = /^[A-Za-z0-9_-]{43}$/;
 /** A new link as an administrator asks for it (the admin page's form, `npm run links`): days as typed. */
 export const NewLinkSchema = z.object({
   note: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+  /** Made with the form; absent from a form older than this field (or a script): no reload check. */
+  request: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/))),
   days: z.optional(
     z
       .pipe(
@@ -83,7 +87,7 @@ export const NewLinkSchema = z.object({
 
 export async function createRegistrationLink(
   store: RegistrationLinkStore,
-  options: { note: string; validDays?: number; now?: Date },
+  options: { note: string; validDays?: number; now?: Date; requestId?: string },
 ): Promise<{ token: string; link: RegistrationLink }> {
   const now = options.now ?? new Date();
   const days = Math.min(Math.max(Math.floor(options.validDays ?? LINK_DAYS.default), 1), LINK_DAYS.max);
@@ -93,6 +97,7 @@ export async function createRegistrationLink(
     note: options.note,
     createdAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + days * 86_400,
+    ...(options.requestId ? { requestId: options.requestId } : {}),
   };
   await store.save(link);
   return { token, link };

@@ -19,6 +19,7 @@ const LinkItemSchema = z.object({
   usedAt: z.optional(z.string()),
   usedBy: z.optional(z.object({ issuer: z.string(), clientId: z.string() })),
   claimedUntil: z.optional(z.number()),
+  requestId: z.optional(z.string()),
 });
 
 /** Registration links (lti-tool/registration-links.ts); the link's expiry is the item's TTL. */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { UnauthorizedError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
@@ -9,6 +10,7 @@ import {
   LINK_DAYS,
   LINK_TOKEN_OR_ID,
   NewLinkSchema,
+  type RegistrationLink,
 } from "../../../lti-tool/registration-links.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
@@ -150,8 +152,14 @@ export function adminRoutes(deps: AppDeps) {
     );
   });
 
-  const linksPage = async (c: Context<Env>, s: string, created?: { url: string; note: string }) => {
-    const links = await deps.registrationLinks.list(Math.floor(now().getTime() / 1000));
+  const linksPage = async (
+    c: Context<Env>,
+    s: string,
+    created?: { url: string; note: string },
+    links?: readonly RegistrationLink[],
+    notice?: string,
+  ) => {
+    const listed = links ?? (await deps.registrationLinks.list(Math.floor(now().getTime() / 1000)));
     const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
     return (
       <Layout title="Registration links">
@@ -163,6 +171,11 @@ export function adminRoutes(deps: AppDeps) {
           (Moodle: Site administration → Plugins → External tool → Manage tools; Canvas: Developer Keys → LTI
           Registration).
         </p>
+        {notice ? (
+          <div class="panel" role="status">
+            {notice}
+          </div>
+        ) : null}
         {created ? (
           <div class="panel" id="created">
             <p>
@@ -175,6 +188,8 @@ export function adminRoutes(deps: AppDeps) {
           </div>
         ) : null}
         <form method="post" action={`/admin/links?s=${encodeURIComponent(s)}`}>
+          {/* Sent again by a reload of the page that answered it: no second link. */}
+          <input type="hidden" name="request" value={randomBytes(16).toString("base64url")} />
           <p>
             <label for="note">Who the link is for</label>
             <br />
@@ -197,7 +212,7 @@ export function adminRoutes(deps: AppDeps) {
           </button>
         </form>
         <h2>Links not yet expired</h2>
-        {links.length === 0 ? (
+        {listed.length === 0 ? (
           <p>None.</p>
         ) : (
           <table>
@@ -211,7 +226,7 @@ export function adminRoutes(deps: AppDeps) {
               </tr>
             </thead>
             <tbody>
-              {links.map((l) => (
+              {listed.map((l) => (
                 <tr>
                   <td>{l.note}</td>
                   <td>{l.createdAt.slice(0, 10)}</td>
@@ -251,14 +266,32 @@ export function adminRoutes(deps: AppDeps) {
     if (!parsed.success) {
       throw new ValidationError("Say who the link is for (at most 200 characters) and for how many days.");
     }
+    const s = c.req.query("s") ?? "";
+    const requestId = parsed.data.request;
+    if (requestId) {
+      const links = await deps.registrationLinks.list(Math.floor(now().getTime() / 1000));
+      const made = links.find((l) => l.requestId === requestId);
+      if (made) {
+        return c.html(
+          await linksPage(
+            c,
+            s,
+            undefined,
+            links,
+            `This form was sent before: the link for ${made.note} was made then, and its address shown once. If it was not copied, remove that link below and make a new one.`,
+          ),
+        );
+      }
+    }
     const { token } = await createRegistrationLink(deps.registrationLinks, {
       note: parsed.data.note,
       validDays: parsed.data.days ?? LINK_DAYS.default,
       now: now(),
+      ...(requestId ? { requestId } : {}),
     });
     const url = toolUrls(c, deps).registrationLink(token);
     deps.log.info("admin.registration_link_created", { note: parsed.data.note });
-    return c.html(await linksPage(c, c.req.query("s") ?? "", { url, note: parsed.data.note }), 201);
+    return c.html(await linksPage(c, s, { url, note: parsed.data.note }), 201);
   });
 
   app.post("/admin/links/remove", async (c) => {

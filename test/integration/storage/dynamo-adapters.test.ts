@@ -291,9 +291,12 @@ describe("registration links on DynamoDB Local", () => {
   it("keeps a link by its fingerprint, spends it once, lists live ones newest first, and removes it", async () => {
     const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
     const older = await createRegistrationLink(store, { note: "older", now: new Date(Date.now() - 60_000) });
-    const newer = await createRegistrationLink(store, { note: "newer" });
+    const newer = await createRegistrationLink(store, { note: "newer", requestId: "form-request-0001" });
     await store.save({ ...older.link, id: "expired-link", note: "expired", expiresAt: now() - 1 });
     expect(await store.get(newer.link.id)).toEqual(newer.link);
+    expect((await store.list(now())).find((l) => l.id === newer.link.id)?.requestId).toBe(
+      "form-request-0001",
+    );
     expect(await store.get("expired-link")).toBeUndefined();
     const notes = (await store.list(now())).map((l) => l.note);
     expect(notes.indexOf("newer")).toBeLessThan(notes.indexOf("older"));

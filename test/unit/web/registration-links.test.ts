@@ -380,6 +380,28 @@ describe("registration links on the admin pages", () => {
     expect((await app.request(new URL(url).pathname)).status).toBe(403);
   });
 
+  it("makes no second link when the page that made one is reloaded (its form sent again)", async () => {
+    const { app, adminToken, deps } = await appWithLms();
+    const s = await adminToken();
+    const page = await (await app.request(`/admin/links?s=${s}`)).text();
+    const request = /name="request" value="([A-Za-z0-9_-]+)"/.exec(page)?.[1] ?? "";
+    expect(request).not.toBe("");
+    const fields = { note: "St Mary's Moodle", days: "7", request };
+    expect((await app.request(`/admin/links?s=${s}`, form(fields))).status).toBe(201);
+    const again = await app.request(`/admin/links?s=${s}`, form(fields));
+    expect(again.status).toBe(200);
+    const said = await again.text();
+    expect(said).toContain("This form was sent before");
+    expect(said).not.toMatch(/\/lti\/register\/[A-Za-z0-9_-]{43}/);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    expect(await deps.registrationLinks.list(nowSeconds)).toHaveLength(1);
+    // A form of a fresh page is a new request.
+    const next = /name="request" value="([A-Za-z0-9_-]+)"/.exec(said)?.[1] ?? "";
+    expect(next).not.toBe(request);
+    expect((await app.request(`/admin/links?s=${s}`, form({ ...fields, request: next }))).status).toBe(201);
+    expect(await deps.registrationLinks.list(nowSeconds)).toHaveLength(2);
+  });
+
   it("refuses a link without a note or with an impossible validity", async () => {
     const { app, adminToken } = await appWithLms();
     const s = await adminToken();
