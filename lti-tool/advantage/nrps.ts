@@ -117,6 +117,11 @@ export class TooManyPagesError extends PlatformServiceError {
   override readonly code = "lti.service_too_many_pages";
 }
 
+/** A paged list's next page is where the tool will not send its token: what was read is not the whole list. */
+export class UnfollowablePageError extends PlatformServiceError {
+  override readonly code = "lti.service_page_elsewhere";
+}
+
 /**
  * The pages of a paged LTI service (NRPS memberships, AGS line items), each asked for by `read`:
  * the first, then each `Link: rel="next"` on the same site only (a page carries the tool's access
@@ -143,7 +148,19 @@ export async function* pagesOf(
     visited.add(url);
     const res = await read(url);
     yield res;
-    url = nextLink(res.headers.get("link"), url, { sameOrigin: true });
+    const header = res.headers.get("link");
+    const next = nextLink(header, url, { sameOrigin: true });
+    // A next page named but refused (another site, or no address at all) is not the list's end.
+    if (next === undefined && nextLink(header, url, { named: true }) !== undefined) {
+      throw new UnfollowablePageError(
+        `The LMS lists the ${what} on several pages, and names the next one on another site (or at no valid address): the tool sends its access token only to the LMS's own site, so it cannot read the whole list. Tell the LMS's administrator.`,
+        undefined,
+        false,
+        "",
+        { context: { first, page: url, link: header?.slice(0, 500) } },
+      );
+    }
+    url = next;
   }
 }
 
@@ -154,18 +171,20 @@ const REL = /;\s*rel\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))/i;
 /**
  * The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL;
  * with `sameOrigin`, undefined when it points to another site (or does not parse). A rel is a
- * space-separated list of exact names: `next-archive` is not `next`.
+ * space-separated list of exact names: `next-archive` is not `next`. With `named`, the target
+ * as written whenever a next link is there at all, followable or not.
  */
 export function nextLink(
   header: string | null,
   base: string,
-  options: { sameOrigin?: boolean } = {},
+  options: { sameOrigin?: boolean; named?: boolean } = {},
 ): string | undefined {
   if (!header) return undefined;
   for (const [, target = "", params = ""] of header.matchAll(LINK)) {
     const rel = REL.exec(params);
     const names = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
     if (!names.includes("next")) continue;
+    if (options.named) return target;
     if (!URL.canParse(target, base)) return undefined;
     const next = new URL(target, base);
     if (options.sameOrigin && next.origin !== new URL(base).origin) return undefined;

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AgsClient } from "../../../lti-tool/advantage/ags.js";
-import { NrpsClient } from "../../../lti-tool/advantage/nrps.js";
+import { NrpsClient, UnfollowablePageError } from "../../../lti-tool/advantage/nrps.js";
 import {
   AccessTokenError,
   PlatformServiceClient,
@@ -97,10 +97,13 @@ describe("redirects from the LMS are followed by no one", () => {
     expect(elsewhere.seen).toEqual([]);
   });
 
-  it("does not send the access token to a next page on another site", async () => {
+  it("does not send the access token to a next page on another site, nor pass the first page for the whole list", async () => {
     lms.handle = oneMemberPage(`${elsewhere.url}/members?page=2`);
-    const members = await new NrpsClient(client()).members(platform, `${lms.url}/members`);
-    expect(members.map((m) => m.userId)).toEqual(["u1"]);
+    const error = await new NrpsClient(client())
+      .members(platform, `${lms.url}/members`)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnfollowablePageError);
+    expect((error as UnfollowablePageError).retryable).toBe(false);
     expect(elsewhere.seen).toEqual([]);
   });
 });

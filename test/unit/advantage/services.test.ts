@@ -2,7 +2,12 @@ import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { allowLoopbackEndpoints } from "../../../domain/endpoints.js";
 import { AgsClient, scoresUrl } from "../../../lti-tool/advantage/ags.js";
-import { NrpsClient, nextLink, TooManyPagesError } from "../../../lti-tool/advantage/nrps.js";
+import {
+  NrpsClient,
+  nextLink,
+  TooManyPagesError,
+  UnfollowablePageError,
+} from "../../../lti-tool/advantage/nrps.js";
 import {
   AccessTokenError,
   PlatformServiceClient,
@@ -229,6 +234,30 @@ describe("AGS client", () => {
     expect(calls.filter((k) => k.method === "POST" && k.url.startsWith(lineItems))).toHaveLength(0);
   });
 
+  it.each([
+    ["on another site", "https://lms2.test/api/lineitems?page=2"],
+    ["at no valid address", "http://[bad"],
+  ])("never creates a column when the list's next page is %s (it may hold ours)", async (_label, next) => {
+    const lineItems = "https://lms.test/api/lineitems";
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [lineItems]: (call) =>
+        call.method === "POST"
+          ? Response.json({ id: `${lineItems}/new`, scoreMaximum: 10, label: "x" })
+          : Response.json([{ id: `${lineItems}/1`, scoreMaximum: 1, label: "other", resourceId: "zz" }], {
+              headers: { link: `<${next}>; rel="next"` },
+            }),
+    });
+    const { client: c } = await client(fetchImpl);
+    const error = await new AgsClient(c)
+      .findOrCreateLineItem(platform, lineItems, { scoreMaximum: 10, label: "x", resourceId: "a" })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(UnfollowablePageError);
+    expect(error.retryable).toBe(false);
+    expect(calls.filter((k) => k.method === "POST" && k.url.startsWith(lineItems))).toHaveLength(0);
+    expect(calls.some((k) => k.url.startsWith("https://lms2.test"))).toBe(false);
+  });
+
   it("takes the column of its own placed link when one activity is placed twice in a course", async () => {
     const lineItems = "https://lms.test/api/lineitems";
     const item = (n: number, resourceLinkId: string) => ({
@@ -383,6 +412,22 @@ describe("NRPS client", () => {
     expect(nextLink('<https://a.test/p2>; title="Page \\"2\\""; rel="next"', "https://a.test/")).toBe(
       "https://a.test/p2",
     );
+  });
+
+  it("never passes the first page of a class list for all of it when the next page is on another site", async () => {
+    const page1 = "https://moodle.test/nrps/members";
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [page1]: () =>
+        Response.json(
+          { id: page1, context: { id: "c" }, members: [{ user_id: "u1", roles: ["Learner"] }] },
+          { headers: { link: '<https://lms-cdn.test/api/members?page=2>; rel="next"' } },
+        ),
+    });
+    const { client: c } = await client(fetchImpl);
+    const error = await new NrpsClient(c).members(platform, page1).catch((e) => e);
+    expect(error).toBeInstanceOf(UnfollowablePageError);
+    expect(calls.some((k) => k.url.startsWith("https://lms-cdn.test"))).toBe(false);
   });
 
   it("says a roster longer than the pages it reads is too long, never passing part of a class for all of it", async () => {
