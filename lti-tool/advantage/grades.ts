@@ -97,7 +97,10 @@ async function deliverOne(
   const platform = await deps.platform(job.course.issuer, job.course.clientId);
   if (!platform) return park("The LMS registration was removed; the score cannot be sent.");
   const services = await deps.services(job.course);
-  const link = job.resourceLinkId ? await deps.link(job.course, job.resourceLinkId) : undefined;
+  const placed = job.resourceLinkId ? await deps.link(job.course, job.resourceLinkId) : undefined;
+  // A placed link's column is its own activity's: a score for another activity reached from it
+  // (the candidate moved on inside the tool) goes to that activity's column, found by resourceId.
+  const link = placed?.activityId === job.activityId ? placed : undefined;
   if (!link?.lineItemUrl && !services?.lineItemsUrl) {
     return park(
       "The course's launches did not offer the Assignment and Grade Services, so there is no gradebook to send to.",
@@ -119,7 +122,10 @@ async function deliverOne(
             scoreMaximum: job.scoreMaximum,
             label: job.label,
             resourceId: job.activityId,
-            ...(job.resourceLinkId ? { resourceLinkId: job.resourceLinkId } : {}),
+            // The link's id ties the column to it, unless the link is another activity's.
+            ...(job.resourceLinkId && (placed === undefined || link !== undefined)
+              ? { resourceLinkId: job.resourceLinkId }
+              : {}),
           },
           { signal },
         )

@@ -101,6 +101,34 @@ function deps(jobs: MemoryJobs, ags: AgsClient, now: Date) {
 }
 
 describe("grade delivery", () => {
+  it("sends a score to its own activity's column, not to that of the placed link it was reached from", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job({ activityId: "module-standards", resourceLinkId: "link-1" }));
+    const asked: unknown[] = [];
+    const urls: string[] = [];
+    const ags = {
+      findOrCreateLineItem: async (_p: PlatformRegistration, _url: string, want: unknown) => {
+        asked.push(want);
+        return { id: "https://moodle.test/li/standards", scoreMaximum: 10, label: "Standards" };
+      },
+      postScore: async (_p: PlatformRegistration, url: string) => {
+        urls.push(url);
+      },
+    } as unknown as AgsClient;
+    await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      // The candidate launched from the evidence file's link, then worked on the standards module.
+      link: async () => ({
+        resourceLinkId: "link-1",
+        activityId: "evidence-file",
+        lineItemUrl: "https://moodle.test/li/E",
+      }),
+    });
+    expect(urls).toEqual(["https://moodle.test/li/standards"]);
+    expect(asked).toEqual([expect.not.objectContaining({ resourceLinkId: "link-1" })]);
+    expect(asked).toEqual([expect.objectContaining({ resourceId: "module-standards" })]);
+  });
+
   it("posts the score with no candidate text, only score and progress", async () => {
     const jobs = new MemoryJobs();
     jobs.jobs.push(job());
