@@ -389,9 +389,12 @@ export function ltiRoutes(deps: AppDeps) {
     if (dl === undefined || !opened.success)
       throw new ValidationError("This page has expired. Please start again from your course.");
     const ctx: DeepLinkingContext = opened.data.ctx;
-    const chosen = ([] as unknown[])
-      .concat(form.activity ?? [])
-      .filter((v): v is string => typeof v === "string");
+    // Each activity once: the same one twice would place two links, and two gradebook columns.
+    const chosen = [
+      ...new Set(
+        ([] as unknown[]).concat(form.activity ?? []).filter((v): v is string => typeof v === "string"),
+      ),
+    ];
     const activities = chosen.map((id) => findActivity(id));
     const urls = toolUrls(c, deps);
     if (chosen.length === 0 || activities.some((a) => !a)) {

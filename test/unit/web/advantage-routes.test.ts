@@ -103,6 +103,16 @@ describe("deep linking", () => {
       tag: "hlta",
     });
     expect(items[1]).not.toHaveProperty("lineItem");
+    // The same activity sent twice (a hand-edited form) places one link: two would be two columns.
+    const twice = await t.ctx.app.request(
+      "/lti/deep-link/respond",
+      formPost({ dl, activity: ["module-standards", "module-standards"] }),
+    );
+    const twiceJwt = (await twice.text()).match(/name="JWT" value="([^"]+)"/)?.[1] ?? "";
+    const placed = decodeJwt(twiceJwt)[
+      "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+    ] as unknown[];
+    expect(placed).toHaveLength(1);
   });
 
   it("refuses a candidate's deep-linking launch", async () => {
