@@ -357,37 +357,40 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
 
   /** Among the first waiting entries, by when they are due, the first that has failed. */
   private async lastFailure(routeId: string): Promise<RouteBacklog["lastFailure"]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: TABLE_KEYS.gsi1,
-        KeyConditionExpression: "#gpk = :gpk",
-        ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk },
-        ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, "pending").gsi1pk },
-        Limit: 25,
-      }),
+    const failed = (await this.firstWith(routeId, "pending", 25, "oldest")).find(
+      (e) => e.attempts > 0 && e.lastError,
     );
-    const failed = (out.Items ?? [])
-      .map(outboxEntryFromItem)
-      .find((e) => e.status === "pending" && e.attempts > 0 && e.lastError);
     return failed?.lastError
       ? { error: failed.lastError, attempts: failed.attempts, nextAttemptAt: failed.nextAttemptAt }
       : undefined;
   }
 
   async listParked(routeId: string, limit: number): Promise<OutboxEntry[]> {
+    return this.firstWith(routeId, "parked", limit, "newest");
+  }
+
+  /**
+   * One page of a route's entries in one state, by their time in the index (due time, parking
+   * time). gsi1 is eventually consistent: an entry whose state has just changed is left out.
+   */
+  private async firstWith(
+    routeId: string,
+    status: OutboxStatus,
+    limit: number,
+    order: "oldest" | "newest",
+  ): Promise<OutboxEntry[]> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: TABLE_KEYS.gsi1,
         KeyConditionExpression: "#gpk = :gpk",
         ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk },
-        ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, "parked").gsi1pk },
-        ScanIndexForward: false,
+        ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, status).gsi1pk },
+        ScanIndexForward: order === "oldest",
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map(outboxEntryFromItem).filter((e) => e.status === "parked");
+    return (out.Items ?? []).map(outboxEntryFromItem).filter((e) => e.status === status);
   }
 
   async replayParked(routeId: string, statementId: string, now: Date): Promise<boolean> {
