@@ -65,18 +65,42 @@ export function scoresUrl(lineItemUrl: string): string {
 export class AgsClient {
   constructor(private readonly client: PlatformServiceClient) {}
 
-  /** Find the line item for our activity (`resourceId`), creating it if the course has none. */
+  /**
+   * Find the line item for our activity (`resourceId`), creating it if the course has none.
+   * `grantedScopes` (the launch's AGS claim) limits what is asked for: a platform that grants
+   * only `lineitem.readonly` (Moodle's "grade sync only") is searched with that scope, and is
+   * never asked to create a column it does not let the tool manage.
+   */
   async findOrCreateLineItem(
     platform: PlatformRegistration,
     lineItemsUrl: string,
     item: NewLineItem,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; grantedScopes?: readonly string[] } = {},
   ): Promise<LineItem> {
+    const granted = options.grantedScopes?.length ? new Set(options.grantedScopes) : undefined;
+    const manages = !granted || granted.has(SCOPES.lineItem);
+    if (!manages && !granted?.has(SCOPES.lineItemReadOnly)) {
+      throw new PlatformServiceError(
+        "The LMS lets the tool send scores only to the gradebook column of each placed activity, and this one has none it can find. Add the activity again through the tool's activity picker (with a grade), or let the tool manage gradebook columns in the LMS's tool settings.",
+        undefined,
+        false,
+        "",
+      );
+    }
     const query = new URL(lineItemsUrl);
     query.searchParams.set("resource_id", item.resourceId);
     if (item.resourceLinkId) query.searchParams.set("resource_link_id", item.resourceLinkId);
-    const match = await this.findLineItem(platform, query.toString(), item, options.signal);
+    const listScope = manages ? SCOPES.lineItem : SCOPES.lineItemReadOnly;
+    const match = await this.findLineItem(platform, query.toString(), item, options.signal, listScope);
     if (match) return match;
+    if (!manages) {
+      throw new PlatformServiceError(
+        "The LMS has no gradebook column for this activity and does not let the tool create one (it grants the tool grade sync only). Add the activity again through the tool's activity picker (with a grade), or let the tool manage gradebook columns in the LMS's tool settings.",
+        undefined,
+        false,
+        "",
+      );
+    }
     // Sent once: an answer lost on the way may hide a column the LMS created, and only the
     // search above (the job's next try) can tell; a blind repeat would add a second column.
     const created = await this.client.call(platform, [SCOPES.lineItem], lineItemsUrl, {
@@ -103,11 +127,12 @@ export class AgsClient {
     firstPage: string,
     wanted: Pick<NewLineItem, "resourceId" | "resourceLinkId">,
     signal: AbortSignal | undefined,
+    scope: string,
   ): Promise<LineItem | undefined> {
     // A list longer than the tool reads throws (TooManyPagesError): not finding ours among the
     // pages read is no reason to create a second column.
     const pages = pagesOf(firstPage, MAX_LINE_ITEM_PAGES, "line items", (url) =>
-      this.client.call(platform, [SCOPES.lineItem], url, {
+      this.client.call(platform, [scope], url, {
         ...(signal ? { signal } : {}),
         headers: { accept: MEDIA.lineItemContainer },
       }),

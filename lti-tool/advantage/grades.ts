@@ -127,7 +127,7 @@ async function deliverOne(
               ? { resourceLinkId: job.resourceLinkId }
               : {}),
           },
-          { signal },
+          { signal, ...(services?.agsScopes ? { grantedScopes: services.agsScopes } : {}) },
         )
       ).id;
     await deps.ags.postScore(

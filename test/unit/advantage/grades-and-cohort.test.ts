@@ -101,6 +101,29 @@ function deps(jobs: MemoryJobs, ags: AgsClient, now: Date) {
 }
 
 describe("grade delivery", () => {
+  it("tells the line item search which scopes the course's launches granted", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const options: unknown[] = [];
+    const ags = {
+      findOrCreateLineItem: async (_p: PlatformRegistration, _u: string, _i: unknown, o: unknown) => {
+        options.push(o);
+        return { id: "https://moodle.test/li/1", scoreMaximum: 10, label: "Standards" };
+      },
+      postScore: async () => {},
+    } as unknown as AgsClient;
+    const granted = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"];
+    await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      services: async () => ({
+        agsScopes: granted,
+        lineItemsUrl: "https://moodle.test/lineitems",
+        updatedAt: "",
+      }),
+    });
+    expect(options).toEqual([expect.objectContaining({ grantedScopes: granted })]);
+  });
+
   it("sends a score to its own activity's column, not to that of the placed link it was reached from", async () => {
     const jobs = new MemoryJobs();
     jobs.jobs.push(job({ activityId: "module-standards", resourceLinkId: "link-1" }));

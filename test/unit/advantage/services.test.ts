@@ -258,6 +258,41 @@ describe("AGS client", () => {
     expect(calls.some((k) => k.url.startsWith("https://lms2.test"))).toBe(false);
   });
 
+  it("with grade sync only (no lineitem scope), searches read-only and never creates a column", async () => {
+    const lineItems = "https://lms.test/api/lineitems";
+    let found = false;
+    const { calls, fetchImpl } = scripted({
+      [platform.tokenUrl]: tokenOk,
+      [lineItems]: () =>
+        Response.json(found ? [{ id: `${lineItems}/7`, scoreMaximum: 10, label: "x", resourceId: "a" }] : []),
+    });
+    const { client: c } = await client(fetchImpl);
+    const ags = new AgsClient(c);
+    const grantedScopes = [SCOPES.lineItemReadOnly, SCOPES.score];
+    const item = { scoreMaximum: 10, label: "x", resourceId: "a" };
+    const refused = await ags
+      .findOrCreateLineItem(platform, lineItems, item, { grantedScopes })
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(PlatformServiceError);
+    expect(refused.retryable).toBe(false);
+    expect(refused.userMessage).toContain("does not let the tool create one");
+    expect(calls.filter((k) => k.method === "POST" && k.url.startsWith(lineItems))).toHaveLength(0);
+    const asked = calls
+      .filter((k) => k.url === platform.tokenUrl)
+      .map((k) => new URLSearchParams(k.body).get("scope"));
+    expect(asked).toEqual([SCOPES.lineItemReadOnly]);
+    found = true;
+    expect((await ags.findOrCreateLineItem(platform, lineItems, item, { grantedScopes })).id).toBe(
+      `${lineItems}/7`,
+    );
+    // Scores only: nothing to search with, said at once.
+    const none = await ags
+      .findOrCreateLineItem(platform, lineItems, item, { grantedScopes: [SCOPES.score] })
+      .catch((e) => e);
+    expect(none).toBeInstanceOf(PlatformServiceError);
+    expect(none.retryable).toBe(false);
+  });
+
   it("takes the column of its own placed link when one activity is placed twice in a course", async () => {
     const lineItems = "https://lms.test/api/lineitems";
     const item = (n: number, resourceLinkId: string) => ({
