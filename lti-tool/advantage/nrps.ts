@@ -149,9 +149,11 @@ export async function* pagesOf(
     const res = await read(url);
     yield res;
     const header = res.headers.get("link");
-    const next = nextLink(header, url, { sameOrigin: true });
+    const target = nextTarget(header);
+    if (target === undefined) return;
+    const next = resolvedLink(target, url, { sameOrigin: true });
     // A next page named but refused (another site, or no address at all) is not the list's end.
-    if (next === undefined && nextLink(header, url, { named: true }) !== undefined) {
+    if (next === undefined) {
       throw new UnfollowablePageError(
         `The LMS lists the ${what} on several pages, and names the next one on another site (or at no valid address): the tool sends its access token only to the LMS's own site, so it cannot read the whole list. Tell the LMS's administrator.`,
         undefined,
@@ -169,26 +171,36 @@ const LINK = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,\s
 const REL = /;\s*rel\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))/i;
 
 /**
- * The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL;
- * with `sameOrigin`, undefined when it points to another site (or does not parse). A rel is a
- * space-separated list of exact names: `next-archive` is not `next`. With `named`, the target
- * as written whenever a next link is there at all, followable or not.
+ * The `rel="next"` target of an RFC 8288 Link header as written, undefined when there is none.
+ * A rel is a space-separated list of exact names: `next-archive` is not `next`.
  */
-export function nextLink(
-  header: string | null,
-  base: string,
-  options: { sameOrigin?: boolean; named?: boolean } = {},
-): string | undefined {
+function nextTarget(header: string | null): string | undefined {
   if (!header) return undefined;
   for (const [, target = "", params = ""] of header.matchAll(LINK)) {
     const rel = REL.exec(params);
     const names = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
-    if (!names.includes("next")) continue;
-    if (options.named) return target;
-    if (!URL.canParse(target, base)) return undefined;
-    const next = new URL(target, base);
-    if (options.sameOrigin && next.origin !== new URL(base).origin) return undefined;
-    return next.toString();
+    if (names.includes("next")) return target;
   }
   return undefined;
+}
+
+/** A link target resolved against the request URL; with `sameOrigin`, undefined on another site (or unparsable). */
+function resolvedLink(target: string, base: string, options: { sameOrigin?: boolean }): string | undefined {
+  if (!URL.canParse(target, base)) return undefined;
+  const next = new URL(target, base);
+  if (options.sameOrigin && next.origin !== new URL(base).origin) return undefined;
+  return next.toString();
+}
+
+/**
+ * The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL;
+ * with `sameOrigin`, undefined when it points to another site (or does not parse).
+ */
+export function nextLink(
+  header: string | null,
+  base: string,
+  options: { sameOrigin?: boolean } = {},
+): string | undefined {
+  const target = nextTarget(header);
+  return target === undefined ? undefined : resolvedLink(target, base, options);
 }
