@@ -398,6 +398,8 @@ async function applyOutcomes(
     const since = Date.parse(outcome.entry.replayedAt ?? outcome.entry.createdAt);
     const givenUp = attempts >= policy.maxAttempts && !(now.getTime() - since < policy.keepTryingMs);
     if (outcome.kind === "parked" || (outcome.kind === "retry" && givenUp)) {
+      const gaveUp = (last: string) =>
+        `gave up after ${attempts} attempts over ${durationWords(now.getTime() - since)}; last: ${last}`;
       const details =
         outcome.kind === "parked"
           ? {
@@ -405,9 +407,7 @@ async function applyOutcomes(
               ...(outcome.lrsStatus === undefined ? {} : { lrsStatus: outcome.lrsStatus }),
               ...(outcome.lrsBody === undefined ? {} : { lrsBody: outcome.lrsBody }),
             }
-          : {
-              reason: `gave up after ${attempts} attempts over ${durationWords(now.getTime() - since)}; last: ${outcome.error}`,
-            };
+          : { reason: gaveUp(outcome.error) };
       result.parked += 1;
       writes.push(deps.outbox.park(outcome.entry, { ...details, attempts, parkedAt: now.toISOString() }));
       deps.onEvent?.({
@@ -415,10 +415,7 @@ async function applyOutcomes(
         routeId,
         statementId: outcome.entry.statementId,
         // Logs never quote the LRS's answer: the admin page shows it, from the table.
-        reason:
-          outcome.kind === "retry"
-            ? `gave up after ${attempts} attempts; last: ${outcome.logError ?? outcome.error}`
-            : details.reason,
+        reason: outcome.kind === "retry" ? gaveUp(outcome.logError ?? outcome.error) : details.reason,
         ...("lrsStatus" in details && details.lrsStatus !== undefined
           ? { lrsStatus: details.lrsStatus }
           : {}),
