@@ -54,11 +54,9 @@ export async function loadCohort(args: {
   const maxAge = args.maxAgeMs ?? 15 * 60_000;
   let roster = await args.cache.roster(args.course);
   let rosterProblem: string | undefined;
-  let rosterUnavailable: string | undefined;
   const stale = !roster || now.getTime() - Date.parse(roster.fetchedAt) > maxAge;
   if (stale && args.platform) {
     const services = await args.cache.services(args.course);
-    if (!services?.membershipsUrl && !roster) rosterUnavailable = NO_CLASS_LIST;
     if (services?.membershipsUrl) {
       const wait = AbortSignal.timeout(args.rosterWaitMs ?? 6_000);
       try {
@@ -82,8 +80,6 @@ export async function loadCohort(args: {
           : "The LMS could not be asked for the class list; only candidates who have opened the tool are shown.";
       }
     }
-  } else if (!roster) {
-    rosterUnavailable = NO_CLASS_LIST;
   }
   const launched = new Map(args.enrolments.filter((e) => e.role === "candidate").map((e) => [e.userId, e]));
   const entries = new Map<string, CohortEntry>();
@@ -118,6 +114,7 @@ export async function loadCohort(args: {
     candidates,
     ...(roster ? { rosterFetchedAt: roster.fetchedAt } : {}),
     ...(rosterProblem ? { rosterProblem } : {}),
-    ...(rosterUnavailable ? { rosterUnavailable } : {}),
+    // No list and no failure to get one: the course offers none to ask for.
+    ...(!roster && !rosterProblem ? { rosterUnavailable: NO_CLASS_LIST } : {}),
   };
 }
