@@ -80,11 +80,8 @@ export class AgsClient {
     const granted = options.grantedScopes?.length ? new Set(options.grantedScopes) : undefined;
     const manages = !granted || granted.has(SCOPES.lineItem);
     if (!manages && !granted?.has(SCOPES.lineItemReadOnly)) {
-      throw new PlatformServiceError(
-        "The LMS lets the tool send scores only to the gradebook column of each placed activity, and this one has none it can find. Add the activity again through the tool's activity picker (with a grade), or let the tool manage gradebook columns in the LMS's tool settings.",
-        undefined,
-        false,
-        "",
+      throw gradeSyncOnly(
+        "The LMS lets the tool send scores only to the gradebook column of each placed activity, and this one has none it can find.",
       );
     }
     const query = new URL(lineItemsUrl);
@@ -94,11 +91,8 @@ export class AgsClient {
     const match = await this.findLineItem(platform, query.toString(), item, options.signal, listScope);
     if (match) return match;
     if (!manages) {
-      throw new PlatformServiceError(
-        "The LMS has no gradebook column for this activity and does not let the tool create one (it grants the tool grade sync only). Add the activity again through the tool's activity picker (with a grade), or let the tool manage gradebook columns in the LMS's tool settings.",
-        undefined,
-        false,
-        "",
+      throw gradeSyncOnly(
+        "The LMS has no gradebook column for this activity and does not let the tool create one (it grants the tool grade sync only).",
       );
     }
     // Sent once: an answer lost on the way may hide a column the LMS created, and only the
@@ -177,6 +171,16 @@ export class AgsClient {
     if (res.status === 409) return;
     throw failure("post a score", res, text);
   }
+}
+
+/** A column the tool may not create or find (the scopes granted): not retried, with what mends it. */
+function gradeSyncOnly(what: string): PlatformServiceError {
+  return new PlatformServiceError(
+    `${what} Add the activity again through the tool's activity picker (with a grade), or let the tool manage gradebook columns in the LMS's tool settings.`,
+    undefined,
+    false,
+    "",
+  );
 }
 
 function failure(

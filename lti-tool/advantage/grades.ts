@@ -100,7 +100,8 @@ async function deliverOne(
   const placed = job.resourceLinkId ? await deps.link(job.course, job.resourceLinkId) : undefined;
   // A placed link's column is its own activity's: a score for another activity reached from it
   // (the candidate moved on inside the tool) goes to that activity's column, found by resourceId.
-  const link = placed?.activityId === job.activityId ? placed : undefined;
+  const anotherActivitysLink = placed !== undefined && placed.activityId !== job.activityId;
+  const link = anotherActivitysLink ? undefined : placed;
   if (!link?.lineItemUrl && !services?.lineItemsUrl) {
     return park(
       "The course's launches did not offer the Assignment and Grade Services, so there is no gradebook to send to.",
@@ -123,9 +124,7 @@ async function deliverOne(
             label: job.label,
             resourceId: job.activityId,
             // The link's id ties the column to it, unless the link is another activity's.
-            ...(job.resourceLinkId && (placed === undefined || link !== undefined)
-              ? { resourceLinkId: job.resourceLinkId }
-              : {}),
+            ...(job.resourceLinkId && !anotherActivitysLink ? { resourceLinkId: job.resourceLinkId } : {}),
           },
           { signal, ...(services?.agsScopes ? { grantedScopes: services.agsScopes } : {}) },
         )
