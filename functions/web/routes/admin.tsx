@@ -16,6 +16,7 @@ import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
 import { AdminNav, type AdminPage, CORE_ADMIN_PAGES } from "../views/admin-nav.js";
 import { ButtonForm, Layout } from "../views/layout.js";
+import { utcMinute } from "../views/time.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
 
@@ -139,11 +140,11 @@ export function adminRoutes(deps: AppDeps) {
                     : deployments.map((d) => (
                         <div>
                           <code>{d.deploymentId}</code> (
-                          {d.lastLaunchAt?.slice(0, 16).replace("T", " ") ?? "never"})
+                          {d.lastLaunchAt !== undefined ? utcMinute(d.lastLaunchAt) : "never"})
                         </div>
                       ))}
                 </td>
-                <td>{platform.lastLaunchAt?.slice(0, 16).replace("T", " ") ?? "never"}</td>
+                <td>{platform.lastLaunchAt !== undefined ? utcMinute(platform.lastLaunchAt) : "never"}</td>
               </tr>
             ))}
           </tbody>

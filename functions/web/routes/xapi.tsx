@@ -14,6 +14,7 @@ import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary
 import { type Env, singleFormFields } from "../http.js";
 import { AdminNav } from "../views/admin-nav.js";
 import { ButtonForm, Layout } from "../views/layout.js";
+import { utcMinute } from "../views/time.js";
 
 /**
  * xAPI routes of the web app:
@@ -273,7 +274,7 @@ function XapiAdminPage(props: {
               <p>
                 Waiting statements are being tried again: the last attempt failed (
                 {backlog.lastFailure.attempts} attempt(s) so far; next{" "}
-                {backlog.lastFailure.nextAttemptAt.slice(0, 16).replace("T", " ")} UTC).
+                {utcMinute(backlog.lastFailure.nextAttemptAt)} UTC).
               </p>
               <pre class="wrap">{backlog.lastFailure.error}</pre>
               <p>

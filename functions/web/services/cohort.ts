@@ -4,6 +4,7 @@ import type { CourseRef } from "../../../domain/tenancy.js";
 import type { CourseMember, NrpsClient } from "../../../lti-tool/advantage/nrps.js";
 import type { CourseServices, PlatformRegistration } from "../../../lti-tool/ports.js";
 import type { Logger } from "../log.js";
+import { utcMinute } from "../views/time.js";
 
 export interface RosterCache {
   services(course: CourseRef): Promise<CourseServices | undefined>;
@@ -76,7 +77,7 @@ export async function loadCohort(args: {
       } catch (error) {
         args.log.warn("nrps.refresh_failed", { error, issuer: args.platform.issuer });
         rosterProblem = roster
-          ? `The LMS could not be asked for the latest class list; this one is from ${roster.fetchedAt.slice(0, 16).replace("T", " ")}.`
+          ? `The LMS could not be asked for the latest class list; this one is from ${utcMinute(roster.fetchedAt)}.`
           : "The LMS could not be asked for the class list; only candidates who have opened the tool are shown.";
       }
     }

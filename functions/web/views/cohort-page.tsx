@@ -1,5 +1,6 @@
 import type { Cohort } from "../services/cohort.js";
 import { Layout } from "./layout.js";
+import { utcMinute } from "./time.js";
 
 export function CohortPage(props: { courseTitle?: string; cohort: Cohort; locale?: string }) {
   const { candidates } = props.cohort;
@@ -30,7 +31,7 @@ export function CohortPage(props: { courseTitle?: string; cohort: Cohort; locale
           <caption class="ref">
             {candidates.length} candidate{candidates.length === 1 ? "" : "s"}, {opened} opened the tool
             {props.cohort.rosterFetchedAt
-              ? `; class list from the LMS at ${props.cohort.rosterFetchedAt.slice(0, 16).replace("T", " ")} UTC`
+              ? `; class list from the LMS at ${utcMinute(props.cohort.rosterFetchedAt)} UTC`
               : ""}
           </caption>
           <thead>
