@@ -156,11 +156,16 @@ export function adminRoutes(deps: AppDeps) {
   const linksPage = async (
     c: Context<Env>,
     s: string,
-    created?: { url: string; note: string },
-    links?: readonly RegistrationLink[],
-    notice?: string,
+    shown: {
+      /** A link just made: its address, shown this once. */
+      created?: { url: string; note: string };
+      /** The live links when the caller has read them already. */
+      links?: readonly RegistrationLink[];
+      notice?: string;
+    } = {},
   ) => {
-    const listed = links ?? (await deps.registrationLinks.list(Math.floor(now().getTime() / 1000)));
+    const { created, notice } = shown;
+    const listed = shown.links ?? (await deps.registrationLinks.list(Math.floor(now().getTime() / 1000)));
     const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
     return (
       <Layout title="Registration links">
@@ -274,13 +279,10 @@ export function adminRoutes(deps: AppDeps) {
       const made = links.find((l) => l.requestId === requestId);
       if (made) {
         return c.html(
-          await linksPage(
-            c,
-            s,
-            undefined,
+          await linksPage(c, s, {
             links,
-            `This form was sent before: the link for ${made.note} was made then, and its address shown once. If it was not copied, remove that link below and make a new one.`,
-          ),
+            notice: `This form was sent before: the link for ${made.note} was made then, and its address shown once. If it was not copied, remove that link below and make a new one.`,
+          }),
         );
       }
     }
@@ -292,7 +294,7 @@ export function adminRoutes(deps: AppDeps) {
     });
     const url = toolUrls(c, deps).registrationLink(token);
     deps.log.info("admin.registration_link_created", { note: parsed.data.note });
-    return c.html(await linksPage(c, s, { url, note: parsed.data.note }), 201);
+    return c.html(await linksPage(c, s, { created: { url, note: parsed.data.note } }), 201);
   });
 
   app.post("/admin/links/remove", async (c) => {
