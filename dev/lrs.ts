@@ -193,9 +193,10 @@ async function main(): Promise<number> {
       if (type !== "account" && type !== "mbox" && type !== "mbox_sha1sum") {
         throw new FlagError("--type must be account, mbox or mbox_sha1sum");
       }
-      await store.saveTenantSettings(scope(), { actorIdentifier: type });
-      console.log(`Actors of ${scopeWords(scope())} are now identified by ${type}.`);
-      await warnIfUnregistered(scope());
+      const tenant = scope();
+      await store.saveTenantSettings(tenant, { actorIdentifier: type });
+      console.log(`Actors of ${scopeWords(tenant)} are now identified by ${type}.`);
+      await warnIfUnregistered(tenant);
       return 0;
     }
     throw new Error(`Unknown command "${command}".`);
