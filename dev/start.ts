@@ -11,6 +11,7 @@ import { createDynamoClients } from "../adapters/dynamo/client.js";
 import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore } from "../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
+import { logUnreadable } from "../adapters/dynamo/unreadable.js";
 import { FileToolKeyStore } from "../adapters/file/tool-keys.js";
 import { gradeDeliveryDeps } from "../functions/grades/deps.js";
 import { toolUrlsAt } from "../functions/web/http.js";
@@ -121,7 +122,9 @@ async function main() {
     stops.push(tool.stop);
     const { doc: gradesDoc, client: gradesClient } = createDynamoClients({ endpoint: aws.dynamoEndpoint });
     stops.push(async () => gradesClient.destroy());
-    const grades = gradeDeliveryDeps(gradesDoc, aws.tableName, tool.deps.signer);
+    const grades = gradeDeliveryDeps(gradesDoc, aws.tableName, tool.deps.signer, {
+      onUnreadable: logUnreadable(tool.deps.log),
+    });
     stops.push(startLoop("grades", () => deliverDueGrades(grades, 50), 2_000, tool.deps.log));
 
     step("Starting the development LMS platform…");
@@ -171,7 +174,7 @@ async function main() {
     stops.push(
       startForwarderLoop({
         intervalMs: 500,
-        outbox: new DynamoOutboxStore(doc, aws.tableName),
+        outbox: new DynamoOutboxStore(doc, aws.tableName, { onUnreadable: logUnreadable(tool.deps.log) }),
         routes: lrsRoutes,
         onEvent: (event) => {
           if (event.type === "parked" || event.type === "round_failed")

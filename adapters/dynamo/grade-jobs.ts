@@ -5,6 +5,7 @@ import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js
 import { conditionHeld } from "./conditional.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
+import { type OnUnreadable, readQueuePage, readRows, unreadableRow } from "./unreadable.js";
 
 const GradeJobSchema = z.object({
   course: z.object({
@@ -37,11 +38,15 @@ const NAMES = { "#st": "status", "#g": TABLE_KEYS.gsi1pk, "#s": TABLE_KEYS.gsi1s
  * Grade jobs live in their course's partition; gsi1 lists the pending ones by due time and the
  * parked ones for the admin. Every state change is conditional on the job's `jobId`, so a
  * newer completion that replaced a job mid-delivery is never marked delivered by mistake.
+ * A row the schema refuses does not stop the others: a due one is put back an hour behind the
+ * queue (`readQueuePage`), a parked one is left out of the list; each is reported to
+ * `onUnreadable` (the functions log it as an error).
  */
 export class DynamoGradeJobStore implements GradeJobStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly options: { onUnreadable?: OnUnreadable } = {},
   ) {}
 
   /** The Put a completion adds to its own transaction. */
@@ -74,7 +79,11 @@ export class DynamoGradeJobStore implements GradeJobStore {
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map((i) => GradeJobSchema.parse(i));
+    return readQueuePage(this.doc, this.tableName, out.Items ?? [], GradeJobSchema, {
+      now,
+      reading: "grade jobs due",
+      onUnreadable: this.options.onUnreadable,
+    });
   }
 
   /** The job of one candidate and activity in one course, by its key. */
@@ -99,7 +108,11 @@ export class DynamoGradeJobStore implements GradeJobStore {
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map((i) => GradeJobSchema.parse(i));
+    const { rows, unreadable } = readRows(out.Items ?? [], GradeJobSchema);
+    for (const { item, issues } of unreadable) {
+      this.options.onUnreadable?.(unreadableRow(item, issues, "parked grade jobs"));
+    }
+    return rows;
   }
 
   async markDelivered(job: GradeJob, at: Date): Promise<void> {

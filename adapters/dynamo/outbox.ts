@@ -25,6 +25,7 @@ import type {
 import { conditionHeld } from "./conditional.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
+import { type OnUnreadable, readQueuePage, readRows, unreadableRow } from "./unreadable.js";
 
 /**
  * The durable xAPI outbox in the single table. A statement enters the outbox in the same
@@ -121,8 +122,19 @@ const OutboxItemSchema = z.object({
   lrsBody: z.optional(z.string()),
 });
 
+/** The outbox item schema, read into the entry the forwarder and the admin pages use. */
+const OutboxEntrySchema = {
+  safeParse(item: unknown) {
+    const parsed = OutboxItemSchema.safeParse(item);
+    return parsed.success ? { success: true as const, data: entryOf(parsed.data) } : parsed;
+  },
+};
+
 export function outboxEntryFromItem(item: Record<string, unknown>): OutboxEntry {
-  const i = OutboxItemSchema.parse(item);
+  return entryOf(OutboxItemSchema.parse(item));
+}
+
+function entryOf(i: z.infer<typeof OutboxItemSchema>): OutboxEntry {
   const parked: ParkedDetails | undefined =
     i.parkedReason !== undefined
       ? {
@@ -148,15 +160,22 @@ export function outboxEntryFromItem(item: Record<string, unknown>): OutboxEntry 
   };
 }
 
+/**
+ * A row the schema refuses does not stop a route: a due one is put back an hour behind the
+ * route's queue (`readQueuePage`), one in an admin list is left out; each is reported to
+ * `onUnreadable` (the functions log it as an error).
+ */
 export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
   private readonly retentionSeconds: number;
+  private readonly onUnreadable: OnUnreadable | undefined;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    options: { deliveredRetentionDays?: number } = {},
+    options: { deliveredRetentionDays?: number; onUnreadable?: OnUnreadable } = {},
   ) {
     this.retentionSeconds = (options.deliveredRetentionDays ?? DEFAULT_DELIVERED_RETENTION_DAYS) * 86_400;
+    this.onUnreadable = options.onUnreadable;
   }
 
   async listDue(routeId: string, now: Date, limit: number): Promise<OutboxEntry[]> {
@@ -178,7 +197,12 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
     );
     // gsi1 is eventually consistent: an entry just delivered may still show as pending here.
     // Sending it again is harmless (same id, same bytes) and markDelivered is idempotent.
-    return items.map(outboxEntryFromItem).filter((e) => e.status === "pending");
+    const entries = await readQueuePage(this.doc, this.tableName, items, OutboxEntrySchema, {
+      now,
+      reading: "xAPI statements due",
+      onUnreadable: this.onUnreadable,
+    });
+    return entries.filter((e) => e.status === "pending");
   }
 
   /** The whole item of an entry in a new state (for unconditional batch puts). */
@@ -390,7 +414,11 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map(outboxEntryFromItem).filter((e) => e.status === status);
+    const { rows, unreadable } = readRows(out.Items ?? [], OutboxEntrySchema);
+    for (const { item, issues } of unreadable) {
+      this.onUnreadable?.(unreadableRow(item, issues, `${status} xAPI statements`));
+    }
+    return rows.filter((e) => e.status === status);
   }
 
   async replayParked(routeId: string, statementId: string, now: Date): Promise<boolean> {

@@ -3,6 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore } from "../../adapters/dynamo/outbox.js";
+import { logUnreadable } from "../../adapters/dynamo/unreadable.js";
 import * as z from "../../domain/zod.js";
 import { createAesGcmCipher } from "../../statements/credential-cipher.js";
 import type { ForwarderDeps } from "../../statements/forwarder.js";
@@ -60,7 +61,7 @@ export function forwarderDepsFromEnv(
   const build = (key: Uint8Array): ForwarderDeps => {
     const cipher = createAesGcmCipher({ current: { kid: config.XAPI_CREDENTIAL_KEY_ID, key } });
     return {
-      outbox: new DynamoOutboxStore(doc, config.TABLE_NAME),
+      outbox: new DynamoOutboxStore(doc, config.TABLE_NAME, { onUnreadable: logUnreadable(log) }),
       routes: new DynamoLrsRouteStore(doc, config.TABLE_NAME, cipher),
       policy: { requestTimeoutMs: config.XAPI_REQUEST_TIMEOUT_MS },
       onEvent: (event) =>

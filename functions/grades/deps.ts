@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoCourseServicesStore } from "../../adapters/dynamo/course-services.js";
 import { DynamoGradeJobStore } from "../../adapters/dynamo/grade-jobs.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
+import type { OnUnreadable } from "../../adapters/dynamo/unreadable.js";
 import { AgsClient } from "../../lti-tool/advantage/ags.js";
 import type { GradeDeliveryDeps } from "../../lti-tool/advantage/grades.js";
 import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.js";
@@ -12,13 +13,23 @@ export function gradeDeliveryDeps(
   doc: DynamoDBDocumentClient,
   tableName: string,
   signer: ToolSigner,
-  options: { fetch?: typeof fetch; backoffMs?: number; maxAttempts?: number } = {},
+  options: {
+    fetch?: typeof fetch;
+    backoffMs?: number;
+    maxAttempts?: number;
+    /** Told of each stored job its schema refuses (the handler logs it as an error). */
+    onUnreadable?: OnUnreadable;
+  } = {},
 ): GradeDeliveryDeps {
   const registrations = new DynamoRegistrationStore(doc, tableName);
   const courseServices = new DynamoCourseServicesStore(doc, tableName);
   const client = new PlatformServiceClient({ signer, ...(options.fetch ? { fetch: options.fetch } : {}) });
   return {
-    jobs: new DynamoGradeJobStore(doc, tableName),
+    jobs: new DynamoGradeJobStore(
+      doc,
+      tableName,
+      options.onUnreadable ? { onUnreadable: options.onUnreadable } : {},
+    ),
     ags: new AgsClient(client),
     platform: (issuer, clientId) => registrations.getPlatform(issuer, clientId),
     services: (course) => courseServices.services(course),

@@ -1,5 +1,6 @@
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
+import { logUnreadable } from "../../adapters/dynamo/unreadable.js";
 import { deliverDueGrades } from "../../lti-tool/advantage/grades.js";
 import { StoredKeySigner } from "../../lti-tool/tool-keys.js";
 import { jsonLogger } from "../web/log.js";
@@ -9,7 +10,9 @@ const log = jsonLogger();
 const tableName = process.env.TABLE_NAME ?? "";
 if (!tableName) throw new Error("TABLE_NAME is not set");
 const { doc } = createDynamoClients(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {});
-const deps = gradeDeliveryDeps(doc, tableName, new StoredKeySigner(new DynamoToolKeyStore(doc, tableName)));
+const deps = gradeDeliveryDeps(doc, tableName, new StoredKeySigner(new DynamoToolKeyStore(doc, tableName)), {
+  onUnreadable: logUnreadable(log),
+});
 
 /** EventBridge schedule (every minute): send due scores to LMS gradebooks, within a time budget. */
 export const handler = async (_event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {

@@ -11,6 +11,7 @@ import { DynamoPlatformKeyStore } from "../../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationLinkStore } from "../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
+import { logUnreadable } from "../../adapters/dynamo/unreadable.js";
 import { allowLoopbackEndpoints } from "../../domain/endpoints.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
 import * as z from "../../domain/zod.js";
@@ -88,8 +89,8 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
   const sessionSecret = () => keyStore.getOrCreateSecret("session-hmac", () => randomSecret(32));
   const enrolments = new DynamoEnrolmentStore(doc, table);
   const courseServices = new DynamoCourseServicesStore(doc, table);
-  const grades = new DynamoGradeJobStore(doc, table);
   const log = options.log ?? jsonLogger();
+  const grades = new DynamoGradeJobStore(doc, table, { onUnreadable: logUnreadable(log) });
   const lrsRoutes = new DynamoLrsRouteStore(doc, table, options.xapiCipher ?? noCredentialKey);
   const outboxWriter = new XapiOutboxWriter(
     { resolveTenant: cachedTenantTargets((tenant) => lrsRoutes.resolveTenant(tenant)) },
@@ -98,7 +99,10 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
   const xapiAdmin = {
     path: "xapi",
     title: "xAPI delivery",
-    app: createXapiAdminRoutes({ outbox: new DynamoOutboxStore(doc, table), routes: lrsRoutes }),
+    app: createXapiAdminRoutes({
+      outbox: new DynamoOutboxStore(doc, table, { onUnreadable: logUnreadable(log) }),
+      routes: lrsRoutes,
+    }),
   };
   const sessions = new SessionTokens(sessionSecret);
   const usedLogins = new DynamoUsedLoginStore(doc, table);
