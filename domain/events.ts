@@ -41,10 +41,13 @@ export function languageTag(raw: string | undefined): string | undefined {
 
 /** A language tag as LTI sends it (`en`, `en-GB`, `cy`; Moodle may send `en_GB`), made well-formed. */
 export const LocaleSchema = z.pipe(
-  z
-    .string()
-    .check(z.refine((tag) => languageTag(tag) !== undefined, "a language tag such as en, en-GB or cy")),
-  z.transform((tag: string) => languageTag(tag) ?? "en"),
+  z.string(),
+  z.transform((raw: string, ctx) => {
+    const tag = languageTag(raw);
+    if (tag !== undefined) return tag;
+    ctx.issues.push({ code: "custom", message: "a language tag such as en, en-GB or cy", input: raw });
+    return z.NEVER;
+  }),
 );
 
 /** An email address an event may carry: the same rule the event schema holds it to. */
