@@ -148,13 +148,31 @@ export interface ToolKey {
   supersededAt?: string;
 }
 
-export interface ToolKeyStore {
+/**
+ * The tool administrator's sessions, ended all at once (the tool has one administrator key, so
+ * one administrator's sign-out is everyone's): the instant before which every admin session is
+ * refused. Kept with the tool's secrets, so the web app on every instance and `npm run keys`
+ * share it; read at every admin request, never cached.
+ */
+export interface AdminSessionStore {
+  /** Epoch milliseconds: admin sessions issued at or before it have ended. Undefined: none ended yet. */
+  adminSessionsValidFrom(): Promise<number | undefined>;
+  /**
+   * End every admin session issued up to `at`. Never moves the instant back: a sign-out by a
+   * clock a little behind another's must not bring back a session the other ended.
+   */
+  endAdminSessions(at: Date): Promise<void>;
+}
+
+export interface ToolKeyStore extends AdminSessionStore {
   listKeys(): Promise<ToolKey[]>;
   addKey(key: ToolKey): Promise<void>;
   markSuperseded(kid: string, at: string): Promise<void>;
   removeKey(kid: string): Promise<void>;
   /** A named random secret (e.g. the session HMAC key), created once on first use. */
   getOrCreateSecret(name: string, create: () => Uint8Array): Promise<Uint8Array>;
+  /** Put `value` in place of the named secret, or store it if there was none (the administrator key replaced). */
+  replaceSecret(name: string, value: Uint8Array): Promise<void>;
 }
 
 /** LTI Advantage endpoints a course's launches announced (AGS §3.1, NRPS §3.6.1). */

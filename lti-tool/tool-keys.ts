@@ -9,6 +9,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from "jose";
+import { sha256b64url } from "./crypto.js";
 import type { ToolKey, ToolKeyStore } from "./ports.js";
 
 /**
@@ -177,4 +178,30 @@ function publicOnly(jwk: JWK): JWK {
 
 export function randomSecret(bytes = 32): Uint8Array {
   return new Uint8Array(randomBytes(bytes));
+}
+
+/** The name of the tool administrator's key (`/admin`) among the tool's secrets. */
+export const ADMIN_KEY_SECRET = "admin-key";
+
+/** A new tool administrator key: 24 random bytes (32 characters of base64url as typed). */
+export const newAdminKey = (): Uint8Array => randomSecret(24);
+
+/**
+ * What an admin session remembers of the key it was signed in with: a session whose key has been
+ * replaced has ended. 96 bits of the key's SHA-256, which tell nothing of the key.
+ */
+export function adminKeyFingerprint(key: Uint8Array): string {
+  return sha256b64url(Buffer.from(key).toString("base64url")).slice(0, 16);
+}
+
+/**
+ * Replace the tool administrator key with a new one (`npm run keys -- admin-key --replace`).
+ * Every administration session ends with it, on every instance at once: each carries its key's
+ * fingerprint, checked at every admin request. No instant is written, so the clock of the
+ * machine that runs the command (an administrator's laptop) decides nothing.
+ */
+export async function replaceAdminKey(store: Pick<ToolKeyStore, "replaceSecret">): Promise<Uint8Array> {
+  const key = newAdminKey();
+  await store.replaceSecret(ADMIN_KEY_SECRET, key);
+  return key;
 }

@@ -53,6 +53,9 @@ export const keys = {
   toolKey: (kid: string) => ({ pk: "TOOLKEY", sk: `KID#${kid}` }),
   toolKeys: { pk: "TOOLKEY" },
   toolSecret: (name: string) => ({ pk: "TOOLSECRET", sk: name }),
+  // When the administrator's sessions are valid from (sign-out, a replaced key): beside the
+  // administrator key, out of reach of the functions denied the secrets. Secret names are lower case.
+  adminSessions: { pk: "TOOLSECRET", sk: "ADMINSESSIONS" },
 
   // Course-scoped records: pk = courseScopeKey(course) from domain/tenancy.ts.
   enrolment: (scope: string, userId: string) => ({ pk: scope, sk: `ENROLMENT#${userId}` }),

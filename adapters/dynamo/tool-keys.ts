@@ -97,4 +97,45 @@ export class DynamoToolKeyStore implements ToolKeyStore {
     // Another cold start created it first: use theirs, so every instance shares one secret.
     return created ? value : this.getOrCreateSecret(name, create);
   }
+
+  async replaceSecret(name: string, value: Uint8Array): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.toolSecret(name), kind: "tool-secret", value: Buffer.from(value).toString("base64") },
+      }),
+    );
+  }
+
+  async adminSessionsValidFrom(): Promise<number | undefined> {
+    // Consistent: a sign-out on one instance holds on the next request to any other.
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.adminSessions, ConsistentRead: true }),
+    );
+    if (out.Item === undefined) return undefined;
+    const validFrom = out.Item.validFrom;
+    // Refuse every admin session rather than guess: an item edited by hand must not reopen them.
+    if (typeof validFrom !== "number" || !Number.isFinite(validFrom)) {
+      throw new Error(
+        "The administration sessions item in the table (TOOLSECRET, ADMINSESSIONS) is damaged: its validFrom must be a time in epoch milliseconds.",
+      );
+    }
+    return validFrom;
+  }
+
+  async endAdminSessions(at: Date): Promise<void> {
+    // Later only, in one conditional write: a sign-out racing another, or by a clock a little
+    // behind, leaves the later instant (its condition failing means a later one is there).
+    await conditionHeld(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.adminSessions,
+          UpdateExpression: "SET validFrom = :at, kind = :kind",
+          ConditionExpression: "attribute_not_exists(validFrom) OR validFrom < :at",
+          ExpressionAttributeValues: { ":at": at.getTime(), ":kind": "admin-sessions" },
+        }),
+      ),
+    );
+  }
 }

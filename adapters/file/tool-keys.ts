@@ -16,6 +16,8 @@ const FileSchema = z.object({
     }),
   ),
   secrets: z.record(z.string(), z.string()),
+  /** Epoch ms: administration sessions issued at or before it have ended (AdminSessionStore). */
+  adminSessionsValidFrom: z.optional(z.number()),
 });
 type KeyFile = z.infer<typeof FileSchema>;
 
@@ -77,5 +79,19 @@ export class FileToolKeyStore implements ToolKeyStore {
     file.secrets[name] = Buffer.from(value).toString("base64");
     this.write(file);
     return value;
+  }
+  async replaceSecret(name: string, value: Uint8Array): Promise<void> {
+    const file = this.read();
+    file.secrets[name] = Buffer.from(value).toString("base64");
+    this.write(file);
+  }
+  async adminSessionsValidFrom(): Promise<number | undefined> {
+    // Read from the file each time: `npm run keys` changes it while `npm start` runs.
+    return this.read().adminSessionsValidFrom;
+  }
+  async endAdminSessions(at: Date): Promise<void> {
+    const file = this.read();
+    file.adminSessionsValidFrom = Math.max(file.adminSessionsValidFrom ?? at.getTime(), at.getTime());
+    this.write(file);
   }
 }

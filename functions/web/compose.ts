@@ -22,7 +22,7 @@ import { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
 import type { ToolKeyStore } from "../../lti-tool/ports.js";
 import { CachedRegistrationStore } from "../../lti-tool/registration-cache.js";
 import { SessionTokens } from "../../lti-tool/session.js";
-import { randomSecret, StoredKeySigner } from "../../lti-tool/tool-keys.js";
+import { ADMIN_KEY_SECRET, newAdminKey, randomSecret, StoredKeySigner } from "../../lti-tool/tool-keys.js";
 import { standardLabelsFrom } from "../../statements/builders.js";
 import type { CredentialCipher } from "../../statements/credential-cipher.js";
 import type { AppDeps } from "./deps.js";
@@ -157,7 +157,10 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
       }),
     ),
     ...(options.fetch ? { fetch: options.fetch } : {}),
-    adminKey: () => keyStore.getOrCreateSecret("admin-key", () => randomSecret(24)),
+    // Both read from the key store at each use, never cached in the instance: a replaced key
+    // or a sign-out holds on every instance at once (admin requests are few).
+    adminKey: () => keyStore.getOrCreateSecret(ADMIN_KEY_SECRET, newAdminKey),
+    adminSessions: keyStore,
     grades: {
       parked: () => grades.parked(),
       replay: async (course, activityId, userId, jobId) => {

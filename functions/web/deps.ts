@@ -4,7 +4,7 @@ import type { CourseRef } from "../../domain/tenancy.js";
 import type { NrpsClient } from "../../lti-tool/advantage/nrps.js";
 import type { ValidatedLaunch } from "../../lti-tool/launch.js";
 import type { PlatformJwksCache } from "../../lti-tool/platform-jwks.js";
-import type { LoginStateStore, RegistrationStore } from "../../lti-tool/ports.js";
+import type { AdminSessionStore, LoginStateStore, RegistrationStore } from "../../lti-tool/ports.js";
 import type { RegistrationLinkStore } from "../../lti-tool/registration-links.js";
 import type { SessionTokens } from "../../lti-tool/session.js";
 import type { ToolSigner } from "../../lti-tool/tool-keys.js";
@@ -64,8 +64,13 @@ export interface AppDeps {
   log: Logger;
   /** Outbound HTTP for dynamic registration (injectable in tests). */
   fetch?: typeof fetch;
-  /** The tool administrator's key (admin pages); compared in constant time. */
+  /**
+   * The tool administrator's key (admin pages); compared in constant time. Read at each sign-in,
+   * never kept: a key replaced (`npm run keys -- admin-key --replace`) stops at once everywhere.
+   */
   adminKey(): Promise<Uint8Array>;
+  /** When the administration sessions still open began: a sign-out, or a replaced key, ends the rest. */
+  adminSessions: AdminSessionStore;
   grades?: ParkedGrades;
   /** Extra admin sub-apps mounted under /admin (xAPI delivery). */
   adminApps?: { path: string; title: string; app: import("hono").Hono<import("./http.js").Env> }[];

@@ -13,7 +13,7 @@ import { PlatformServiceClient } from "../../lti-tool/advantage/service-client.j
 import type { ValidatedLaunch } from "../../lti-tool/launch.js";
 import type { CourseServices, LoginStateStore } from "../../lti-tool/ports.js";
 import { SessionTokens } from "../../lti-tool/session.js";
-import { StoredKeySigner } from "../../lti-tool/tool-keys.js";
+import { ADMIN_KEY_SECRET, newAdminKey, StoredKeySigner } from "../../lti-tool/tool-keys.js";
 import { MemoryRegistrationLinkStore, MemoryToolKeyStore } from "./memory-stores.js";
 import type { testPlatform } from "./test-platform.js";
 
@@ -63,7 +63,9 @@ export async function memoryApp(
       rosters.set(courseScopeKey(course), r);
     },
   };
+  // The administrator key and its sessions' instant live in the key store, as in buildDeps.
   const adminKey = new Uint8Array(24).fill(9);
+  keyStore.secrets.set(ADMIN_KEY_SECRET, adminKey);
   const deps: AppDeps = {
     config: { toolName: "HLTA preparation", mode: "local", publicUrl: "https://tool.test" },
     registrations: platform.registrations,
@@ -76,7 +78,8 @@ export async function memoryApp(
     cohort: enrolments,
     roster,
     nrps: new NrpsClient(new PlatformServiceClient({ signer, fetch: platform.fetch })),
-    adminKey: async () => adminKey,
+    adminKey: () => keyStore.getOrCreateSecret(ADMIN_KEY_SECRET, newAdminKey),
+    adminSessions: keyStore,
     framework: DEFAULT_FRAMEWORK,
     log: silentLogger,
     ...overrides,

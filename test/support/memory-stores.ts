@@ -126,6 +126,16 @@ export class MemoryToolKeyStore implements ToolKeyStore {
     this.secrets.set(name, v);
     return v;
   }
+  async replaceSecret(name: string, value: Uint8Array) {
+    this.secrets.set(name, value);
+  }
+  adminSessionsFrom: number | undefined;
+  async adminSessionsValidFrom() {
+    return this.adminSessionsFrom;
+  }
+  async endAdminSessions(at: Date) {
+    this.adminSessionsFrom = Math.max(this.adminSessionsFrom ?? at.getTime(), at.getTime());
+  }
 }
 
 export class MemoryRegistrationLinkStore implements RegistrationLinkStore {

@@ -12,6 +12,7 @@ import {
   NewLinkSchema,
   type RegistrationLink,
 } from "../../../lti-tool/registration-links.js";
+import { adminKeyFingerprint } from "../../../lti-tool/tool-keys.js";
 import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
 import { AdminNav, type AdminPage, CORE_ADMIN_PAGES } from "../views/admin-nav.js";
@@ -19,6 +20,7 @@ import { ButtonForm, Layout } from "../views/layout.js";
 import { utcMinute } from "../views/time.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
+const ADMIN_SESSION_SECONDS = 30 * 60;
 
 // The replay form echoes a parked job's own keys; bounded so a hand-edited form cannot make a
 // key DynamoDB refuses (a sort key holds at most 1,024 bytes).
@@ -34,48 +36,102 @@ const ReplaySchema = z.object({
  * Pages for the tool's administrators (the provider running the tool, not a school's LMS
  * admin): every registered platform and deployment with its last launch, parked grade posts,
  * and the xAPI delivery page. Signed in with the tool administrator key; the admin session then
- * travels as a sealed token like the LTI session.
+ * travels as a sealed token like the LTI session. Signing out ends every admin session at once
+ * (one key, so one administrator's sessions): the store keeps the instant they are valid from.
  */
 export function adminRoutes(deps: AppDeps) {
   const app = new Hono<Env>();
   const now = () => deps.now?.() ?? new Date();
 
-  app.get("/admin", (c) =>
-    c.html(
-      <Layout title="Tool administration">
-        <h1>Tool administration</h1>
-        <form method="post" action="/admin/login">
-          <p>
-            <label for="key">Administrator key</label>
-            <br />
-            <input id="key" name="key" type="password" autocomplete="current-password" required />
-          </p>
-          <button class="button" type="submit">
-            Sign in
-          </button>
-        </form>
-      </Layout>,
-    ),
+  const signInPage = (notice?: string) => (
+    <Layout title="Tool administration">
+      <h1>Tool administration</h1>
+      {notice ? (
+        <p class="panel" role="status">
+          {notice}
+        </p>
+      ) : null}
+      <form method="post" action="/admin/login">
+        <p>
+          <label for="key">Administrator key</label>
+          <br />
+          <input id="key" name="key" type="password" autocomplete="current-password" required />
+        </p>
+        <button class="button" type="submit">
+          Sign in
+        </button>
+      </form>
+    </Layout>
   );
+
+  app.get("/admin", (c) => c.html(signInPage()));
 
   app.post("/admin/login", async (c) => {
     const key = (await singleFormFields(c)).key ?? "";
-    const expected = Buffer.from(await deps.adminKey()).toString("base64url");
+    // Read at each sign-in (deps.adminKey keeps no copy): a replaced key stops here at once.
+    const storedKey = await deps.adminKey();
+    const expected = Buffer.from(storedKey).toString("base64url");
     if (!timingSafeEqualText(key, expected)) {
       deps.log.warn("admin.login_refused", { reference: c.get("reference") });
       throw new UnauthorizedError("That administrator key is not right.");
     }
-    const token = await deps.sessions.seal(ADMIN_AUDIENCE, { admin: true }, 30 * 60, now());
+    const at = now();
+    // `iat` is in whole seconds; `iatMs` says when to the millisecond, for the sign-out's instant.
+    // `kf`: the key it was signed in with, so replacing the key ends it.
+    const token = await deps.sessions.seal(
+      ADMIN_AUDIENCE,
+      { admin: true, iatMs: at.getTime(), kf: adminKeyFingerprint(storedKey) },
+      ADMIN_SESSION_SECONDS,
+      at,
+    );
     return c.redirect(`/admin/platforms?s=${encodeURIComponent(token)}`, 303);
   });
 
-  const adminRequired = async (c: Context<Env>, next: () => Promise<void>) => {
-    const token = await sessionTokenFrom(c);
+  /**
+   * The admin session `token` carries if it is still open, else undefined: sealed by the tool
+   * for administrators, not expired, issued after every sign-out so far and with the key in use.
+   * Both are read from the store on each request, so a sign-out or a replaced key holds on every
+   * instance at once.
+   */
+  const openAdminSession = async (token: string | undefined) => {
     const payload = await deps.sessions.open(ADMIN_AUDIENCE, token, now()).catch(() => undefined);
-    if (payload?.admin !== true) {
-      throw new UnauthorizedError("Sign in as a tool administrator first: your sign-in lasts 30 minutes.", {
-        action: { label: "Sign in", href: "/admin" },
-      });
+    // A token without `iatMs` was issued before sign-out existed: it cannot be placed, so it ends.
+    if (payload?.admin !== true || typeof payload.iatMs !== "number") return undefined;
+    const [validFrom, key] = await Promise.all([
+      deps.adminSessions.adminSessionsValidFrom(),
+      deps.adminKey(),
+    ]);
+    if (payload.kf !== adminKeyFingerprint(key)) return undefined;
+    // Strictly after: a sign-out ends the sessions issued up to its instant, that millisecond
+    // included, so a token issued in the same second (or millisecond) as a sign-out is refused.
+    if (validFrom !== undefined && payload.iatMs <= validFrom) return undefined;
+    return { iatMs: payload.iatMs, exp: payload.exp };
+  };
+
+  app.post("/admin/sign-out", async (c) => {
+    const session = await openAdminSession(await sessionTokenFrom(c));
+    if (!session) {
+      // Ended already (expired, signed out elsewhere, or no token): nothing to end, and a token
+      // the tool cannot open may end no one's session.
+      return c.html(
+        signInPage(
+          "Your sign-in had ended already. To end every other administration session too, sign in, then sign out.",
+        ),
+      );
+    }
+    // Never before this session's own start: the instance that issued it may run a clock ahead.
+    await deps.adminSessions.endAdminSessions(new Date(Math.max(now().getTime(), session.iatMs)));
+    deps.log.info("admin.signed_out", { reference: c.get("reference") });
+    return c.html(signInPage("Signed out. Every administration session that was open has ended."));
+  });
+
+  const adminRequired = async (c: Context<Env>, next: () => Promise<void>) => {
+    const payload = await openAdminSession(await sessionTokenFrom(c));
+    if (!payload) {
+      throw new UnauthorizedError(
+        "Sign in as a tool administrator first: a sign-in lasts 30 minutes, or until someone signs out.",
+        { action: { label: "Sign in", href: "/admin" } },
+      );
     }
     c.set("adminPages", adminPages);
     if (typeof payload.exp === "number") c.set("adminUntil", payload.exp);

@@ -18,7 +18,8 @@ function timeOfDay(epochSeconds: number): string {
 
 /**
  * Links to every administration page, carrying the admin session `s`; the current one marked;
- * and until when the sign-in lasts, so a form is not filled in for a session about to end.
+ * until when the sign-in lasts, so a form is not filled in for a session about to end; and Sign
+ * out, a form post with the session in its body (a link would make an action of a GET).
  */
 export function AdminNav(props: {
   s: string;
@@ -46,6 +47,15 @@ export function AdminNav(props: {
           </>
         ))}
       </p>
+      <form method="post" action="/admin/sign-out">
+        <input type="hidden" name="s" value={props.s} />
+        <button class="button" type="submit" aria-describedby="sign-out-note">
+          Sign out
+        </button>{" "}
+        <small id="sign-out-note">
+          ends every administration session, in every browser: the tool has one administrator key.
+        </small>
+      </form>
     </nav>
   );
 }

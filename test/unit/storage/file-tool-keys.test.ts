@@ -42,6 +42,38 @@ describe("the local key file (npm start and npm run keys)", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
+  it("replaces a secret, and keeps when administration sessions are valid from, never moving it back", async () => {
+    const path = keyFile();
+    const first = new FileToolKeyStore(path);
+    await first.getOrCreateSecret("admin-key", () => new Uint8Array([1, 2, 3]));
+    await first.getOrCreateSecret("session-hmac", () => new Uint8Array([7]));
+    expect(await first.adminSessionsValidFrom()).toBeUndefined();
+    await first.replaceSecret("admin-key", new Uint8Array([4, 5, 6]));
+    await first.replaceSecret("new-one", new Uint8Array([8]));
+    await first.endAdminSessions(new Date(1_000_000));
+
+    // Another process (`npm run keys` beside `npm start`) reads what this one wrote.
+    const second = new FileToolKeyStore(path);
+    expect(await second.getOrCreateSecret("admin-key", () => new Uint8Array([9]))).toEqual(
+      Buffer.from([4, 5, 6]),
+    );
+    expect(await second.getOrCreateSecret("new-one", () => new Uint8Array([9]))).toEqual(Buffer.from([8]));
+    expect(await second.getOrCreateSecret("session-hmac", () => new Uint8Array([9]))).toEqual(
+      Buffer.from([7]),
+    );
+    expect(await second.adminSessionsValidFrom()).toBe(1_000_000);
+    // A sign-out by a clock behind ends nothing less; a later one moves it on.
+    await second.endAdminSessions(new Date(999_000));
+    expect(await first.adminSessionsValidFrom()).toBe(1_000_000);
+    await second.endAdminSessions(new Date(1_000_001));
+    expect(await first.adminSessionsValidFrom()).toBe(1_000_001);
+    // Signing keys are untouched by either.
+    await first.addKey(key("k1"));
+    await second.endAdminSessions(new Date(2_000_000));
+    expect((await first.listKeys()).map((k) => k.kid)).toEqual(["k1"]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
   it("has no keys before the first start", async () => {
     expect(await new FileToolKeyStore(keyFile()).listKeys()).toEqual([]);
   });
