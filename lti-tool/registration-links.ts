@@ -28,6 +28,12 @@ export interface RegistrationLink {
 
 export interface RegistrationLinkStore {
   save(link: RegistrationLink): Promise<void>;
+  /**
+   * Saves a link made by the admin page's form once per form (its `requestId`), atomically:
+   * false, and nothing saved, when that form made a link already (sent twice: a double click, a
+   * reload), so two requests at the same instant cannot both make one.
+   */
+  saveForRequest(link: RegistrationLink & { requestId: string }): Promise<boolean>;
   get(id: string): Promise<RegistrationLink | undefined>;
   /**
    * Holds the link for one registration until `untilSeconds`, atomically: false when it is used,
@@ -85,22 +91,47 @@ export const NewLinkSchema = z.object({
   ),
 });
 
-export async function createRegistrationLink(
-  store: RegistrationLinkStore,
-  options: { note: string; validDays?: number; now?: Date; requestId?: string },
-): Promise<{ token: string; link: RegistrationLink }> {
+interface NewLinkOptions {
+  note: string;
+  validDays?: number;
+  now?: Date;
+}
+
+function newLink(options: NewLinkOptions): { token: string; link: RegistrationLink } {
   const now = options.now ?? new Date();
   const days = Math.min(Math.max(Math.floor(options.validDays ?? LINK_DAYS.default), 1), LINK_DAYS.max);
   const token = randomToken();
-  const link: RegistrationLink = {
-    id: sha256b64url(token),
-    note: options.note,
-    createdAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + days * 86_400,
-    ...(options.requestId ? { requestId: options.requestId } : {}),
+  return {
+    token,
+    link: {
+      id: sha256b64url(token),
+      note: options.note,
+      createdAt: now.toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + days * 86_400,
+    },
   };
-  await store.save(link);
-  return { token, link };
+}
+
+export async function createRegistrationLink(
+  store: RegistrationLinkStore,
+  options: NewLinkOptions,
+): Promise<{ token: string; link: RegistrationLink }> {
+  const made = newLink(options);
+  await store.save(made.link);
+  return made;
+}
+
+/**
+ * A link made by the admin page's form, once per form (`requestId`, a hidden field): undefined
+ * when that form made one already (sent twice), whatever the timing of the two requests.
+ */
+export async function createRegistrationLinkOnce(
+  store: RegistrationLinkStore,
+  options: NewLinkOptions & { requestId: string },
+): Promise<{ token: string; link: RegistrationLink & { requestId: string } } | undefined> {
+  const { token, link } = newLink(options);
+  const once = { ...link, requestId: options.requestId };
+  return (await store.saveForRequest(once)) ? { token, link: once } : undefined;
 }
 
 /** The link behind `token` (the secret part of its URL), used or not; undefined when there is none. */

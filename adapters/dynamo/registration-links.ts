@@ -1,8 +1,10 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
@@ -30,18 +32,51 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
   ) {}
 
   async save(link: RegistrationLink): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.registrationLink(link.id),
-          ...keys.registrationLinkListing,
-          [TABLE_KEYS.gsi1sk]: link.createdAt,
-          kind: "registration-link",
-          ...link,
-        },
-      }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.itemOf(link) }));
+  }
+
+  /**
+   * The link and its form's request, in one transaction: the request item's put is conditional on
+   * there being none, so of two requests of one form only one saves a link. The request item
+   * lasts as long as the link (TTL).
+   */
+  async saveForRequest(link: RegistrationLink & { requestId: string }): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.registrationLinkRequest(link.requestId),
+                  kind: "registration-link-request",
+                  linkId: link.id,
+                  [TABLE_KEYS.ttl]: link.expiresAt,
+                },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+            { Put: { TableName: this.tableName, Item: this.itemOf(link) } },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (reasons[0]?.Code === "ConditionalCheckFailed") return false;
+      throw error;
+    }
+  }
+
+  private itemOf(link: RegistrationLink) {
+    return {
+      ...keys.registrationLink(link.id),
+      ...keys.registrationLinkListing,
+      [TABLE_KEYS.gsi1sk]: link.createdAt,
+      kind: "registration-link",
+      ...link,
+    };
   }
 
   async get(id: string): Promise<RegistrationLink | undefined> {

@@ -41,6 +41,8 @@ export const keys = {
   // Dynamic registration links, by the SHA-256 of their secret part; gsi1 `REGLINKS` lists them.
   registrationLink: (id: string) => ({ pk: `REGLINK#${id}`, sk: "LINK" }),
   registrationLinkListing: { gsi1pk: "REGLINKS" },
+  // The admin form request that made a link: one link per form, however often it is sent.
+  registrationLinkRequest: (requestId: string) => ({ pk: `REGLINKREQ#${requestId}`, sk: "REQUEST" }),
 
   // Platforms' public keys as last fetched, shared by the tool's instances (public data), by the
   // SHA-256 of the JWKS URL (a URL can be longer than a key holds).

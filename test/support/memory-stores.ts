@@ -140,8 +140,15 @@ export class MemoryToolKeyStore implements ToolKeyStore {
 
 export class MemoryRegistrationLinkStore implements RegistrationLinkStore {
   links = new Map<string, RegistrationLink>();
+  requests = new Set<string>();
   async save(link: RegistrationLink) {
     this.links.set(link.id, { ...link });
+  }
+  async saveForRequest(link: RegistrationLink & { requestId: string }) {
+    if (this.requests.has(link.requestId)) return false;
+    this.requests.add(link.requestId);
+    this.links.set(link.id, { ...link });
+    return true;
   }
   async get(id: string) {
     const link = this.links.get(id);

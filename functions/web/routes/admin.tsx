@@ -7,6 +7,7 @@ import { KeyIdSchema } from "../../../lti-tool/claims.js";
 import { timingSafeEqualText } from "../../../lti-tool/crypto.js";
 import {
   createRegistrationLink,
+  createRegistrationLinkOnce,
   LINK_DAYS,
   LINK_TOKEN_OR_ID,
   NewLinkSchema,
@@ -329,25 +330,23 @@ export function adminRoutes(deps: AppDeps) {
       throw new ValidationError("Say who the link is for (at most 200 characters) and for how many days.");
     }
     const s = c.req.query("s") ?? "";
+    const options = { note: parsed.data.note, validDays: parsed.data.days ?? LINK_DAYS.default, now: now() };
     const requestId = parsed.data.request;
-    if (requestId) {
+    const made = requestId
+      ? await createRegistrationLinkOnce(deps.registrationLinks, { ...options, requestId })
+      : await createRegistrationLink(deps.registrationLinks, options);
+    if (!made) {
+      // This form made its link already (a double click, a reload): its address was shown once.
       const links = await deps.registrationLinks.list(Math.floor(now().getTime() / 1000));
-      const made = links.find((l) => l.requestId === requestId);
-      if (made) {
-        return c.html(
-          await linksPage(c, s, {
-            links,
-            notice: `This form was sent before: the link for ${made.note} was made then, and its address shown once. If it was not copied, remove that link below and make a new one.`,
-          }),
-        );
-      }
+      const first = links.find((l) => l.requestId === requestId);
+      return c.html(
+        await linksPage(c, s, {
+          links,
+          notice: `This form was sent before: the link ${first ? `for ${first.note} ` : ""}was made then, and its address shown once. If it was not copied, remove that link below and make a new one.`,
+        }),
+      );
     }
-    const { token } = await createRegistrationLink(deps.registrationLinks, {
-      note: parsed.data.note,
-      validDays: parsed.data.days ?? LINK_DAYS.default,
-      now: now(),
-      ...(requestId ? { requestId } : {}),
-    });
+    const { token } = made;
     const url = toolUrls(c, deps).registrationLink(token);
     deps.log.info("admin.registration_link_created", { note: parsed.data.note });
     return c.html(await linksPage(c, s, { created: { url, note: parsed.data.note } }), 201);

@@ -20,7 +20,7 @@ import {
   PlatformAlreadyRegisteredError,
   registerPlatform,
 } from "../../../lti-tool/registration.js";
-import { createRegistrationLink } from "../../../lti-tool/registration-links.js";
+import { createRegistrationLink, createRegistrationLinkOnce } from "../../../lti-tool/registration-links.js";
 import { SessionTokens } from "../../../lti-tool/session.js";
 import { randomSecret, StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { localAwsForTests } from "../../support/local-aws.js";
@@ -288,10 +288,29 @@ describe("platform registrations on DynamoDB Local", () => {
 });
 
 describe("registration links on DynamoDB Local", () => {
+  it("makes one link per admin form, however many of its requests arrive at the same instant", async () => {
+    const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
+    const requestId = "form-request-twice-0001";
+    const made = await Promise.all(
+      Array.from({ length: 6 }, () => createRegistrationLinkOnce(store, { note: "double click", requestId })),
+    );
+    const saved = made.filter((m) => m !== undefined);
+    expect(saved).toHaveLength(1);
+    const listed = (await store.list(now())).filter((l) => l.requestId === requestId);
+    expect(listed.map((l) => l.id)).toEqual([saved[0]?.link.id]);
+    // Sent again later (a reload): still the one link.
+    expect(await createRegistrationLinkOnce(store, { note: "double click", requestId })).toBeUndefined();
+    // Another form makes its own.
+    expect(
+      await createRegistrationLinkOnce(store, { note: "another", requestId: "form-request-other-01" }),
+    ).toBeDefined();
+  });
+
   it("keeps a link by its fingerprint, spends it once, lists live ones newest first, and removes it", async () => {
     const store = new DynamoRegistrationLinkStore(aws.doc, aws.tableName);
     const older = await createRegistrationLink(store, { note: "older", now: new Date(Date.now() - 60_000) });
-    const newer = await createRegistrationLink(store, { note: "newer", requestId: "form-request-0001" });
+    const newer = await createRegistrationLinkOnce(store, { note: "newer", requestId: "form-request-0001" });
+    if (!newer) throw new Error("the form's first request made no link");
     await store.save({ ...older.link, id: "expired-link", note: "expired", expiresAt: now() - 1 });
     expect(await store.get(newer.link.id)).toEqual(newer.link);
     expect((await store.list(now())).find((l) => l.id === newer.link.id)?.requestId).toBe(

@@ -402,6 +402,20 @@ describe("registration links on the admin pages", () => {
     expect(await deps.registrationLinks.list(nowSeconds)).toHaveLength(2);
   });
 
+  it("makes one link when the form is sent twice at the same instant (a double click)", async () => {
+    const { app, adminToken, deps } = await appWithLms();
+    const s = await adminToken();
+    const page = await (await app.request(`/admin/links?s=${s}`)).text();
+    const request = /name="request" value="([A-Za-z0-9_-]+)"/.exec(page)?.[1] ?? "";
+    const fields = { note: "St Mary's Moodle", days: "7", request };
+    const answers = await Promise.all([1, 2, 3].map(() => app.request(`/admin/links?s=${s}`, form(fields))));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 201]);
+    const shown = await Promise.all(answers.map((a) => a.text()));
+    expect(shown.filter((html) => /\/lti\/register\/[A-Za-z0-9_-]{43}/.test(html))).toHaveLength(1);
+    expect(shown.filter((html) => html.includes("This form was sent before"))).toHaveLength(2);
+    expect(await deps.registrationLinks.list(Math.floor(Date.now() / 1000))).toHaveLength(1);
+  });
+
   it("refuses a link without a note or with an impossible validity", async () => {
     const { app, adminToken } = await appWithLms();
     const s = await adminToken();
