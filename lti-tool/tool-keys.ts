@@ -51,6 +51,12 @@ export const KEY_LIST_CACHE_MS = 60_000;
  * platform that honours the keyset's cache header meets a kid it has not seen.
  */
 export const ROTATION_LEAD_MS = JWKS_MAX_AGE_SECONDS * 1000 + KEY_LIST_CACHE_MS + 60_000;
+/**
+ * How far another machine's clock may run behind the one that made a key signing "at once" (a
+ * leaked key replaced, the first key): such a key signs from this much before it was made, so an
+ * instance whose clock is behind finds it signing too, instead of no key and making one more.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
 /** A key that stopped signing stays published this long, for anything it signed just before. */
 export const RETIRED_KEY_PUBLISHED_MS = 60 * 60_000;
 
@@ -134,7 +140,7 @@ export class StoredKeySigner implements ToolSigner {
     const keys = await this.keys(true);
     // With no key signing yet, no platform holds a keyset to wait for: the new key signs at once.
     const lead = options.immediately || !signingKeyAt(keys, now) ? 0 : ROTATION_LEAD_MS;
-    const signsFrom = new Date(now.getTime() + lead).toISOString();
+    const signsFrom = new Date(now.getTime() + (lead === 0 ? -CLOCK_SKEW_MS : lead)).toISOString();
     const next: ToolKey = { ...(await generateToolKey(now)), activeFrom: signsFrom };
     await this.store.addKey(next);
     // The key the new one follows: the last to become active (one an earlier rotation scheduled, if any).

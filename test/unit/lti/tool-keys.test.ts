@@ -1,6 +1,7 @@
 import { decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import {
+  CLOCK_SKEW_MS,
   JWKS_MAX_AGE_SECONDS,
   KEY_LIST_CACHE_MS,
   RETIRED_KEY_PUBLISHED_MS,
@@ -76,7 +77,7 @@ describe("rotating the tool's signing key", () => {
     const c = clock();
     const signer = new StoredKeySigner(new MemoryToolKeyStore(), KEY_LIST_CACHE_MS, c.now);
     const { current, signsFrom } = await signer.rotate();
-    expect(signsFrom).toBe(c.now().toISOString());
+    expect(signsFrom).toBe(new Date(c.now().getTime() - CLOCK_SKEW_MS).toISOString());
     expect(await kidOf(signer)).toBe(current.kid);
     expect(await published(signer)).toEqual([current.kid]);
   });
@@ -89,5 +90,21 @@ describe("rotating the tool's signing key", () => {
     expect(removed).toEqual([leaked.kid]);
     expect(await published(signer)).toEqual([current.kid]);
     expect(await kidOf(signer)).toBe(current.kid);
+  });
+
+  it("makes a key replaced at once sign on an instance whose clock is behind the rotating machine's", async () => {
+    const store = new MemoryToolKeyStore();
+    const lambda = clock();
+    const laptop = clock(lambda.now().getTime() + 2 * 60_000);
+    const running = new StoredKeySigner(store, KEY_LIST_CACHE_MS, lambda.now);
+    await running.ensureKey();
+    const { current } = await new StoredKeySigner(store, KEY_LIST_CACHE_MS, laptop.now).rotate({
+      immediately: true,
+    });
+    lambda.advance(KEY_LIST_CACHE_MS);
+    // Before, the new key's time had not come by this clock, every other key was gone, and the
+    // instance made one more key of its own.
+    expect(await kidOf(running)).toBe(current.kid);
+    expect((await store.listKeys()).map((k) => k.kid)).toEqual([current.kid]);
   });
 });
