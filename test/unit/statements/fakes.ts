@@ -1,3 +1,4 @@
+import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { sameStatement } from "../../../statements/equivalence.js";
 import {
   type LrsAnswer,
@@ -5,6 +6,7 @@ import {
   LrsCredentials,
   type LrsRoute,
   type LrsRouteWithCredentials,
+  type OutboxAdminStore,
   type OutboxEntry,
   type OutboxStore,
   type ParkedDetails,
@@ -139,4 +141,19 @@ export function routeStore(routes: LrsRoute[] = [ROUTE]) {
       return route ? { ...route, credentials: new LrsCredentials("key", "secret") } : undefined;
     },
   };
+}
+
+/** The xAPI delivery page as the web app mounts it, over ROUTE and an empty outbox (`outbox` overrides parts). */
+export function xapiAdminPage(outbox: Partial<OutboxAdminStore> = {}) {
+  const app = createXapiAdminRoutes({
+    outbox: {
+      backlog: async () => ({ pending: 0, delivered: 0, parked: 0, capped: false }),
+      listParked: async () => [],
+      replayParked: async () => false,
+      replayAllParked: async () => 0,
+      ...outbox,
+    },
+    routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
+  });
+  return { path: "xapi", title: "xAPI delivery", app };
 }

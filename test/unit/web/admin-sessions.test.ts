@@ -1,28 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { replaceAdminKey } from "../../../lti-tool/tool-keys.js";
 import { form } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { testPlatform } from "../../support/test-platform.js";
-import { ROUTE } from "../statements/fakes.js";
+import { xapiAdminPage } from "../statements/fakes.js";
 
 const SIGNED_OUT = "Signed out. Every administration session that was open has ended.";
 
 /** The app over memory stores on a clock the test moves (`clock.at`, epoch ms). */
 async function adminApp(start = "2026-11-24T10:00:00.000Z") {
   const clock = { at: Date.parse(start) };
-  const xapi = createXapiAdminRoutes({
-    outbox: {
-      backlog: async () => ({ pending: 0, delivered: 0, parked: 0, capped: false }),
-      listParked: async () => [],
-      replayParked: async () => false,
-      replayAllParked: async () => 0,
-    },
-    routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
-  });
   const app = await memoryApp(await testPlatform(), {
     now: () => new Date(clock.at),
-    adminApps: [{ path: "xapi", title: "xAPI delivery", app: xapi }],
+    adminApps: [xapiAdminPage()],
   });
   /** An admin session signed in at `clock.at`. */
   const signIn = async (key: Uint8Array = app.adminKey) => {

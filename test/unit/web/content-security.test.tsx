@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ACTIVITIES } from "../../../domain/activities.js";
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { contentSecurityPolicy } from "../../../functions/web/views/inline.js";
 import {
   ActivityPickerPage,
@@ -13,7 +12,7 @@ import { CLAIM } from "../../../lti-tool/claims.js";
 import { form, launch, loginFields } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { sign, testPlatform, validClaims } from "../../support/test-platform.js";
-import { body, pendingEntry, ROUTE } from "../statements/fakes.js";
+import { body, pendingEntry, xapiAdminPage } from "../statements/fakes.js";
 
 const STATEMENT = "5b1d2c3e-0000-5000-8000-000000000001";
 
@@ -156,22 +155,18 @@ describe("content security policy on the tool's pages", () => {
     expect(cohort).toContain("cohort");
     // The xAPI delivery page with a parked statement and the LRS's answer (its <pre> was styled inline).
     const parked = { ...pendingEntry(STATEMENT, body(STATEMENT)), status: "parked" as const };
-    const xapi = createXapiAdminRoutes({
-      outbox: {
-        backlog: async () => ({ pending: 0, delivered: 0, parked: 1, capped: false }),
-        listParked: async () => [
-          {
-            ...parked,
-            parked: { reason: "invalid", lrsStatus: 400, lrsBody: "{}", parkedAt: parked.createdAt },
-          },
-        ],
-        replayParked: async () => false,
-        replayAllParked: async () => 0,
-      },
-      routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
-    });
     const { app, adminToken } = await memoryApp(await testPlatform(), {
-      adminApps: [{ path: "xapi", title: "xAPI delivery", app: xapi }],
+      adminApps: [
+        xapiAdminPage({
+          backlog: async () => ({ pending: 0, delivered: 0, parked: 1, capped: false }),
+          listParked: async () => [
+            {
+              ...parked,
+              parked: { reason: "invalid", lrsStatus: 400, lrsBody: "{}", parkedAt: parked.createdAt },
+            },
+          ],
+        }),
+      ],
     });
     const s = await adminToken();
     await checked(await app.request("/admin"));

@@ -1,12 +1,11 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { Localised } from "../../../functions/web/views/localised.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { beginLaunch, form, launch, loginFields } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { deepLinkingClaims, sign, testPlatform, validClaims } from "../../support/test-platform.js";
-import { ROUTE } from "../statements/fakes.js";
+import { xapiAdminPage } from "../statements/fakes.js";
 
 /** The next step an error page gives (its `data-next-step`), or undefined if it gives none. */
 const nextStepOf = (html: string) => /data-next-step="([a-z-]+)"/.exec(html)?.[1];
@@ -118,18 +117,7 @@ describe("the deep-linking picker", () => {
 
 describe("administration pages", () => {
   it("link to each other from every page, the xAPI delivery page included, and name each Remove button", async () => {
-    const xapi = createXapiAdminRoutes({
-      outbox: {
-        backlog: async () => ({ pending: 0, delivered: 0, parked: 0, capped: false }),
-        listParked: async () => [],
-        replayParked: async () => false,
-        replayAllParked: async () => 0,
-      },
-      routes: { listRoutes: async () => [ROUTE], getRoute: async () => ROUTE },
-    });
-    const { app, adminToken } = await memoryApp(await testPlatform(), {
-      adminApps: [{ path: "xapi", title: "xAPI delivery", app: xapi }],
-    });
+    const { app, adminToken } = await memoryApp(await testPlatform(), { adminApps: [xapiAdminPage()] });
     const s = await adminToken();
     const q = `?s=${encodeURIComponent(s)}`.replaceAll("&", "&amp;");
     // Each page says when the sign-in ends: the token's own expiry, as a time of day.
