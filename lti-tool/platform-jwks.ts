@@ -102,7 +102,14 @@ export class PlatformJwksCache {
     const found = findKey(entry.jwks, kid);
     if (found) return found;
     const last = entry.refetchedForUnknownKidAt;
-    if (last !== undefined && this.now() - last < this.cooldownMs) return undefined;
+    if (last !== undefined && this.now() - last < this.cooldownMs) {
+      // No re-fetch of its own, but the one another launch started may be on its way (a class
+      // launching together just after the LMS rotated its key): its keys are awaited and looked
+      // in, as are any fetched since this entry was read.
+      const pending = this.inflight.get(jwksUrl);
+      const latest = pending ? await pending.catch(() => undefined) : this.entries.get(jwksUrl);
+      return latest ? findKey(latest.jwks, kid) : undefined;
+    }
     // The cooldown starts before the fetch: a failing or hanging JWKS endpoint is not asked again
     // by every launch that names an unknown kid.
     entry.refetchedForUnknownKidAt = this.now();

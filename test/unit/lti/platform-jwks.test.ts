@@ -114,6 +114,25 @@ describe("platform keys", () => {
     for (let i = 0; i < 5; i++) expect(await cache.keyFor(URL_, "rotated")).toBeUndefined();
     expect(calls()).toBe(2);
   });
+
+  it("finds a rotated key for every launch that arrives while its one re-fetch is on its way", async () => {
+    const old = await rsa("k1");
+    const rotated = await rsa("k2");
+    let published = [old];
+    let calls = 0;
+    const fetchImpl: typeof fetch = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      return Response.json({ keys: published });
+    };
+    const cache = new PlatformJwksCache({ fetch: fetchImpl });
+    expect(await cache.keyFor(URL_, "k1")).toBeDefined();
+    published = [old, rotated];
+    const found = await Promise.all([1, 2, 3].map(() => cache.keyFor(URL_, "k2")));
+    // Before, the launches after the first found the cooldown started and gave up at once.
+    expect(found.map((k) => k?.kid)).toEqual(["k2", "k2", "k2"]);
+    expect(calls).toBe(2);
+  });
 });
 
 describe("platform keys shared between the tool's instances", () => {
