@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
@@ -41,6 +42,22 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
    * lasts as long as the link (TTL).
    */
   async saveForRequest(link: RegistrationLink & { requestId: string }): Promise<boolean> {
+    // Two requests of one form at the same instant: DynamoDB cancels the one that meets the
+    // other's transaction in flight with TransactionConflict (the SDK does not retry it). Sent
+    // again a moment later, it finds the other's request item and fails its condition: "sent before".
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.saveForRequestOnce(link);
+      } catch (error) {
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        if (attempt >= 5 || !reasons.some((r) => r.Code === "TransactionConflict")) throw error;
+        await sleep(20 * attempt + Math.round(Math.random() * 20));
+      }
+    }
+  }
+
+  private async saveForRequestOnce(link: RegistrationLink & { requestId: string }): Promise<boolean> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
