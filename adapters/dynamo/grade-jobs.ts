@@ -5,7 +5,7 @@ import type { GradeJob, GradeJobStore } from "../../lti-tool/advantage/grades.js
 import { conditionHeld } from "./conditional.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
-import { type OnUnreadable, readQueuePage, readRows, unreadableRow } from "./unreadable.js";
+import { type OnUnreadable, queryReadable, readQueuePage } from "./unreadable.js";
 
 const GradeJobSchema = z.object({
   course: z.object({
@@ -98,21 +98,18 @@ export class DynamoGradeJobStore implements GradeJobStore {
   }
 
   async parked(limit = 100): Promise<GradeJob[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
+    return queryReadable(
+      this.doc,
+      {
         TableName: this.tableName,
         IndexName: TABLE_KEYS.gsi1,
         KeyConditionExpression: "#g = :g",
         ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
         ExpressionAttributeValues: { ":g": keys.gradeQueue("parked").gsi1pk },
-        Limit: limit,
-      }),
+      },
+      GradeJobSchema,
+      { limit, reading: "parked grade jobs", onUnreadable: this.options.onUnreadable },
     );
-    const { rows, unreadable } = readRows(out.Items ?? [], GradeJobSchema);
-    for (const { item, issues } of unreadable) {
-      this.options.onUnreadable?.(unreadableRow(item, issues, "parked grade jobs"));
-    }
-    return rows;
   }
 
   async markDelivered(job: GradeJob, at: Date): Promise<void> {

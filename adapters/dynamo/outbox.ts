@@ -25,7 +25,7 @@ import type {
 import { conditionHeld } from "./conditional.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
-import { type OnUnreadable, readQueuePage, readRows, unreadableRow } from "./unreadable.js";
+import { type OnUnreadable, queryReadable, readQueuePage } from "./unreadable.js";
 
 /**
  * The durable xAPI outbox in the single table. A statement enters the outbox in the same
@@ -403,22 +403,20 @@ export class DynamoOutboxStore implements OutboxStore, OutboxAdminStore {
     limit: number,
     order: "oldest" | "newest",
   ): Promise<OutboxEntry[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
+    const entries = await queryReadable(
+      this.doc,
+      {
         TableName: this.tableName,
         IndexName: TABLE_KEYS.gsi1,
         KeyConditionExpression: "#gpk = :gpk",
         ExpressionAttributeNames: { "#gpk": TABLE_KEYS.gsi1pk },
         ExpressionAttributeValues: { ":gpk": keys.outboxByStatus(routeId, status).gsi1pk },
         ScanIndexForward: order === "oldest",
-        Limit: limit,
-      }),
+      },
+      OutboxEntrySchema,
+      { limit, reading: `${status} xAPI statements`, onUnreadable: this.onUnreadable },
     );
-    const { rows, unreadable } = readRows(out.Items ?? [], OutboxEntrySchema);
-    for (const { item, issues } of unreadable) {
-      this.onUnreadable?.(unreadableRow(item, issues, `${status} xAPI statements`));
-    }
-    return rows.filter((e) => e.status === status);
+    return entries.filter((e) => e.status === status);
   }
 
   async replayParked(routeId: string, statementId: string, now: Date): Promise<boolean> {

@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { issuesFromZod } from "../../domain/errors.js";
 import type { Logger } from "../../functions/web/log.js";
 import { conditionHeld } from "./conditional.js";
@@ -112,6 +117,38 @@ export async function deferUnreadable(
       }),
     ),
   );
+}
+
+/**
+ * Up to `limit` readable rows of a query, for a list (an admin page): unreadable rows are left
+ * out and reported, and further pages are read (at most `maxPages`) so that they do not take the
+ * places of readable rows behind them. A page full of them no longer lists nothing.
+ */
+export async function queryReadable<T>(
+  doc: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, "ExclusiveStartKey" | "Limit">,
+  schema: Safe<T>,
+  options: { limit: number; reading: string; onUnreadable?: OnUnreadable | undefined; maxPages?: number },
+): Promise<T[]> {
+  const found: T[] = [];
+  let start: Record<string, unknown> | undefined;
+  for (let page = 0; page < (options.maxPages ?? 10) && found.length < options.limit; page++) {
+    const out = await doc.send(
+      new QueryCommand({
+        ...input,
+        Limit: options.limit - found.length,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const { rows, unreadable } = readRows(out.Items ?? [], schema);
+    found.push(...rows);
+    for (const { item, issues } of unreadable) {
+      options.onUnreadable?.(unreadableRow(item, issues, options.reading));
+    }
+    start = out.LastEvaluatedKey;
+    if (!start) break;
+  }
+  return found;
 }
 
 /**
