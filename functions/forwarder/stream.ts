@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { outboxEntryFromItem } from "../../adapters/dynamo/outbox.js";
+import { type OnUnreadable, unreadableRow } from "../../adapters/dynamo/unreadable.js";
+import { issuesFromZod } from "../../domain/errors.js";
 import { drainRoute, type ForwarderDeps, forwardEntries, roundFailed } from "../../statements/forwarder.js";
 import type { OutboxEntry } from "../../statements/ports.js";
 
@@ -80,6 +82,8 @@ export interface StreamHandlerOptions {
   maxWaitMs?: number;
   now?: () => Date;
   onSkipped?: (reason: string, record: DynamoDBStreamRecord) => void;
+  /** Told of each outbox item its schema refuses (skipped, not retried); the function logs it as an error. */
+  onUnreadable?: OnUnreadable;
 }
 
 interface PendingRecord {
@@ -111,8 +115,19 @@ export function createStreamHandler(
       let entry: OutboxEntry | undefined;
       try {
         entry = pendingOutboxEntry(record);
-      } catch {
+      } catch (error) {
         options.onSkipped?.("not a readable outbox item", record);
+        const issues =
+          typeof error === "object" && error !== null && Array.isArray((error as { issues?: unknown }).issues)
+            ? issuesFromZod(error as Parameters<typeof issuesFromZod>[0]).slice(0, 5)
+            : [{ path: "(root)", message: "not a readable outbox item" }];
+        options.onUnreadable?.(
+          unreadableRow(
+            fromImage(record.dynamodb?.NewImage ?? {}),
+            issues,
+            "xAPI statements from the stream",
+          ),
+        );
         continue;
       }
       if (!entry) continue;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { UnreadableRow } from "../../../adapters/dynamo/unreadable.js";
 import {
   type AttributeValue,
   createStreamHandler,
@@ -71,6 +72,33 @@ describe("the DynamoDB Streams handler", () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(lrs.posts).toEqual([[body("a")]]);
     expect(outbox.byStatus("delivered").map((e) => e.statementId)).toEqual(["a"]);
+  });
+
+  it("skips an outbox item it cannot read, without a retry, and reports it by its keys", async () => {
+    const outbox = new MemoryOutbox();
+    const lrs = new FakeLrs();
+    const good = pendingEntry("a", body("a"));
+    outbox.add(good);
+    const seen: UnreadableRow[] = [];
+    const handler = createStreamHandler(
+      () => ({ outbox, routes: routeStore(), clientFor: () => lrs, now: () => NOW }),
+      { now: () => NOW, onUnreadable: (row) => seen.push(row) },
+    );
+    // A pending item without its body (a hand edit, another version's row).
+    const { body: _dropped, ...bodiless } = pendingEntry("b", body("b"));
+    const result = await handler({
+      Records: [record(bodiless as OutboxEntry, "1"), record(good, "2")],
+    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(lrs.posts).toEqual([[body("a")]]);
+    expect(seen).toEqual([
+      {
+        pk: "OUTBOX#b",
+        sk: `ROUTE#${good.routeId}`,
+        reading: "xAPI statements from the stream",
+        issues: [expect.objectContaining({ path: "body" })],
+      },
+    ]);
   });
 
   it("leaves a retry that is far from due to the sweep", async () => {
