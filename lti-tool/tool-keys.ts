@@ -93,9 +93,14 @@ export class StoredKeySigner implements ToolSigner {
   /** Make sure a key signs: called once at start, so the first launch never waits for RSA keygen. */
   async ensureKey(): Promise<ToolKey> {
     const keys = await this.keys(true);
-    const current = signingKeyAt(keys, this.now());
+    const now = this.now();
+    const current = signingKeyAt(keys, now);
     if (current) return current;
-    const key = await generateToolKey(this.now());
+    // Signs at once, so from CLOCK_SKEW_MS before: an instance whose clock is behind takes it too.
+    const key = {
+      ...(await generateToolKey(now)),
+      activeFrom: new Date(now.getTime() - CLOCK_SKEW_MS).toISOString(),
+    };
     await this.store.addKey(key);
     this.cache = undefined;
     return key;

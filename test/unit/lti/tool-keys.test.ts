@@ -92,6 +92,16 @@ describe("rotating the tool's signing key", () => {
     expect(await kidOf(signer)).toBe(current.kid);
   });
 
+  it("makes the first key, made at an instance's start, sign on an instance whose clock is behind", async () => {
+    const store = new MemoryToolKeyStore();
+    const behind = clock();
+    const ahead = clock(behind.now().getTime() + 1_000);
+    const first = await new StoredKeySigner(store, KEY_LIST_CACHE_MS, ahead.now).ensureKey();
+    const seen = await new StoredKeySigner(store, KEY_LIST_CACHE_MS, behind.now).ensureKey();
+    expect(seen.kid).toBe(first.kid);
+    expect((await store.listKeys()).map((k) => k.kid)).toEqual([first.kid]);
+  });
+
   it("makes a key replaced at once sign on an instance whose clock is behind the rotating machine's", async () => {
     const store = new MemoryToolKeyStore();
     const lambda = clock();
