@@ -7,7 +7,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 
-import { type TableAccess, WRITE_ACTIONS } from "../table-access.js";
+import { partitionsFor, READ_ACTIONS, type TableAccess, WRITE_ACTIONS } from "../table-access.js";
 
 export interface HltaFunctionProps {
   /** Absolute path of the TypeScript entry file. */
@@ -56,12 +56,15 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 /**
  * The house Lambda: Node.js 22 on arm64, an ESM bundle built with the local esbuild (no Docker),
  * minified with source maps, the AWS SDK v3 bundled in, X-Ray tracing, and a log group with a
- * retention period. `bindTable` / `bindSecret` set the environment variable the
- * code reads and grant access through the resource's grants, never hand-written IAM.
+ * retention period. Its own role, with no managed policy: it writes to its own log group only
+ * (not AWSLambdaBasicExecutionRole's logs actions on every group of the account), and X-Ray.
+ * `bindTable` / `bindSecret` set the environment variable the code reads and grant access
+ * through the resource's grants; the only hand-written statements are `bindTable`'s fences.
  */
 export class HltaFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: HltaFunctionProps) {
     super(scope, id);
@@ -71,6 +74,16 @@ export class HltaFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, "Logs", {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // The function's own role. Given no role, Lambda's construct makes one carrying the managed
+    // AWSLambdaBasicExecutionRole: logs:CreateLogGroup, CreateLogStream and PutLogEvents on
+    // Resource "*", so any function could create log groups and write into any other's log.
+    // The log group exists already (above), so writing to it is all the function needs; the
+    // X-Ray statement (PutTraceSegments, PutTelemetryRecords on "*", which X-Ray requires) is
+    // added to this role by `tracing` below.
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
     });
 
     const sourceMaps = props.sourceMaps ?? true;
@@ -88,6 +101,7 @@ export class HltaFunction extends Construct {
         : {}),
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
       ...(props.maxEventAge ? { maxEventAge: props.maxEventAge } : {}),
+      role: this.role,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       projectRoot: props.projectRoot,
@@ -122,14 +136,18 @@ export class HltaFunction extends Construct {
         ),
       },
     });
+    // logs:CreateLogStream and logs:PutLogEvents on this function's log group only.
+    this.logGroup.grantWrite(this.fn);
   }
 
   /**
    * Sets TABLE_NAME and grants exactly `access.actions` on the table and its index (nothing
    * else: no Scan, no BatchGetItem, no DescribeTable), and the table's KMS key for them (decrypt;
    * encrypt too when one of them writes). Items whose partition key is one of
-   * `access.deniedPartitions` stay out of reach whatever else is granted; with
-   * `access.writablePartitions`, its writes reach those partitions only.
+   * `access.deniedPartitions` stay out of reach whatever else is granted. Each action bounded by
+   * a fence (`partitionsFor`: `readablePartitions` for its reads, `writablePartitions` or
+   * `writablePartitionsByAction` for its writes) reaches those partitions only: a Deny on it
+   * for any leading key outside them, on the table and its index.
    */
   bindTable(table: dynamodb.Table, access: TableAccess): this {
     const { actions, deniedPartitions } = access;
@@ -151,13 +169,21 @@ export class HltaFunction extends Construct {
     if (deniedPartitions.length > 0) {
       deny(iamActions, { "ForAnyValue:StringEquals": { "dynamodb:LeadingKeys": [...deniedPartitions] } });
     }
-    if (access.writablePartitions && writes.length > 0) {
-      // Any item outside these partitions (`E` itself, or `E#…`) is out of its writes' reach.
-      const patterns = access.writablePartitions.flatMap((e) => [e, `${e}#*`]);
-      deny(
-        writes.map((a) => `dynamodb:${a}`),
-        { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": patterns } },
-      );
+    checkFences(access);
+    // One Deny per distinct fence, naming the actions it bounds: an action whose request has any
+    // leading key outside its partitions (`E` itself, or `E#…`) is refused.
+    const fences = new Map<string, { partitions: readonly string[]; actions: string[] }>();
+    for (const action of actions) {
+      const partitions = partitionsFor(access, action);
+      if (partitions === undefined) continue;
+      const key = JSON.stringify(partitions);
+      const fence = fences.get(key) ?? { partitions, actions: [] };
+      fence.actions.push(`dynamodb:${action}`);
+      fences.set(key, fence);
+    }
+    for (const { partitions, actions: fenced } of fences.values()) {
+      const patterns = partitions.flatMap((e) => [e, `${e}#*`]);
+      deny(fenced, { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": patterns } });
     }
     return this;
   }
@@ -171,4 +197,29 @@ export class HltaFunction extends Construct {
     secret.grantRead(this.fn);
     return this;
   }
+}
+
+/** A fence that names nothing, or an action the function does not hold, is a mistake: refused. */
+function checkFences(access: TableAccess): void {
+  const problems: string[] = [];
+  const holds = (actions: readonly string[]) => actions.some((a) => (access.actions as string[]).includes(a));
+  if (access.readablePartitions && !holds(READ_ACTIONS)) problems.push("readablePartitions without a read");
+  if (access.writablePartitions && !holds(WRITE_ACTIONS)) problems.push("writablePartitions without a write");
+  for (const [action, partitions] of Object.entries(access.writablePartitionsByAction ?? {})) {
+    if (!WRITE_ACTIONS.includes(action as never) || !holds([action])) {
+      problems.push(`writablePartitionsByAction names ${action}, not a write the function holds`);
+    }
+    const outside = (partitions ?? []).filter((p) => !(access.writablePartitions ?? []).includes(p));
+    if (outside.length > 0)
+      problems.push(`${action} may write ${outside.join(", ")}, outside writablePartitions`);
+  }
+  for (const fence of [
+    access.readablePartitions,
+    access.writablePartitions,
+    ...Object.values(access.writablePartitionsByAction ?? {}),
+  ]) {
+    if (fence?.length === 0)
+      problems.push("an empty fence (deny the action instead: leave it out of actions)");
+  }
+  if (problems.length > 0) throw new Error(`bindTable: ${problems.join("; ")}`);
 }

@@ -1,11 +1,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { CfnResource } from "aws-cdk-lib";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "../../adapters/dynamo/schema.js";
+import { keys } from "../../adapters/dynamo/table.js";
+import { courseScopeKey } from "../../domain/tenancy.js";
 import { infraConfigFrom } from "../../infra/config.js";
+import { HltaFunction } from "../../infra/constructs/hlta-function.js";
 import {
   API_THROTTLE,
   HltaStack,
@@ -13,7 +18,18 @@ import {
   SWEEP_RATE,
   XAPI_CREDENTIAL_SECRET_ARN,
 } from "../../infra/stacks/hlta-stack.js";
-import { TOOL_KEY_PARTITION, TOOL_SECRET_PARTITION } from "../../infra/table-access.js";
+import {
+  COURSE_PARTITION,
+  entityOf,
+  READ_ACTIONS,
+  TABLE_ACCESS,
+  type TableAccess,
+  type TableAction,
+  TOOL_KEY_PARTITION,
+  TOOL_SECRET_PARTITION,
+  WRITE_ACTIONS,
+} from "../../infra/table-access.js";
+import { decide, statementsOf, tableDecision } from "./iam-model.js";
 
 // The same feature flags as `cdk synth`, so the test sees the template that would deploy.
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -72,6 +88,29 @@ const deniedPartitionsOf = (fn: Fn): string[] =>
     .filter((s) => s.Effect === "Deny")
     .flatMap((s) => (s.Condition?.["ForAnyValue:StringEquals"]?.["dynamodb:LeadingKeys"] as string[]) ?? [])
     .sort();
+
+/** The Deny statements fencing a function's actions: sorted actions → the leading keys allowed. */
+function fencesOf(fn: Fn): Record<string, unknown> {
+  const fences = statementsOfRole(roleOf(fn)).filter(
+    (s) => s.Effect === "Deny" && s.Condition?.["ForAnyValue:StringNotLike"] !== undefined,
+  );
+  const byActions = Object.fromEntries(
+    fences.map((s) => [
+      actionsOf([s]).sort().join(" "),
+      s.Condition?.["ForAnyValue:StringNotLike"]?.["dynamodb:LeadingKeys"],
+    ]),
+  );
+  // No two fences on the same actions (the second would hide in this map).
+  expect(Object.keys(byActions)).toHaveLength(fences.length);
+  for (const s of fences) {
+    expect(Object.keys(s.Condition ?? {})).toEqual(["ForAnyValue:StringNotLike"]);
+    expect(s.Resource).toEqual([
+      { "Fn::GetAtt": [logicalId(stack.table.table), "Arn"] },
+      { "Fn::Join": ["", [{ "Fn::GetAtt": [logicalId(stack.table.table), "Arn"] }, "/index/*"]] },
+    ]);
+  }
+  return byActions;
+}
 
 function theSecret(): Resource {
   const secrets = Object.values(template.findResources("AWS::SecretsManager::Secret")) as Resource[];
@@ -559,32 +598,243 @@ describe("IAM", () => {
     }
   });
 
-  it("lets the forwarder write outbox items only, and grade delivery its course partitions and first key", () => {
-    const writeDenyOf = (fn: Fn) =>
-      statementsOfRole(roleOf(fn)).filter(
-        (s) => s.Effect === "Deny" && s.Condition?.["ForAnyValue:StringNotLike"] !== undefined,
-      );
+  it("lets the forwarder write outbox items only, and grade delivery update course partitions and put its first key", () => {
     for (const fn of [stack.forwarder, stack.forwarderSweep]) {
-      const [deny, ...more] = writeDenyOf(fn);
-      expect(more).toEqual([]);
-      expect(deny?.Condition?.["ForAnyValue:StringNotLike"]).toEqual({
-        "dynamodb:LeadingKeys": ["OUTBOX", "OUTBOX#*"],
+      expect(fencesOf(fn)).toMatchObject({
+        "dynamodb:BatchWriteItem dynamodb:UpdateItem": ["OUTBOX", "OUTBOX#*"],
       });
-      expect([...actionsOf(deny ? [deny] : [])].sort()).toEqual([
-        "dynamodb:BatchWriteItem",
-        "dynamodb:UpdateItem",
-      ]);
     }
-    const [grades] = writeDenyOf(stack.grades);
-    expect(grades?.Condition?.["ForAnyValue:StringNotLike"]).toEqual({
-      "dynamodb:LeadingKeys": ["T", "T#*", "TOOLKEY", "TOOLKEY#*"],
+    // Per action: the first signing key is its only PutItem (addKey), grade jobs in their
+    // course's partition (T#<tenant>#C#<course>) its only UpdateItem.
+    expect(fencesOf(stack.grades)).toMatchObject({
+      "dynamodb:PutItem": ["TOOLKEY", "TOOLKEY#*"],
+      "dynamodb:UpdateItem": ["T", "T#*"],
     });
-    expect([...actionsOf(grades ? [grades] : [])].sort()).toEqual([
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-    ]);
     // The web function registers LMSs and makes links: its writes are not fenced.
-    expect(writeDenyOf(stack.web)).toEqual([]);
+    expect(fencesOf(stack.web)).toEqual({});
+  });
+
+  it("confines the forwarder's and grade delivery's reads to the partitions their code reads", () => {
+    for (const fn of [stack.forwarder, stack.forwarderSweep]) {
+      // LRSROUTE#<id>, gsi1 LRSROUTES and gsi1 OUTBOX#<route>#pending (outbox items OUTBOX#<id>).
+      expect(fencesOf(fn)).toEqual({
+        "dynamodb:GetItem dynamodb:Query": [
+          "LRSROUTE",
+          "LRSROUTE#*",
+          "LRSROUTES",
+          "LRSROUTES#*",
+          "OUTBOX",
+          "OUTBOX#*",
+        ],
+        "dynamodb:BatchWriteItem dynamodb:UpdateItem": ["OUTBOX", "OUTBOX#*"],
+      });
+    }
+    // gsi1 GRADES#pending, PLATFORM#<issuer>, course partitions T#…, TOOLKEY.
+    expect(fencesOf(stack.grades)).toEqual({
+      "dynamodb:GetItem dynamodb:Query": [
+        "GRADES",
+        "GRADES#*",
+        "PLATFORM",
+        "PLATFORM#*",
+        "T",
+        "T#*",
+        "TOOLKEY",
+        "TOOLKEY#*",
+      ],
+      "dynamodb:PutItem": ["TOOLKEY", "TOOLKEY#*"],
+      "dynamodb:UpdateItem": ["T", "T#*"],
+    });
+    // Every table action each of them holds is fenced, reads and writes alike.
+    for (const fn of [stack.forwarder, stack.forwarderSweep, stack.grades]) {
+      const fenced = Object.keys(fencesOf(fn)).flatMap((k) => k.split(" "));
+      expect(fenced.sort()).toEqual(tableActionsOf(fn));
+    }
+  });
+
+  it("refuses, as IAM evaluates the policies, what the forwarder and grade delivery never read or write", () => {
+    const COURSE = "T#7q2kx3vbn5m4c6d8f0gh2jk4lm#C#a2b3c4d5e6f7g8h9i0j1k2l3m4";
+    const decision = (fn: Fn, action: string, keys: string | string[], index = false) =>
+      tableDecision(template, stack, fn, {
+        action,
+        index,
+        leadingKeys: Array.isArray(keys) ? keys : [keys],
+      });
+    for (const fn of [stack.forwarder, stack.forwarderSweep]) {
+      // What its code does.
+      expect(decision(fn, "GetItem", "LRSROUTE#r1")).toBe("ALLOWED");
+      expect(decision(fn, "Query", "LRSROUTES", true)).toBe("ALLOWED");
+      expect(decision(fn, "Query", "OUTBOX#r1#pending", true)).toBe("ALLOWED");
+      expect(decision(fn, "BatchWriteItem", ["OUTBOX#s1", "OUTBOX#s2"])).toBe("ALLOWED");
+      expect(decision(fn, "UpdateItem", "OUTBOX#s1")).toBe("ALLOWED");
+      // A course partition: enrolments, the NRPS roster (names, e-mails), grade jobs.
+      expect(decision(fn, "Query", COURSE)).toBe("DENIED");
+      expect(decision(fn, "GetItem", COURSE)).toBe("DENIED");
+      // Cohort listings and the grade queues through gsi1, across tenants.
+      expect(decision(fn, "Query", `COHORT#${COURSE}`, true)).toBe("DENIED");
+      expect(decision(fn, "Query", "GRADES#parked", true)).toBe("DENIED");
+      // Registrations, registration links, used logins, platform keys, xAPI settings.
+      expect(decision(fn, "Query", "PLATFORM#https://lms.school.example")).toBe("DENIED");
+      expect(decision(fn, "Query", "PLATFORMS", true)).toBe("DENIED");
+      expect(decision(fn, "GetItem", "REGLINK#abc")).toBe("DENIED");
+      expect(decision(fn, "Query", "REGLINKS", true)).toBe("DENIED");
+      expect(decision(fn, "GetItem", "NONCE#https://lms#n-1")).toBe("DENIED");
+      expect(decision(fn, "Query", "XAPISETTINGS#https%3A%2F%2Flms#c1")).toBe("DENIED");
+      // The key and secrets, and writes outside the outbox.
+      expect(decision(fn, "GetItem", "TOOLKEY")).toBe("DENIED");
+      expect(decision(fn, "Query", "TOOLSECRET")).toBe("DENIED");
+      expect(decision(fn, "UpdateItem", COURSE)).toBe("DENIED");
+      expect(decision(fn, "BatchWriteItem", ["OUTBOX#s1", "PLATFORM#https://lms"])).toBe("DENIED");
+    }
+    const g = stack.grades;
+    // What its code does.
+    expect(decision(g, "Query", "GRADES#pending", true)).toBe("ALLOWED");
+    expect(decision(g, "GetItem", "PLATFORM#https://lms")).toBe("ALLOWED");
+    expect(decision(g, "GetItem", COURSE)).toBe("ALLOWED");
+    expect(decision(g, "Query", "TOOLKEY")).toBe("ALLOWED");
+    expect(decision(g, "UpdateItem", COURSE)).toBe("ALLOWED");
+    expect(decision(g, "PutItem", "TOOLKEY")).toBe("ALLOWED");
+    // The xAPI outbox, LRS routes, registration links, used logins, the secrets.
+    expect(decision(g, "GetItem", "OUTBOX#stmt-1")).toBe("DENIED");
+    expect(decision(g, "Query", "OUTBOX#route-1#delivered", true)).toBe("DENIED");
+    expect(decision(g, "Query", "LRSROUTES", true)).toBe("DENIED");
+    expect(decision(g, "GetItem", "LRSROUTE#route-1")).toBe("DENIED");
+    expect(decision(g, "GetItem", "REGLINK#abc")).toBe("DENIED");
+    expect(decision(g, "Query", "REGLINKS", true)).toBe("DENIED");
+    expect(decision(g, "GetItem", "NONCE#https://lms#n-1")).toBe("DENIED");
+    expect(decision(g, "GetItem", "TOOLSECRET")).toBe("DENIED");
+    // Writes, per action: no PutItem on a course partition, no UpdateItem on the signing keys.
+    expect(decision(g, "PutItem", COURSE)).toBe("DENIED");
+    expect(decision(g, "UpdateItem", "TOOLKEY")).toBe("DENIED");
+    expect(decision(g, "PutItem", "PLATFORM#https://lms")).toBe("DENIED");
+    expect(decision(g, "UpdateItem", "REGLINK#x")).toBe("DENIED");
+    // The web function serves every page: it keeps its reads and writes everywhere.
+    for (const [action, key, index] of [
+      ["GetItem", COURSE, false],
+      ["Query", `COHORT#${COURSE}`, true],
+      ["Query", "PLATFORMS", true],
+      ["GetItem", "REGLINK#abc", false],
+      ["Query", "OUTBOX#route-1#parked", true],
+      ["GetItem", "TOOLSECRET", false],
+      ["PutItem", COURSE, false],
+      ["UpdateItem", "TOOLKEY", false],
+    ] as const) {
+      expect(decision(stack.web, action, key, index)).toBe("ALLOWED");
+    }
+  });
+
+  it("takes the fences' partitions from the key builders, so a renamed key moves them", () => {
+    const course = { issuer: "https://lms", clientId: "c", deploymentId: "d", contextId: "2" };
+    expect(entityOf(courseScopeKey(course))).toBe(COURSE_PARTITION);
+    expect(courseScopeKey(course).startsWith(`${COURSE_PARTITION}#`)).toBe(true);
+    expect(entityOf(keys.gradeJob(courseScopeKey(course), "a", "u").pk)).toBe(COURSE_PARTITION);
+    expect(TABLE_ACCESS.forwarder.readablePartitions).toEqual([
+      entityOf(keys.lrsRoute("r").pk),
+      keys.lrsRouteListing.gsi1pk,
+      entityOf(keys.outboxByStatus("r", "pending").gsi1pk),
+    ]);
+    expect(TABLE_ACCESS.forwarder.writablePartitions).toEqual([entityOf(keys.outboxItem("s", "r").pk)]);
+    expect(TABLE_ACCESS.grades.readablePartitions).toEqual([
+      entityOf(keys.gradeQueue("pending").gsi1pk),
+      entityOf(keys.platform("https://lms", "c").pk),
+      COURSE_PARTITION,
+      keys.toolKeys.pk,
+    ]);
+    expect(TABLE_ACCESS.grades.writablePartitionsByAction).toEqual({
+      PutItem: [keys.toolKey("k").pk],
+      UpdateItem: [COURSE_PARTITION],
+    });
+  });
+
+  it("classes every table action as a read or a write, so no action escapes the fences", () => {
+    const all: TableAction[] = ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
+    expect([...READ_ACTIONS, ...WRITE_ACTIONS].sort()).toEqual([...all].sort());
+    for (const access of Object.values(TABLE_ACCESS) as TableAccess[]) {
+      for (const a of access.actions) expect([...READ_ACTIONS, ...WRITE_ACTIONS]).toContain(a);
+    }
+  });
+
+  it("refuses a fence that names an action the function does not hold, or none at all", () => {
+    const scratch = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Scratch");
+    const table = new dynamodb.Table(scratch, "T", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+    });
+    let n = 0;
+    const bind = (access: TableAccess) =>
+      new HltaFunction(scratch, `F${n++}`, {
+        entry: fileURLToPath(new URL("../../functions/grades/handler.ts", import.meta.url)),
+        projectRoot: fileURLToPath(new URL("../../", import.meta.url)),
+      }).bindTable(table, access);
+    expect(() =>
+      bind({ actions: ["GetItem"], deniedPartitions: [], writablePartitionsByAction: { PutItem: ["T"] } }),
+    ).toThrow(/PutItem/);
+    expect(() =>
+      bind({
+        actions: ["PutItem", "UpdateItem"],
+        deniedPartitions: [],
+        writablePartitions: ["T"],
+        writablePartitionsByAction: { PutItem: ["TOOLKEY"] },
+      }),
+    ).toThrow(/outside writablePartitions/);
+    expect(() => bind({ actions: ["GetItem"], deniedPartitions: [], readablePartitions: [] })).toThrow(
+      /empty fence/,
+    );
+    expect(() => bind({ actions: ["PutItem"], deniedPartitions: [], readablePartitions: ["T"] })).toThrow(
+      /readablePartitions without a read/,
+    );
+    expect(() =>
+      bind({ actions: ["GetItem", "PutItem"], deniedPartitions: [], readablePartitions: ["T"] }),
+    ).not.toThrow();
+  });
+
+  it("gives each function its own role, with no managed policy: logs to its own group only, and X-Ray", () => {
+    const roles = template.findResources("AWS::IAM::Role");
+    expect(new Set(allFunctions().map(roleOf)).size).toBe(4);
+    // AWSLambdaBasicExecutionRole (logs:CreateLogGroup, CreateLogStream, PutLogEvents on "*")
+    // is attached to no role of the stack.
+    expect(JSON.stringify(template.toJSON())).not.toContain("AWSLambdaBasicExecutionRole");
+    const groups = allFunctions().map((fn) => logicalId(fn.logGroup));
+    expect(new Set(groups).size).toBe(4);
+    for (const fn of allFunctions()) {
+      const role = roles[roleOf(fn)] as Resource;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+        Statement: [
+          { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
+        ],
+        Version: "2012-10-17",
+      });
+      const statements = statementsOfRole(roleOf(fn));
+      const logs = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith("logs:")));
+      const own = logicalId(fn.logGroup);
+      expect(logs).toEqual([
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: { "Fn::GetAtt": [own, "Arn"] },
+        },
+      ]);
+      // As IAM evaluates it: its own group, no other function's.
+      const evaluated = statementsOf(template, fn);
+      for (const group of groups) {
+        expect(decide(evaluated, "logs:PutLogEvents", `arn:${group}`)).toBe(
+          group === own ? "ALLOWED" : "DENIED",
+        );
+      }
+      expect(decide(evaluated, "logs:CreateLogGroup", "arn:aws:logs:eu-west-2:1:log-group:x:*")).toBe(
+        "DENIED",
+      );
+      // Tracing still reports: X-Ray takes no resource, so "*" (the stream forwarder's statement
+      // carries dynamodb:ListStreams beside it).
+      for (const action of ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]) {
+        expect(decide(evaluated, action, "*")).toBe("ALLOWED");
+      }
+      // The function is created after its role's policy, so it can log from its first run.
+      const dependsOn = (functionResource(fn) as Resource & { DependsOn?: string[] }).DependsOn ?? [];
+      const policyIds = Object.entries(template.findResources("AWS::IAM::Policy"))
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleOf(fn) }]))
+        .map(([id]) => id);
+      expect(dependsOn).toEqual(expect.arrayContaining([roleOf(fn), ...policyIds]));
+    }
   });
 
   it("gives the internet-facing web function nothing in S3 or the evidence key", () => {
@@ -621,7 +871,7 @@ describe("IAM", () => {
     }
   });
 
-  it("has no wildcard resource except the ones AWS requires (X-Ray, ListStreams)", () => {
+  it("has no wildcard resource except the ones AWS requires (X-Ray, ListStreams), and no managed policy", () => {
     const wildcard = (st: PolicyStatement) =>
       st.Resource === "*" || (Array.isArray(st.Resource) && st.Resource.includes("*"));
     for (const fn of allFunctions()) {
@@ -632,6 +882,9 @@ describe("IAM", () => {
           );
         }
       }
+      // A managed policy's statements are not in the template: none may hide a wildcard there.
+      const role = template.findResources("AWS::IAM::Role")[roleOf(fn)] as Resource;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
 });
