@@ -8,8 +8,10 @@
  *   npm run lrs -- identifier --issuer URL --client-id ID [--deployment ID] --type account|mbox|mbox_sha1sum
  * The password comes from LRS_PASSWORD (never the command line, which other users can see) and
  * is sealed (AES-256-GCM) before it is stored. Without --table: the local tool (`npm start`),
- * sealed with .data/keys/xapi-credential.key; with --table: a deployed stack, sealed with the
- * key in XAPI_CREDENTIAL_KEY (base64url, 32 bytes).
+ * sealed with .data/keys/xapi-credential.key; with --table: a deployed stack, sealed with its
+ * key, derived as its forwarder derives it (SHA-256 of the XapiCredentialKey secret's value)
+ * from the secret named by XAPI_CREDENTIAL_SECRET_ARN (the stack's XapiCredentialSecretArn
+ * output), or given whole in XAPI_CREDENTIAL_KEY (base64url, 32 bytes).
  */
 import "./quiet-sdk.js";
 import { join } from "node:path";
@@ -18,11 +20,12 @@ import { DynamoLrsRouteStore } from "../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore } from "../adapters/dynamo/outbox.js";
 import { DynamoRegistrationStore } from "../adapters/dynamo/registrations.js";
 import { ValidationError } from "../domain/errors.js";
+import { credentialKeyFromSecret } from "../functions/forwarder/deps.js";
 import { createAesGcmCipher } from "../statements/credential-cipher.js";
 import { loadOrCreateCredentialKey } from "../statements/credential-key-file.js";
 import { removeRouteWhenQuiet } from "../statements/route-removal.js";
 import { cliErrorMessage, commandOf, parsedFlags } from "./cli.js";
-import { DATA_DIR, openTable } from "./runtime-file.js";
+import { DATA_DIR, deployedRegion, openTable } from "./runtime-file.js";
 
 const USAGE = `Usage:
   LRS_PASSWORD=… npm run lrs -- add --issuer URL --client-id ID [--deployment ID] --endpoint URL --username KEY [--name TEXT] [--table NAME]
@@ -36,7 +39,10 @@ const USAGE = `Usage:
   remove       refused while statements wait or are parked on the route (they would be left
                where no page shows them): --force to remove it all the same. Otherwise the route
                is turned off first and removed about a minute later, once running instances of
-               the tool have stopped sending to it`;
+               the tool have stopped sending to it
+  --table      a deployed stack's table; set XAPI_CREDENTIAL_SECRET_ARN to its
+               XapiCredentialSecretArn output (the key sealing LRS credentials is read from
+               that secret as the forwarder reads it)`;
 
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
@@ -48,10 +54,11 @@ async function main(): Promise<number> {
   if (!target) return 1;
   let key: { kid: string; key: Uint8Array };
   if (values.table) {
-    const raw = process.env.XAPI_CREDENTIAL_KEY ?? "";
-    const bytes = Buffer.from(raw, "base64url");
-    if (bytes.length !== 32) {
-      console.error("Set XAPI_CREDENTIAL_KEY (base64url, 32 bytes) to the deployed stack's credential key.");
+    const bytes = await deployedCredentialKey(process.env).catch((error: unknown) => {
+      console.error(`Not done: the credential key secret could not be read: ${cliErrorMessage(error)}`);
+      return undefined;
+    });
+    if (!bytes) {
       target.close();
       return 1;
     }
@@ -234,6 +241,23 @@ function flagOf(path: string): string {
     name: "--name",
   };
   return flags[path] ?? path;
+}
+
+/**
+ * A deployed stack's credential key, as its forwarder has it: SHA-256 of the XapiCredentialKey
+ * secret's value, read by its ARN (XAPI_CREDENTIAL_SECRET_ARN), or the key itself in
+ * XAPI_CREDENTIAL_KEY. Never the secret's value taken as the key: it too is 43 base64url
+ * characters, would pass as 32 bytes, and would seal credentials the forwarder cannot open.
+ */
+async function deployedCredentialKey(env: NodeJS.ProcessEnv): Promise<Uint8Array | undefined> {
+  const arn = env.XAPI_CREDENTIAL_SECRET_ARN;
+  if (arn) return credentialKeyFromSecret(arn, deployedRegion(env));
+  const bytes = Buffer.from(env.XAPI_CREDENTIAL_KEY ?? "", "base64url");
+  if (bytes.length === 32) return bytes;
+  console.error(
+    "With --table, set XAPI_CREDENTIAL_SECRET_ARN to the stack's XapiCredentialSecretArn output: the key is read from that secret as the forwarder reads it. (Or XAPI_CREDENTIAL_KEY to the key itself: base64url of the SHA-256 of the secret's value, not the value.)",
+  );
+  return undefined;
 }
 
 function parse() {

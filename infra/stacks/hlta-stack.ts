@@ -251,6 +251,11 @@ export class HltaStack extends Stack {
     });
     new CfnOutput(this, "AdminUrl", { value: `${base}/admin`, description: "Tool administration" });
     new CfnOutput(this, "TableName", { value: this.table.table.tableName });
+    // An address, not the key: `npm run lrs -- … --table` reads the secret by it, as the forwarder does.
+    new CfnOutput(this, "XapiCredentialSecretArn", {
+      value: this.xapiCredentialKey.secret.secretArn,
+      description: "For npm run lrs -- … --table: XAPI_CREDENTIAL_SECRET_ARN",
+    });
     new CfnOutput(this, "EvidenceBucketName", { value: this.evidence.bucket.bucketName });
   }
 }

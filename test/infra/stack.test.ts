@@ -446,6 +446,12 @@ describe("HTTP API", () => {
     }
   });
 
+  it("outputs the address of the credential key secret (not its value), for npm run lrs -- … --table", () => {
+    template.hasOutput("XapiCredentialSecretArn", {
+      Value: { Ref: logicalId(stack.xapiCredentialKey.secret) },
+    });
+  });
+
   it("outputs the URLs an administrator registers in the platform", () => {
     const endpoint = { "Fn::GetAtt": [logicalId(stack.api), "ApiEndpoint"] };
     template.hasOutput("ApiUrl", { Value: endpoint });

@@ -3,7 +3,10 @@
  * provider uses to make, list and remove registration links and LRS routes without the admin page.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
@@ -252,5 +255,107 @@ describe("npm run lrs", () => {
     expect(await routes.getRoute(routeId)).toBeDefined();
     expect((await lrs("remove", `--id=${routeId}`, "--force")).code).toBe(0);
     expect(await routes.getRoute(routeId)).toBeUndefined();
+  }, 60_000);
+});
+
+describe("npm run lrs -- … --table (a deployed stack)", () => {
+  /** Secrets Manager's GetSecretValue on loopback, counting the ids it was asked for. */
+  async function secretsDouble(secretString: string) {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        const target = String(req.headers["x-amz-target"] ?? "");
+        const secretId = String((JSON.parse(body || "{}") as { SecretId?: string }).SecretId ?? "");
+        asked.push(secretId);
+        res.setHeader("content-type", "application/x-amz-json-1.1");
+        if (target !== "secretsmanager.GetSecretValue") {
+          res.statusCode = 400;
+          res.end(JSON.stringify({ __type: "InvalidRequestException", message: target }));
+          return;
+        }
+        res.end(JSON.stringify({ ARN: secretId, Name: "XapiCredentialKey", SecretString: secretString }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url, asked, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+  const deployed = (env: Record<string, string>, ...args: string[]) =>
+    cli("lrs", [...args, "--table", aws.tableName], {
+      LRS_PASSWORD: "deployed-secret",
+      AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+      // DynamoDB Local keeps one database per access key and region: the tool's (local, London).
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      HLTA_REGION: "eu-west-2",
+      ...env,
+    });
+  const add = [
+    "add",
+    "--issuer",
+    "https://deployed.example",
+    "--client-id",
+    "deployed-client",
+    "--endpoint",
+    "https://lrs.example/xapi/",
+    "--username",
+    "key",
+  ];
+
+  it("seals the credentials with the key the forwarder derives from the stack's secret", async () => {
+    // What Secrets Manager generates for the stack: 43 characters that are also 32 bytes of base64url.
+    const secretValue = "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0nOpQ";
+    expect(Buffer.from(secretValue, "base64url")).toHaveLength(32);
+    const secrets = await secretsDouble(secretValue);
+    try {
+      const arn = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:XapiCredentialKey-abc123";
+      const run = await deployed(
+        { XAPI_CREDENTIAL_SECRET_ARN: arn, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url },
+        ...add,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(secrets.asked).toEqual([arn]);
+      const routeId = /route ([A-Za-z0-9_-]+)/i.exec(run.stdout)?.[1] ?? "";
+      // The forwarder's key (functions/forwarder/deps.ts): SHA-256 of the secret's value.
+      const forwarderKey = createHash("sha256").update(secretValue, "utf8").digest();
+      const asForwarder = new DynamoLrsRouteStore(
+        aws.doc,
+        aws.tableName,
+        createAesGcmCipher({ current: { kid: "env-1", key: forwarderKey } }),
+      );
+      const routes = await asForwarder.listRoutes();
+      const made = routes.find((r) => r.scope.issuer === "https://deployed.example");
+      expect(made, run.stdout).toBeDefined();
+      const opened = await asForwarder.getRouteWithCredentials(made?.routeId ?? routeId);
+      expect(opened?.credentials.reveal().password).toBe("deployed-secret");
+    } finally {
+      await secrets.close();
+    }
+  }, 60_000);
+
+  it("without the secret's address or a 32-byte key, says which to set and writes nothing", async () => {
+    const before = (
+      await new DynamoLrsRouteStore(
+        aws.doc,
+        aws.tableName,
+        createAesGcmCipher({ current: { kid: "k", key: Buffer.alloc(32) } }),
+      ).listRoutes()
+    ).length;
+    const run = await deployed({ XAPI_CREDENTIAL_KEY: "too-short" }, ...add);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("XAPI_CREDENTIAL_SECRET_ARN");
+    expect(run.stderr).toContain("XapiCredentialSecretArn");
+    const after = (
+      await new DynamoLrsRouteStore(
+        aws.doc,
+        aws.tableName,
+        createAesGcmCipher({ current: { kid: "k", key: Buffer.alloc(32) } }),
+      ).listRoutes()
+    ).length;
+    expect(after).toBe(before);
   }, 60_000);
 });
