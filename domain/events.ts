@@ -150,7 +150,8 @@ export const ScoreSchema = z
     max: z.optional(z.number()),
   })
   .check(
-    z.refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, "min must not exceed max"),
+    // xAPI 1.0.3 Data §2.4.5.1: min is less than max (LRSs that check refuse min = max).
+    z.refine((s) => s.min === undefined || s.max === undefined || s.min < s.max, "min must be less than max"),
     z.refine(
       (s) =>
         s.raw === undefined ||

@@ -129,20 +129,16 @@ interface Draft {
   extra?: Extra;
 }
 
-function englishAndWelsh(text: string): Record<string, string> {
-  // TODO(welsh issue): a Welsh label once the Welsh strings exist; `cy` repeats `en` for now so
-  // a Welsh LRS dashboard shows a name rather than nothing.
-  return { en: text, cy: text };
-}
-
 /**
- * An activity with its definition. `name` is either our own English text (`en`, with `cy` to
- * follow) or, for titles the LMS sends (course, resource link), text in an unknown language,
- * tagged `und` (RFC 5646 "undetermined") rather than mislabelled as English.
+ * An activity with its definition. `name` is either our own English text (`en` only: a language
+ * map's value is in its tag's language (xAPI 1.0.3 Data §5.2), so no `cy` until the Welsh strings
+ * exist, TODO(welsh issue)) or text in an unknown language, tagged `und` (RFC 5646
+ * "undetermined") rather than mislabelled as English: titles the LMS sends (course, resource
+ * link) and what people type (an evidence document's title).
  */
 function activity(id: string, type: string, name?: string | { lms: string }): Activity {
   if (name === undefined) return { objectType: "Activity", id, definition: { type } };
-  const languageMap = typeof name === "string" ? englishAndWelsh(name) : { und: name.lms };
+  const languageMap: Record<string, string> = typeof name === "string" ? { en: name } : { und: name.lms };
   return { objectType: "Activity", id, definition: { type, name: languageMap } };
 }
 
@@ -203,12 +199,13 @@ function standardActivity(s: StandardRef, settings: StatementSettings): Activity
   const label = settings.standardLabel?.(s);
   if (!label) return activity(iris.standard(s), ACTIVITY_TYPES.standard, `HLTA standard ${s.number}`);
   const en = `HLTA standard ${s.number}: ${label.en}`;
-  // TODO(welsh issue): "Safon HLTA" once the Welsh strings are reviewed; the label itself is Welsh when the framework has it.
-  const cy = `HLTA standard ${s.number}: ${label.cy ?? label.en}`;
+  // `cy` only with the framework's Welsh text, never English under a Welsh tag; "HLTA" and the
+  // number need no translation. TODO(welsh issue): "Safon HLTA" once the Welsh strings are reviewed.
+  const name: Record<string, string> = label.cy ? { en, cy: `HLTA ${s.number}: ${label.cy}` } : { en };
   return {
     objectType: "Activity",
     id: iris.standard(s),
-    definition: { type: ACTIVITY_TYPES.standard, name: { en, cy } },
+    definition: { type: ACTIVITY_TYPES.standard, name },
   };
 }
 
@@ -354,7 +351,8 @@ function evidenceActivity(
   return activity(
     iris.evidence(event.course, event.payload.evidenceId),
     ACTIVITY_TYPES.evidenceDocument,
-    event.payload.title,
+    // Typed by the candidate, in whatever language: not labelled as English.
+    lmsTitle(event.payload.title),
   );
 }
 

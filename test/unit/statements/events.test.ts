@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DOMAIN_EVENT_TYPES, DomainEventSchema, languageTag } from "../../../domain/events.js";
+import { DOMAIN_EVENT_TYPES, DomainEventSchema, languageTag, ScoreSchema } from "../../../domain/events.js";
 import { HLTA_NAMESPACE, uuidv5 } from "../../../domain/ids.js";
 import { EVENT_INPUTS, STD } from "./fixtures.js";
 
@@ -18,6 +18,11 @@ describe("UUIDv5", () => {
 });
 
 describe("domain events", () => {
+  it("refuse a score whose min is not less than its max (xAPI 1.0.3 Data §2.4.5.1; LRSs that check refuse it)", () => {
+    expect(ScoreSchema.safeParse({ scaled: 1, raw: 10, min: 10, max: 10 }).success).toBe(false);
+    expect(ScoreSchema.safeParse({ scaled: 1, raw: 10, min: 0, max: 10 }).success).toBe(true);
+  });
+
   const outcome = EVENT_INPUTS.find((e) => e.type === "outcome.recorded");
 
   it("are sixteen distinct types", () => {
