@@ -196,6 +196,17 @@ describe("standards in context", () => {
     });
   });
 
+  it("names a standard in Welsh too when the framework has its Welsh text, and only then", () => {
+    const built = buildStatement(eventOfType("standard.mastered"), {
+      ...SETTINGS,
+      standardLabel: () => ({ en: "Plans lessons", cy: "Yn cynllunio gwersi" }),
+    });
+    expect((built.statement.object as { definition?: { name?: unknown } }).definition?.name).toEqual({
+      en: "HLTA standard 7: Plans lessons",
+      cy: "HLTA 7: Yn cynllunio gwersi",
+    });
+  });
+
   it("records the outcome and the standards to re-examine", () => {
     const built = buildStatement(eventOfType("outcome.recorded"), SETTINGS);
     expect(built.statement.result).toEqual({
