@@ -23,7 +23,7 @@ import {
   signingKeyAt,
   stopsSigningAt,
 } from "../lti-tool/tool-keys.js";
-import { cliErrorMessage, parsedFlags } from "./cli.js";
+import { cliErrorMessage, commandOf, parsedFlags } from "./cli.js";
 import { DATA_DIR, deployedRegionOrSay } from "./runtime-file.js";
 
 const USAGE = `Usage: npm run keys -- rotate [--now] | list | admin-key [--replace] [--table NAME]
@@ -46,11 +46,9 @@ const FLAG_OF_COMMAND = { now: "rotate", replace: "admin-key" } as const;
 async function main(): Promise<number> {
   const parsed = parsedFlags(parse, USAGE);
   if (typeof parsed === "number") return parsed;
-  const command = parsed.positionals[0] ?? "list";
-  if (!(COMMANDS as readonly string[]).includes(command)) {
-    console.error(`Unknown command "${command}".\n${USAGE}`);
-    return 2;
-  }
+  // `list` when no command is given.
+  const command = commandOf(parsed.positionals.length > 0 ? parsed.positionals : ["list"], COMMANDS, USAGE);
+  if (typeof command === "number") return command;
   for (const [flag, owner] of Object.entries(FLAG_OF_COMMAND)) {
     if (parsed.values[flag as keyof typeof FLAG_OF_COMMAND] && command !== owner) {
       console.error(`--${flag} goes with ${owner}, not with ${command}.\n${USAGE}`);
