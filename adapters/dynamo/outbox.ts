@@ -123,16 +123,12 @@ const OutboxItemSchema = z.object({
 });
 
 /** The outbox item schema, read into the entry the forwarder and the admin pages use. */
-const OutboxEntrySchema = {
+export const OutboxEntrySchema = {
   safeParse(item: unknown) {
     const parsed = OutboxItemSchema.safeParse(item);
     return parsed.success ? { success: true as const, data: entryOf(parsed.data) } : parsed;
   },
 };
-
-export function outboxEntryFromItem(item: Record<string, unknown>): OutboxEntry {
-  return entryOf(OutboxItemSchema.parse(item));
-}
 
 function entryOf(i: z.infer<typeof OutboxItemSchema>): OutboxEntry {
   const parked: ParkedDetails | undefined =

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { outboxEntryFromItem } from "../../adapters/dynamo/outbox.js";
-import { type OnUnreadable, unreadableRow } from "../../adapters/dynamo/unreadable.js";
-import { issuesFromZod } from "../../domain/errors.js";
+import { OutboxEntrySchema } from "../../adapters/dynamo/outbox.js";
+import { type OnUnreadable, readRows, unreadableRow } from "../../adapters/dynamo/unreadable.js";
 import { drainRoute, type ForwarderDeps, forwardEntries, roundFailed } from "../../statements/forwarder.js";
 import type { OutboxEntry } from "../../statements/ports.js";
 
@@ -92,13 +91,14 @@ interface PendingRecord {
   record: DynamoDBStreamRecord;
 }
 
-export function pendingOutboxEntry(record: DynamoDBStreamRecord): OutboxEntry | undefined {
+/** The item of a record that is a pending outbox item, not yet read by its schema; else undefined. */
+export function pendingOutboxItem(record: DynamoDBStreamRecord): Record<string, unknown> | undefined {
   const image = record.dynamodb?.NewImage;
   if (!image) return undefined;
   const item = fromImage(image);
   if (typeof item.pk !== "string" || !item.pk.startsWith("OUTBOX#") || item.status !== "pending")
     return undefined;
-  return outboxEntryFromItem(item);
+  return item;
 }
 
 export function createStreamHandler(
@@ -112,22 +112,15 @@ export function createStreamHandler(
     const d = { ...(await deps()), deadline };
     const latest = new Map<string, PendingRecord>();
     for (const record of event.Records) {
-      let entry: OutboxEntry | undefined;
-      try {
-        entry = pendingOutboxEntry(record);
-      } catch (error) {
+      const item = pendingOutboxItem(record);
+      if (!item) continue;
+      const {
+        rows: [entry],
+        unreadable: [bad],
+      } = readRows([item], OutboxEntrySchema);
+      if (bad) {
         options.onSkipped?.("not a readable outbox item", record);
-        const issues =
-          typeof error === "object" && error !== null && Array.isArray((error as { issues?: unknown }).issues)
-            ? issuesFromZod(error as Parameters<typeof issuesFromZod>[0]).slice(0, 5)
-            : [{ path: "(root)", message: "not a readable outbox item" }];
-        options.onUnreadable?.(
-          unreadableRow(
-            fromImage(record.dynamodb?.NewImage ?? {}),
-            issues,
-            "xAPI statements from the stream",
-          ),
-        );
+        options.onUnreadable?.(unreadableRow(bad.item, bad.issues, "xAPI statements from the stream"));
         continue;
       }
       if (!entry) continue;
