@@ -57,6 +57,8 @@ export const ROTATION_LEAD_MS = JWKS_MAX_AGE_SECONDS * 1000 + KEY_LIST_CACHE_MS 
  * instance whose clock is behind finds it signing too, instead of no key and making one more.
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
+/** When a key made at `now` to sign at once signs from (`activeFrom`): CLOCK_SKEW_MS before. */
+const signingAtOnce = (now: Date): string => new Date(now.getTime() - CLOCK_SKEW_MS).toISOString();
 /** A key that stopped signing stays published this long, for anything it signed just before. */
 export const RETIRED_KEY_PUBLISHED_MS = 60 * 60_000;
 
@@ -96,11 +98,7 @@ export class StoredKeySigner implements ToolSigner {
     const now = this.now();
     const current = signingKeyAt(keys, now);
     if (current) return current;
-    // Signs at once, so from CLOCK_SKEW_MS before: an instance whose clock is behind takes it too.
-    const key = {
-      ...(await generateToolKey(now)),
-      activeFrom: new Date(now.getTime() - CLOCK_SKEW_MS).toISOString(),
-    };
+    const key = { ...(await generateToolKey(now)), activeFrom: signingAtOnce(now) };
     await this.store.addKey(key);
     this.cache = undefined;
     return key;
@@ -145,7 +143,7 @@ export class StoredKeySigner implements ToolSigner {
     const keys = await this.keys(true);
     // With no key signing yet, no platform holds a keyset to wait for: the new key signs at once.
     const lead = options.immediately || !signingKeyAt(keys, now) ? 0 : ROTATION_LEAD_MS;
-    const signsFrom = new Date(now.getTime() + (lead === 0 ? -CLOCK_SKEW_MS : lead)).toISOString();
+    const signsFrom = lead === 0 ? signingAtOnce(now) : new Date(now.getTime() + lead).toISOString();
     const next: ToolKey = { ...(await generateToolKey(now)), activeFrom: signsFrom };
     await this.store.addKey(next);
     // The key the new one follows: the last to become active (one an earlier rotation scheduled, if any).
