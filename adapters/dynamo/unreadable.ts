@@ -1,12 +1,8 @@
-import {
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { issuesFromZod } from "../../domain/errors.js";
 import type { Logger } from "../../functions/web/log.js";
 import { conditionHeld } from "./conditional.js";
+import { queryPages } from "./query.js";
 import { TABLE_KEYS } from "./table.js";
 
 /**
@@ -131,22 +127,18 @@ export async function queryReadable<T>(
   options: { limit: number; reading: string; onUnreadable?: OnUnreadable | undefined; maxPages?: number },
 ): Promise<T[]> {
   const found: T[] = [];
-  let start: Record<string, unknown> | undefined;
-  for (let page = 0; page < (options.maxPages ?? 10) && found.length < options.limit; page++) {
-    const out = await doc.send(
-      new QueryCommand({
-        ...input,
-        Limit: options.limit - found.length,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const { rows, unreadable } = readRows(out.Items ?? [], schema);
+  if (options.limit <= 0) return found;
+  const pages = queryPages(doc, input, {
+    maxPages: options.maxPages ?? 10,
+    limit: () => options.limit - found.length,
+  });
+  for await (const page of pages) {
+    const { rows, unreadable } = readRows(page, schema);
     found.push(...rows);
     for (const { item, issues } of unreadable) {
       options.onUnreadable?.(unreadableRow(item, issues, options.reading));
     }
-    start = out.LastEvaluatedKey;
-    if (!start) break;
+    if (found.length >= options.limit) break;
   }
   return found;
 }
