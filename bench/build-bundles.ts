@@ -81,9 +81,9 @@ function options(target: Target, outfile: string, sdkExternal: boolean): BuildOp
     banner: { js: target.banner },
     metafile: true,
     logLevel: "silent",
-    // hono/jsx is the JSX runtime of the web app (tsconfig "jsxImportSource").
+    // The web app's own JSX runtime (tsconfig "jsxImportSource", functions/web/jsx/).
     jsx: "automatic",
-    jsxImportSource: "hono/jsx",
+    jsxImportSource: "#jsx",
     absWorkingDir: ROOT,
   };
 }

@@ -6,7 +6,7 @@
  */
 
 import { raw } from "hono/html";
-import type { Child } from "hono/jsx";
+import type { Child } from "../../functions/web/jsx/jsx-runtime.js";
 import type { DocumentTarget } from "./message-hint.js";
 import type { Course, CourseRole, PlatformUser, ResourceLink } from "./seed.js";
 import { fullName } from "./seed.js";

@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import type { Child } from "hono/jsx";
 import { AppError } from "../../../domain/errors.js";
 import { LrsRouteNotFoundError, ParkedStatementNotFoundError } from "../../../statements/errors.js";
 import type {
@@ -12,6 +11,7 @@ import type {
 import { HLTA_PROFILE } from "../../../statements/profile.js";
 import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary.js";
 import { type Env, singleFormFields } from "../http.js";
+import type { Child } from "../jsx/jsx-runtime.js";
 import { AdminNav } from "../views/admin-nav.js";
 import { ButtonForm, Layout } from "../views/layout.js";
 import { utcMinute } from "../views/time.js";

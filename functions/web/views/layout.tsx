@@ -1,5 +1,5 @@
 import { raw } from "hono/html";
-import type { Child } from "hono/jsx";
+import type { Child } from "../jsx/jsx-runtime.js";
 import { inlineStyle } from "./inline.js";
 
 // Raw, not escaped: a <style> element's text is not entity-decoded, so an escaped `"` would
