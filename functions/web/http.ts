@@ -62,19 +62,47 @@ export async function formFields(c: Context): Promise<Record<string, string | st
   if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data")) {
     throw new ValidationError("Expected a form post (application/x-www-form-urlencoded).");
   }
+  const unreadable = () =>
+    // A multipart body without its boundary, or cut short: the sender's mistake, not ours.
+    new ValidationError(
+      "The form could not be read: its body does not match its content type. Please submit the form again.",
+    );
+  const out: Record<string, string | string[]> = {};
+  const add = (k: string, v: string | string[]) => {
+    // A field named __proto__ means nothing here, and assigning it would replace out's prototype.
+    if (k !== "__proto__") out[k] = v;
+  };
+  if (type.split(";")[0]?.trim().toLowerCase() === "application/x-www-form-urlencoded") {
+    // Read as text and split by URLSearchParams (the urlencoded parser Request.formData() uses),
+    // with hono's rules for repeated fields and `name[]`: hono's parseBody makes a Response and
+    // FormData for it, and the Node server a whole Request, on every login and launch.
+    let text: string;
+    try {
+      text = await c.req.text();
+    } catch {
+      throw unreadable();
+    }
+    for (const [k, v] of new URLSearchParams(text)) {
+      const had = Object.hasOwn(out, k) ? out[k] : undefined;
+      if (had === undefined) add(k, k.endsWith("[]") ? [v] : v);
+      else if (Array.isArray(had)) had.push(v);
+      else add(k, [had, v]);
+    }
+    return out;
+  }
   let body: Awaited<ReturnType<typeof c.req.parseBody>>;
   try {
     body = await c.req.parseBody({ all: true });
   } catch {
-    // A multipart body without its boundary, or cut short: the sender's mistake, not ours.
-    throw new ValidationError(
-      "The form could not be read: its body does not match its content type. Please submit the form again.",
-    );
+    throw unreadable();
   }
-  const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(body)) {
-    if (typeof v === "string") out[k] = v;
-    else if (Array.isArray(v)) out[k] = v.filter((x): x is string => typeof x === "string");
+    if (typeof v === "string") add(k, v);
+    else if (Array.isArray(v))
+      add(
+        k,
+        v.filter((x): x is string => typeof x === "string"),
+      );
   }
   return out;
 }
