@@ -55,7 +55,7 @@ function enrolment(i: number, at: string): Enrolment {
 }
 
 function outboxItems(e: Enrolment, stateId: string, now: Date): TransactItem[] {
-  const event = DomainEventSchema.parse({
+  const event = DomainEventSchema().parse({
     type: "launched",
     eventId: `launch:${stateId}`,
     occurredAt: e.lastLaunchAt,

@@ -39,7 +39,7 @@ const POLICY: Partial<ForwarderPolicy> = {};
 
 function event(i: number, prefix: string): DomainEvent {
   const standard = { frameworkId: "hlta-england", frameworkVersion: "1.0.0", number: (i % 33) + 1 };
-  return DomainEventSchema.parse({
+  return DomainEventSchema().parse({
     type: "standard.progressed",
     eventId: `${prefix}-${i}`,
     occurredAt: new Date().toISOString(),

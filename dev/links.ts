@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   let newLink: { note: string; days?: number | undefined } | undefined;
   let baseUrl: string | undefined;
   if (command === "create") {
-    const checked = NewLinkSchema.safeParse({
+    const checked = NewLinkSchema().safeParse({
       note: values.note ?? "",
       ...(values.days !== undefined ? { days: values.days } : {}),
     });

@@ -12,10 +12,14 @@ import * as z from "./zod.js";
  * restricted to IRI-safe characters so no escaping can make two ids collide.
  */
 
+// A launch records one event, "launched": LaunchedSchema and the envelope every event shares are
+// built at import. The other events' schemas, the parts only they use and the union of them all
+// (DomainEventSchema) are built on first use: no launch records those events.
+
 /** A path segment that is safe in an IRI without escaping (RFC 3986 unreserved characters). */
-const SegmentSchema = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits and . _ ~ - only (at most 128)"));
+const SegmentSchema = z.lazySchema(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits and . _ ~ - only (at most 128)")),
+);
 
 /**
  * The well-formed BCP 47 language tag (RFC 5646) within what an LMS sends as a locale: `en_GB`
@@ -58,18 +62,20 @@ export const EventEmailSchema = z.email();
  * Wales has its own). Never a bare number: the same number means different things in
  * different frameworks and versions.
  */
-export const StandardRefSchema = z.object({
-  frameworkId: z
-    .string()
-    .check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a lower-case slug such as hlta-england")),
-  frameworkVersion: z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/, "a version such as 2007 or 1.0")),
-  number: z.int().check(z.gte(1), z.lte(999)),
-});
-export type StandardRef = z.infer<typeof StandardRefSchema>;
+export const StandardRefSchema = z.lazySchema(() =>
+  z.object({
+    frameworkId: z
+      .string()
+      .check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a lower-case slug such as hlta-england")),
+    frameworkVersion: z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$/, "a version such as 2007 or 1.0")),
+    number: z.int().check(z.gte(1), z.lte(999)),
+  }),
+);
+export type StandardRef = z.infer<ReturnType<typeof StandardRefSchema>>;
 
-const StandardsSchema = z.array(StandardRefSchema).check(z.maxLength(100));
+const StandardsSchema = z.lazySchema(() => z.array(StandardRefSchema()).check(z.maxLength(100)));
 
 /** The tenant (LTI deployment) and course (LTI context) the event happened in: a CourseRef plus its title. */
 export const EventCourseSchema = z.object({
@@ -118,161 +124,197 @@ export const LaunchedSchema = event(
   }),
 );
 
-const ModulePayloadShape = {
-  moduleId: SegmentSchema,
+/** The fields every module event has (one set of schemas for the four events). */
+const ModulePayloadShape = z.lazySchema(() => ({
+  moduleId: SegmentSchema(),
   moduleTitle: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
   /** Standards the module bears on. */
-  standards: z._default(StandardsSchema, []),
-};
+  standards: z._default(StandardsSchema(), []),
+}));
 
-export const ModuleAttemptedSchema = event("module.attempted", z.object(ModulePayloadShape));
-
-export const ModuleAnsweredSchema = event(
-  "module.answered",
-  z.object({
-    ...ModulePayloadShape,
-    questionId: SegmentSchema,
-    questionText: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
-    /** The candidate's response in the xAPI response format for the question type. */
-    response: z.string().check(z.maxLength(4000)),
-    correct: z.boolean(),
-  }),
+export const ModuleAttemptedSchema = z.lazySchema(() =>
+  event("module.attempted", z.object(ModulePayloadShape())),
 );
 
-export const ModuleCompletedSchema = event("module.completed", z.object(ModulePayloadShape));
+export const ModuleAnsweredSchema = z.lazySchema(() =>
+  event(
+    "module.answered",
+    z.object({
+      ...ModulePayloadShape(),
+      questionId: SegmentSchema(),
+      questionText: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
+      /** The candidate's response in the xAPI response format for the question type. */
+      response: z.string().check(z.maxLength(4000)),
+      correct: z.boolean(),
+    }),
+  ),
+);
+
+export const ModuleCompletedSchema = z.lazySchema(() =>
+  event("module.completed", z.object(ModulePayloadShape())),
+);
 
 /** A score: `scaled` in [0, 1] (xAPI allows [-1, 1]; a module score is never negative). */
-export const ScoreSchema = z
-  .object({
-    scaled: z.number().check(z.gte(0), z.lte(1)),
-    raw: z.optional(z.number()),
-    min: z.optional(z.number()),
-    max: z.optional(z.number()),
-  })
-  .check(
-    // xAPI 1.0.3 Data §2.4.5.1: min is less than max (LRSs that check refuse min = max).
-    z.refine((s) => s.min === undefined || s.max === undefined || s.min < s.max, "min must be less than max"),
-    z.refine(
-      (s) =>
-        s.raw === undefined ||
-        ((s.min === undefined || s.raw >= s.min) && (s.max === undefined || s.raw <= s.max)),
-      "raw must lie between min and max",
+export const ScoreSchema = z.lazySchema(() =>
+  z
+    .object({
+      scaled: z.number().check(z.gte(0), z.lte(1)),
+      raw: z.optional(z.number()),
+      min: z.optional(z.number()),
+      max: z.optional(z.number()),
+    })
+    .check(
+      // xAPI 1.0.3 Data §2.4.5.1: min is less than max (LRSs that check refuse min = max).
+      z.refine(
+        (s) => s.min === undefined || s.max === undefined || s.min < s.max,
+        "min must be less than max",
+      ),
+      z.refine(
+        (s) =>
+          s.raw === undefined ||
+          ((s.min === undefined || s.raw >= s.min) && (s.max === undefined || s.raw <= s.max)),
+        "raw must lie between min and max",
+      ),
     ),
-  );
-
-export const ModulePassedSchema = event(
-  "module.passed",
-  z.object({ ...ModulePayloadShape, score: ScoreSchema }),
 );
 
-export const StandardProgressedSchema = event(
-  "standard.progressed",
-  z.object({ standard: StandardRefSchema, progress: z.int().check(z.gte(0), z.lte(100)) }),
+export const ModulePassedSchema = z.lazySchema(() =>
+  event("module.passed", z.object({ ...ModulePayloadShape(), score: ScoreSchema() })),
 );
 
-export const StandardMasteredSchema = event("standard.mastered", z.object({ standard: StandardRefSchema }));
+export const StandardProgressedSchema = z.lazySchema(() =>
+  event(
+    "standard.progressed",
+    z.object({ standard: StandardRefSchema(), progress: z.int().check(z.gte(0), z.lte(100)) }),
+  ),
+);
 
-const EvidenceIdShape = {
-  evidenceId: SegmentSchema,
+export const StandardMasteredSchema = z.lazySchema(() =>
+  event("standard.mastered", z.object({ standard: StandardRefSchema() })),
+);
+
+const EvidenceIdShape = z.lazySchema(() => ({
+  evidenceId: SegmentSchema(),
   title: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
-};
+}));
 
-export const EvidenceUploadedSchema = event(
-  "evidence.uploaded",
-  z.object({
-    ...EvidenceIdShape,
-    mediaType: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-    standards: z._default(StandardsSchema, []),
-  }),
+export const EvidenceUploadedSchema = z.lazySchema(() =>
+  event(
+    "evidence.uploaded",
+    z.object({
+      ...EvidenceIdShape(),
+      mediaType: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+      standards: z._default(StandardsSchema(), []),
+    }),
+  ),
 );
 
-export const EvidenceMappedSchema = event(
-  "evidence.mapped",
-  z.object({ ...EvidenceIdShape, standards: StandardsSchema.check(z.minLength(1)) }),
+export const EvidenceMappedSchema = z.lazySchema(() =>
+  event(
+    "evidence.mapped",
+    z.object({ ...EvidenceIdShape(), standards: StandardsSchema().check(z.minLength(1)) }),
+  ),
 );
 
-export const EvidenceRemovedSchema = event("evidence.removed", z.object(EvidenceIdShape));
+export const EvidenceRemovedSchema = z.lazySchema(() =>
+  event("evidence.removed", z.object(EvidenceIdShape())),
+);
 
 /** Written tasks 1–3 describe one led session each; task 4 covers the standards not met in 1–3. */
-export const WrittenTaskNumberSchema = z.int().check(z.gte(1), z.lte(4));
+export const WrittenTaskNumberSchema = z.lazySchema(() => z.int().check(z.gte(1), z.lte(4)));
 
-export const WrittenTaskDraftedSchema = event(
-  "written_task.drafted",
-  z.object({ taskNumber: WrittenTaskNumberSchema, standards: z._default(StandardsSchema, []) }),
+export const WrittenTaskDraftedSchema = z.lazySchema(() =>
+  event(
+    "written_task.drafted",
+    z.object({ taskNumber: WrittenTaskNumberSchema(), standards: z._default(StandardsSchema(), []) }),
+  ),
 );
 
-export const WrittenTaskSubmittedSchema = event(
-  "written_task.submitted",
-  z.object({ taskNumber: WrittenTaskNumberSchema, standards: z._default(StandardsSchema, []) }),
+export const WrittenTaskSubmittedSchema = z.lazySchema(() =>
+  event(
+    "written_task.submitted",
+    z.object({ taskNumber: WrittenTaskNumberSchema(), standards: z._default(StandardsSchema(), []) }),
+  ),
 );
 
 /** What a piece of formative feedback is about. */
-export const FeedbackSubjectSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("written_task"), taskNumber: WrittenTaskNumberSchema }),
-  z.object({ kind: z.literal("evidence_file") }),
-  z.object({ kind: z.literal("general") }),
-]);
-
-export const FeedbackReceivedSchema = event(
-  "feedback.received",
-  z.object({
-    feedbackId: SegmentSchema,
-    about: FeedbackSubjectSchema,
-    standards: z._default(StandardsSchema, []),
-  }),
+export const FeedbackSubjectSchema = z.lazySchema(() =>
+  z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("written_task"), taskNumber: WrittenTaskNumberSchema() }),
+    z.object({ kind: z.literal("evidence_file") }),
+    z.object({ kind: z.literal("general") }),
+  ]),
 );
 
-export const EvidenceFileSubmittedSchema = event(
-  "evidence_file.submitted",
-  z.object({ standards: z._default(StandardsSchema, []) }),
+export const FeedbackReceivedSchema = z.lazySchema(() =>
+  event(
+    "feedback.received",
+    z.object({
+      feedbackId: SegmentSchema(),
+      about: FeedbackSubjectSchema(),
+      standards: z._default(StandardsSchema(), []),
+    }),
+  ),
 );
 
-export const AssessmentBookedSchema = event("assessment.booked", z.object({ assessmentDate: z.iso.date() }));
+export const EvidenceFileSubmittedSchema = z.lazySchema(() =>
+  event("evidence_file.submitted", z.object({ standards: z._default(StandardsSchema(), []) })),
+);
+
+export const AssessmentBookedSchema = z.lazySchema(() =>
+  event("assessment.booked", z.object({ assessmentDate: z.iso.date() })),
+);
 
 /** HNAP wording: Standards Met; Partial Reassessment (some standards re-examined); Standards Not Met. */
-export const AssessmentOutcomeSchema = z.enum(["standards_met", "partial_reassessment", "standards_not_met"]);
-export type AssessmentOutcome = z.infer<typeof AssessmentOutcomeSchema>;
+export const AssessmentOutcomeSchema = z.lazySchema(() =>
+  z.enum(["standards_met", "partial_reassessment", "standards_not_met"]),
+);
+export type AssessmentOutcome = z.infer<ReturnType<typeof AssessmentOutcomeSchema>>;
 
-export const OutcomeRecordedSchema = event(
-  "outcome.recorded",
-  z
-    .object({ outcome: AssessmentOutcomeSchema, standardsToReexamine: z._default(StandardsSchema, []) })
-    // The number of standards that separates partial from not met is the provider's rule
-    // (HNAP: 1–3), so only the shape is checked here, never the count.
-    .check(
-      z.refine((p) => p.outcome !== "standards_met" || p.standardsToReexamine.length === 0, {
-        error: "standards met leaves no standard to re-examine",
-        path: ["standardsToReexamine"],
-      }),
-      z.refine((p) => p.outcome !== "partial_reassessment" || p.standardsToReexamine.length > 0, {
-        error: "a partial reassessment names the standards to re-examine",
-        path: ["standardsToReexamine"],
-      }),
-    ),
+export const OutcomeRecordedSchema = z.lazySchema(() =>
+  event(
+    "outcome.recorded",
+    z
+      .object({ outcome: AssessmentOutcomeSchema(), standardsToReexamine: z._default(StandardsSchema(), []) })
+      // The number of standards that separates partial from not met is the provider's rule
+      // (HNAP: 1–3), so only the shape is checked here, never the count.
+      .check(
+        z.refine((p) => p.outcome !== "standards_met" || p.standardsToReexamine.length === 0, {
+          error: "standards met leaves no standard to re-examine",
+          path: ["standardsToReexamine"],
+        }),
+        z.refine((p) => p.outcome !== "partial_reassessment" || p.standardsToReexamine.length > 0, {
+          error: "a partial reassessment names the standards to re-examine",
+          path: ["standardsToReexamine"],
+        }),
+      ),
+  ),
 );
 
-export const DomainEventSchema = z.discriminatedUnion("type", [
-  LaunchedSchema,
-  ModuleAttemptedSchema,
-  ModuleAnsweredSchema,
-  ModuleCompletedSchema,
-  ModulePassedSchema,
-  StandardProgressedSchema,
-  StandardMasteredSchema,
-  EvidenceUploadedSchema,
-  EvidenceMappedSchema,
-  EvidenceRemovedSchema,
-  WrittenTaskDraftedSchema,
-  WrittenTaskSubmittedSchema,
-  FeedbackReceivedSchema,
-  EvidenceFileSubmittedSchema,
-  AssessmentBookedSchema,
-  OutcomeRecordedSchema,
-]);
+export const DomainEventSchema = z.lazySchema(() =>
+  z.discriminatedUnion("type", [
+    LaunchedSchema,
+    ModuleAttemptedSchema(),
+    ModuleAnsweredSchema(),
+    ModuleCompletedSchema(),
+    ModulePassedSchema(),
+    StandardProgressedSchema(),
+    StandardMasteredSchema(),
+    EvidenceUploadedSchema(),
+    EvidenceMappedSchema(),
+    EvidenceRemovedSchema(),
+    WrittenTaskDraftedSchema(),
+    WrittenTaskSubmittedSchema(),
+    FeedbackReceivedSchema(),
+    EvidenceFileSubmittedSchema(),
+    AssessmentBookedSchema(),
+    OutcomeRecordedSchema(),
+  ]),
+);
 
-export type DomainEvent = z.infer<typeof DomainEventSchema>;
+export type DomainEvent = z.infer<ReturnType<typeof DomainEventSchema>>;
 /** The input shape (defaults not yet applied), for code that creates events. */
-export type DomainEventInput = z.input<typeof DomainEventSchema>;
+export type DomainEventInput = z.input<ReturnType<typeof DomainEventSchema>>;
 export type DomainEventType = DomainEvent["type"];
 export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
 
@@ -293,6 +335,25 @@ export type EvidenceFileSubmitted = EventOfType<"evidence_file.submitted">;
 export type AssessmentBooked = EventOfType<"assessment.booked">;
 export type OutcomeRecorded = EventOfType<"outcome.recorded">;
 
-export const DOMAIN_EVENT_TYPES = DomainEventSchema.def.options.flatMap(
-  (o) => o.shape.type.def.values,
-) as readonly DomainEventType[];
+/**
+ * Every event type, in DomainEventSchema's order: listed, not read from the schema, which is
+ * built on first use (a unit test checks the two agree).
+ */
+export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
+  "launched",
+  "module.attempted",
+  "module.answered",
+  "module.completed",
+  "module.passed",
+  "standard.progressed",
+  "standard.mastered",
+  "evidence.uploaded",
+  "evidence.mapped",
+  "evidence.removed",
+  "written_task.drafted",
+  "written_task.submitted",
+  "feedback.received",
+  "evidence_file.submitted",
+  "assessment.booked",
+  "outcome.recorded",
+];

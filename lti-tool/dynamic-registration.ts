@@ -23,33 +23,39 @@ export class RegistrationRefusedError extends RegistrationError {
 const PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration";
 export const TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration";
 
+// Both schemas are built on first use: only a dynamic registration reads them, never a launch.
+
 /** The platform's OpenID configuration (Dynamic Registration §3.4). */
-export const OpenIdConfigurationSchema = z.object({
-  issuer: z.url(),
-  authorization_endpoint: z.url(),
-  token_endpoint: z.url(),
-  jwks_uri: z.url(),
-  registration_endpoint: z.url(),
-  authorization_server: z.optional(z.string()),
-  scopes_supported: z.optional(z.array(z.string())),
-  token_endpoint_auth_methods_supported: z.optional(z.array(z.string())),
-  id_token_signing_alg_values_supported: z.optional(z.array(z.string())),
-  [PLATFORM_CONFIG]: z.object({
-    product_family_code: z.string(),
-    version: z.optional(z.string()),
-    messages_supported: z.optional(
-      z.array(z.object({ type: z.string(), placements: z.optional(z.array(z.string())) })),
-    ),
-    variables: z.optional(z.array(z.string())),
+export const OpenIdConfigurationSchema = z.lazySchema(() =>
+  z.object({
+    issuer: z.url(),
+    authorization_endpoint: z.url(),
+    token_endpoint: z.url(),
+    jwks_uri: z.url(),
+    registration_endpoint: z.url(),
+    authorization_server: z.optional(z.string()),
+    scopes_supported: z.optional(z.array(z.string())),
+    token_endpoint_auth_methods_supported: z.optional(z.array(z.string())),
+    id_token_signing_alg_values_supported: z.optional(z.array(z.string())),
+    [PLATFORM_CONFIG]: z.object({
+      product_family_code: z.string(),
+      version: z.optional(z.string()),
+      messages_supported: z.optional(
+        z.array(z.object({ type: z.string(), placements: z.optional(z.array(z.string())) })),
+      ),
+      variables: z.optional(z.array(z.string())),
+    }),
   }),
-});
-export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationSchema>;
+);
+export type OpenIdConfiguration = z.infer<ReturnType<typeof OpenIdConfigurationSchema>>;
 
 /** The client and deployment ids become parts of DynamoDB keys, hence their bound. */
-const RegistrationResponseSchema = z.object({
-  client_id: KeyIdSchema,
-  [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(KeyIdSchema) })),
-});
+const RegistrationResponseSchema = z.lazySchema(() =>
+  z.object({
+    client_id: KeyIdSchema,
+    [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(KeyIdSchema) })),
+  }),
+);
 
 /** The registration the tool saves for a platform that registered it dynamically. */
 export function platformRegistrationInput(
@@ -196,7 +202,7 @@ export async function registerWithPlatform(
       { cause, context: { configUrl: configUrl.toString() } },
     );
   }
-  const parsed = OpenIdConfigurationSchema.safeParse(safeJson(configText));
+  const parsed = OpenIdConfigurationSchema().safeParse(safeJson(configText));
   if (!parsed.success) {
     throw new RegistrationError(
       "Your LMS's configuration is missing information the tool needs (issuer, endpoints or LTI platform configuration).",
@@ -265,7 +271,7 @@ export async function registerWithPlatform(
       context: { status: res.status, body: text.slice(0, 2000) },
     });
   }
-  const registered = RegistrationResponseSchema.safeParse(safeJson(text));
+  const registered = RegistrationResponseSchema().safeParse(safeJson(text));
   if (!registered.success) {
     throw new RegistrationRefusedError(
       "Your LMS accepted the registration, but its answer has no client id the tool can keep (missing, or longer than 255 characters). Remove the new tool from your LMS's list of tools, then ask the tool's provider.",

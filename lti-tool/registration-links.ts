@@ -76,20 +76,25 @@ export const LINK_DAYS = { default: 14, max: 90 } as const;
  */
 export const LINK_TOKEN_OR_ID = /^[A-Za-z0-9_-]{43}$/;
 
-/** A new link as an administrator asks for it (the admin page's form, `npm run links`): days as typed. */
-export const NewLinkSchema = z.object({
-  note: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
-  /** Made with the form; absent from a form older than this field (or a script): no reload check. */
-  request: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/))),
-  days: z.optional(
-    z
-      .pipe(
-        z.string().check(z.regex(/^\d{1,3}$/)),
-        z.transform((d) => Number(d)),
-      )
-      .check(z.refine((d) => d >= 1 && d <= LINK_DAYS.max)),
-  ),
-});
+/**
+ * A new link as an administrator asks for it (the admin page's form, `npm run links`): days as
+ * typed. Built on first use: no launch makes a link.
+ */
+export const NewLinkSchema = z.lazySchema(() =>
+  z.object({
+    note: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    /** Made with the form; absent from a form older than this field (or a script): no reload check. */
+    request: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/))),
+    days: z.optional(
+      z
+        .pipe(
+          z.string().check(z.regex(/^\d{1,3}$/)),
+          z.transform((d) => Number(d)),
+        )
+        .check(z.refine((d) => d >= 1 && d <= LINK_DAYS.max)),
+    ),
+  }),
+);
 
 interface NewLinkOptions {
   note: string;

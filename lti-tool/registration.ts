@@ -9,52 +9,63 @@ const parsedUrl = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) 
 
 export { isEndpointUrl };
 
+// The schemas below are built on first use: only registering (and the xAPI admin's route
+// scopes) reads them, never a launch.
+
 /**
  * A client or deployment id as an administrator (or an LMS's registration answer) gives it: a
  * claim's id, and never blank or with spaces around it, which no LMS sends in a launch, so
  * such a registration could never be launched.
  */
-export const RegisteredId = KeyIdSchema.check(
-  z.refine(
-    (v) => v.trim() === v,
-    "must not begin or end with a space (copy the id exactly as the LMS shows it)",
+export const RegisteredId = z.lazySchema(() =>
+  KeyIdSchema.check(
+    z.refine(
+      (v) => v.trim() === v,
+      "must not begin or end with a space (copy the id exactly as the LMS shows it)",
+    ),
   ),
 );
 
-const EndpointUrl = z.url().check(
-  // An unparsable URL is z.url()'s issue already; this one names the scheme.
-  z.refine(
-    (u) => !parsedUrl(u) || isEndpointUrl(u),
-    "must be an https URL to a public address (http only to localhost, and only when the tool runs locally)",
+const EndpointUrl = z.lazySchema(() =>
+  z.url().check(
+    // An unparsable URL is z.url()'s issue already; this one names the scheme.
+    z.refine(
+      (u) => !parsedUrl(u) || isEndpointUrl(u),
+      "must be an https URL to a public address (http only to localhost, and only when the tool runs locally)",
+    ),
   ),
 );
 
-export const PlatformRegistrationInputSchema = z.object({
-  issuer: EndpointUrl.check(
-    // Part of the registration's partition key (`PLATFORM#<issuer>`, at most 2,048 bytes).
-    z.maxLength(1024),
-    z.maxUtf8Bytes(1024),
-    z.refine((u) => !u.endsWith("/") || parsedUrl(u)?.pathname !== "/", {
-      error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
-    }),
-    // OpenID Connect Discovery §3: an issuer has no query and no fragment. One with either
-    // never matches a token's iss, and '#' is the tool's key separator.
-    z.refine((u) => !/[?#]/.test(u), "the issuer is the LMS's address without any ? or # part"),
-  ),
-  clientId: RegisteredId,
-  authUrl: EndpointUrl,
-  tokenUrl: EndpointUrl,
-  jwksUrl: EndpointUrl,
-  authServer: z.optional(z.string().check(z.minLength(1))),
-  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  deploymentIds: z.array(RegisteredId).check(z.minLength(1, "register at least one deployment id")),
-});
-export type PlatformRegistrationInput = z.infer<typeof PlatformRegistrationInputSchema>;
+export const PlatformRegistrationInputSchema = z.lazySchema(() =>
+  z.object({
+    issuer: EndpointUrl().check(
+      // Part of the registration's partition key (`PLATFORM#<issuer>`, at most 2,048 bytes).
+      z.maxLength(1024),
+      z.maxUtf8Bytes(1024),
+      z.refine((u) => !u.endsWith("/") || parsedUrl(u)?.pathname !== "/", {
+        error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
+      }),
+      // OpenID Connect Discovery §3: an issuer has no query and no fragment. One with either
+      // never matches a token's iss, and '#' is the tool's key separator.
+      z.refine((u) => !/[?#]/.test(u), "the issuer is the LMS's address without any ? or # part"),
+    ),
+    clientId: RegisteredId(),
+    authUrl: EndpointUrl(),
+    tokenUrl: EndpointUrl(),
+    jwksUrl: EndpointUrl(),
+    authServer: z.optional(z.string().check(z.minLength(1))),
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    deploymentIds: z.array(RegisteredId()).check(z.minLength(1, "register at least one deployment id")),
+  }),
+);
+export type PlatformRegistrationInput = z.infer<ReturnType<typeof PlatformRegistrationInputSchema>>;
 
 /** Without deployments: Canvas assigns them at install, after dynamic registration. */
-export const RegistrationWithoutDeploymentsSchema = z.extend(PlatformRegistrationInputSchema, {
-  deploymentIds: z.array(RegisteredId),
-});
+export const RegistrationWithoutDeploymentsSchema = z.lazySchema(() =>
+  z.extend(PlatformRegistrationInputSchema(), {
+    deploymentIds: z.array(RegisteredId()),
+  }),
+);
 
 /** A registration as the tool would save it, or a ValidationError naming every problem. */
 export function parseRegistrationInput(
@@ -62,8 +73,8 @@ export function parseRegistrationInput(
   options: { allowNoDeployments?: boolean } = {},
 ): PlatformRegistrationInput {
   const schema = options.allowNoDeployments
-    ? RegistrationWithoutDeploymentsSchema
-    : PlatformRegistrationInputSchema;
+    ? RegistrationWithoutDeploymentsSchema()
+    : PlatformRegistrationInputSchema();
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new ValidationError("The platform registration is not valid.", issuesFromZod(parsed.error));

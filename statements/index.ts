@@ -40,6 +40,6 @@ export {
 } from "./forwarder.js";
 export { createLrsClient, XAPI_VERSION } from "./lrs-client.js";
 export * from "./ports.js";
-export { findConcept, findTemplate, HLTA_PROFILE, templateForEvent } from "./profile.js";
+export { findConcept, findTemplate, hltaProfile, templateForEvent } from "./profile.js";
 export { checkAgainstTemplate } from "./template-check.js";
 export { PROFILE_IRI, PROFILE_VERSION_IRI } from "./vocabulary.js";

@@ -95,7 +95,7 @@ function activityTypeConcept(id: string, label: string, definition: string): Pro
   };
 }
 
-const CONCEPTS: ProfileConcept[] = [
+const concepts = (): ProfileConcept[] => [
   verbConcept("uploaded", "The candidate added a document to their evidence collection."),
   verbConcept(
     "mapped",
@@ -218,7 +218,7 @@ interface TemplateSpec {
   rules: TemplateRule[];
 }
 
-const TEMPLATE_SPECS: Record<DomainEventType, TemplateSpec> = {
+const templateSpecs = (): Record<DomainEventType, TemplateSpec> => ({
   launched: {
     label: "Launched the tool",
     definition: "The candidate opened the tool from their LMS course.",
@@ -387,7 +387,7 @@ const TEMPLATE_SPECS: Record<DomainEventType, TemplateSpec> = {
       NO_PARENT,
     ],
   },
-};
+});
 
 export function templateIri(eventType: DomainEventType): string {
   return `${PROFILE_BASE}/templates/${eventType}`;
@@ -412,40 +412,53 @@ function buildTemplate(eventType: DomainEventType, spec: TemplateSpec): Statemen
   };
 }
 
-const TEMPLATES = new Map<DomainEventType, StatementTemplate>(
-  (Object.entries(TEMPLATE_SPECS) as [DomainEventType, TemplateSpec][]).map(([type, spec]) => [
-    type,
-    buildTemplate(type, spec),
-  ]),
-);
+let built: { profile: XapiProfile; templates: Map<DomainEventType, StatementTemplate> } | undefined;
 
-export const HLTA_PROFILE: XapiProfile = {
-  "@context": "https://w3id.org/xapi/profiles/context",
-  id: PROFILE_IRI,
-  type: "Profile",
-  conformsTo: "https://w3id.org/xapi/profiles#1.0",
-  prefLabel: en("HLTA preparation"),
-  definition: en(
-    "Statements of a teaching assistant's preparation for Higher Level Teaching Assistant (HLTA) status: " +
-      "online modules, progress against each standard, evidence, written tasks, feedback, assessment booking and outcome.",
-  ),
-  versions: [{ id: PROFILE_VERSION_IRI, generatedAtTime: PROFILE_VERSION_DATE }],
-  author: { type: "Organization", name: "HLTA LTI tool" },
-  concepts: CONCEPTS,
-  templates: [...TEMPLATES.values()],
-};
+/** The profile and its templates by event type, built on first use: no launch reads them. */
+function profileParts() {
+  if (!built) {
+    const templates = new Map<DomainEventType, StatementTemplate>(
+      (Object.entries(templateSpecs()) as [DomainEventType, TemplateSpec][]).map(([type, spec]) => [
+        type,
+        buildTemplate(type, spec),
+      ]),
+    );
+    const profile: XapiProfile = {
+      "@context": "https://w3id.org/xapi/profiles/context",
+      id: PROFILE_IRI,
+      type: "Profile",
+      conformsTo: "https://w3id.org/xapi/profiles#1.0",
+      prefLabel: en("HLTA preparation"),
+      definition: en(
+        "Statements of a teaching assistant's preparation for Higher Level Teaching Assistant (HLTA) status: " +
+          "online modules, progress against each standard, evidence, written tasks, feedback, assessment booking and outcome.",
+      ),
+      versions: [{ id: PROFILE_VERSION_IRI, generatedAtTime: PROFILE_VERSION_DATE }],
+      author: { type: "Organization", name: "HLTA LTI tool" },
+      concepts: concepts(),
+      templates: [...templates.values()],
+    };
+    built = { profile, templates };
+  }
+  return built;
+}
+
+/** The HLTA xAPI Profile (the same object on every call). */
+export function hltaProfile(): XapiProfile {
+  return profileParts().profile;
+}
 
 /** The template a statement of this event type follows. */
 export function templateForEvent(eventType: DomainEventType): StatementTemplate {
-  const template = TEMPLATES.get(eventType);
+  const template = profileParts().templates.get(eventType);
   if (!template) throw new Error(`no statement template for event type ${eventType}`);
   return template;
 }
 
 export function findTemplate(id: string): StatementTemplate | undefined {
-  return HLTA_PROFILE.templates.find((t) => t.id === id);
+  return hltaProfile().templates.find((t) => t.id === id);
 }
 
 export function findConcept(id: string): ProfileConcept | undefined {
-  return HLTA_PROFILE.concepts.find((c) => c.id === id);
+  return hltaProfile().concepts.find((c) => c.id === id);
 }

@@ -7,30 +7,33 @@ import type { TransactItem } from "./enrolments.js";
 import { keys, TABLE_KEYS } from "./table.js";
 import { type OnUnreadable, queryReadable, readQueuePage } from "./unreadable.js";
 
-const GradeJobSchema = z.object({
-  course: z.object({
-    issuer: z.string(),
-    clientId: z.string(),
-    deploymentId: z.string(),
-    contextId: z.string(),
+// Built on first use: only grade delivery and the admin pages read jobs, never a launch.
+const GradeJobSchema = z.lazySchema(() =>
+  z.object({
+    course: z.object({
+      issuer: z.string(),
+      clientId: z.string(),
+      deploymentId: z.string(),
+      contextId: z.string(),
+    }),
+    userId: z.string(),
+    activityId: z.string(),
+    jobId: z.string(),
+    scoreGiven: z.optional(z.number()),
+    scoreMaximum: z.number(),
+    activityProgress: z.enum(["Initialized", "Started", "InProgress", "Submitted", "Completed"]),
+    gradingProgress: z.enum(["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]),
+    timestamp: z.string(),
+    label: z.string(),
+    resourceLinkId: z.optional(z.string()),
+    attempts: z.number(),
+    nextAttemptAt: z.string(),
+    status: z.enum(["pending", "delivered", "parked"]),
+    lastError: z.optional(
+      z.object({ status: z.optional(z.number()), body: z.optional(z.string()), reason: z.string() }),
+    ),
   }),
-  userId: z.string(),
-  activityId: z.string(),
-  jobId: z.string(),
-  scoreGiven: z.optional(z.number()),
-  scoreMaximum: z.number(),
-  activityProgress: z.enum(["Initialized", "Started", "InProgress", "Submitted", "Completed"]),
-  gradingProgress: z.enum(["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]),
-  timestamp: z.string(),
-  label: z.string(),
-  resourceLinkId: z.optional(z.string()),
-  attempts: z.number(),
-  nextAttemptAt: z.string(),
-  status: z.enum(["pending", "delivered", "parked"]),
-  lastError: z.optional(
-    z.object({ status: z.optional(z.number()), body: z.optional(z.string()), reason: z.string() }),
-  ),
-});
+);
 
 const NAMES = { "#st": "status", "#g": TABLE_KEYS.gsi1pk, "#s": TABLE_KEYS.gsi1sk };
 
@@ -79,7 +82,7 @@ export class DynamoGradeJobStore implements GradeJobStore {
         Limit: limit,
       }),
     );
-    return readQueuePage(this.doc, this.tableName, out.Items ?? [], GradeJobSchema, {
+    return readQueuePage(this.doc, this.tableName, out.Items ?? [], GradeJobSchema(), {
       now,
       reading: "grade jobs due",
       onUnreadable: this.options.onUnreadable,
@@ -94,7 +97,7 @@ export class DynamoGradeJobStore implements GradeJobStore {
         Key: keys.gradeJob(courseScopeKey(course), activityId, userId),
       }),
     );
-    return out.Item ? GradeJobSchema.parse(out.Item) : undefined;
+    return out.Item ? GradeJobSchema().parse(out.Item) : undefined;
   }
 
   async parked(limit = 100): Promise<GradeJob[]> {
@@ -107,7 +110,7 @@ export class DynamoGradeJobStore implements GradeJobStore {
         ExpressionAttributeNames: { "#g": TABLE_KEYS.gsi1pk },
         ExpressionAttributeValues: { ":g": keys.gradeQueue("parked").gsi1pk },
       },
-      GradeJobSchema,
+      GradeJobSchema(),
       { limit, reading: "parked grade jobs", onUnreadable: this.options.onUnreadable },
     );
   }

@@ -1,4 +1,4 @@
-import { DomainEventSchema, EventEmailSchema, languageTag } from "../../domain/events.js";
+import { EventEmailSchema, LaunchedSchema, languageTag } from "../../domain/events.js";
 import { ExpiringCache } from "../../domain/expiring-cache.js";
 import type { Logger } from "../../functions/web/log.js";
 import { CLAIM } from "../../lti-tool/claims.js";
@@ -30,7 +30,8 @@ export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchS
     const link = launch.claims[CLAIM.resourceLink];
     const context = launch.claims[CLAIM.context];
     const locale = languageTag(launch.user.locale) ?? "en";
-    const parsed = DomainEventSchema.safeParse({
+    // LaunchedSchema, the one DomainEventSchema picks for a "launched" event, built at import.
+    const parsed = LaunchedSchema.safeParse({
       type: "launched",
       // The state is single-use and random: one event per launch, the same id if it is retried.
       eventId: `launch:${launch.loginState.stateId}`,

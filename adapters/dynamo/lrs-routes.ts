@@ -63,7 +63,8 @@ const RouteItemSchema = z.object({
   credentials: SealedSecretSchema,
 });
 
-const CredentialsPlainSchema = z.object({ username: z.string(), password: z.string() });
+// Built on first use: only the forwarder opens a route's credentials, never a launch.
+const CredentialsPlainSchema = z.lazySchema(() => z.object({ username: z.string(), password: z.string() }));
 
 const SettingsItemSchema = z.object({ actorIdentifier: ActorIdentifierTypeSchema });
 
@@ -82,16 +83,21 @@ function toRoute(item: z.infer<typeof RouteItemSchema>): LrsRoute {
   };
 }
 
-/** The scope of a route or of a tenant's settings: the same rules as a platform registration's. */
-const ScopeSchema = z.object({
-  issuer: PlatformRegistrationInputSchema.shape.issuer,
-  clientId: RegisteredId,
-  deploymentId: z.optional(RegisteredId),
-});
+/**
+ * The scope of a route or of a tenant's settings: the same rules as a platform registration's.
+ * Built on first use, as those: only an administrator saves routes and settings.
+ */
+const ScopeSchema = z.lazySchema(() =>
+  z.object({
+    issuer: PlatformRegistrationInputSchema().shape.issuer,
+    clientId: RegisteredId(),
+    deploymentId: z.optional(RegisteredId()),
+  }),
+);
 
 /** Every problem with a scope, as "scope.issuer: …" issues (none when it is valid). */
 export function scopeIssues(scope: unknown): { path: string; message: string }[] {
-  const parsed = ScopeSchema.safeParse(scope);
+  const parsed = ScopeSchema().safeParse(scope);
   return parsed.success ? [] : issuesFromZod(parsed.error).map((i) => ({ ...i, path: `scope.${i.path}` }));
 }
 
@@ -204,7 +210,7 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
   async getRouteWithCredentials(routeId: string): Promise<LrsRouteWithCredentials | undefined> {
     const item = await this.getItem(routeId);
     if (!item) return undefined;
-    const plain = CredentialsPlainSchema.parse(
+    const plain = CredentialsPlainSchema().parse(
       JSON.parse(await this.cipher.decrypt(item.credentials, credentialsAad(routeId))),
     );
     return { ...toRoute(item), credentials: new LrsCredentials(plain.username, plain.password) };

@@ -104,33 +104,36 @@ export function outboxTransactItems(
   return items;
 }
 
-const OutboxItemSchema = z.object({
-  statementId: z.string(),
-  routeId: z.string(),
-  body: z.string(),
-  status: z.enum(["pending", "delivered", "parked"]),
-  attempts: z.int().check(z.nonnegative()),
-  createdAt: z.string(),
-  nextAttemptAt: z.string(),
-  replayedAt: z.optional(z.string()),
-  eventType: z.optional(z.string()),
-  lastError: z.optional(z.string()),
-  deliveredAt: z.optional(z.string()),
-  parkedReason: z.optional(z.string()),
-  parkedAt: z.optional(z.string()),
-  lrsStatus: z.optional(z.number()),
-  lrsBody: z.optional(z.string()),
-});
+// Built on first use: only the forwarder and the admin pages read the outbox; a launch writes it.
+const OutboxItemSchema = z.lazySchema(() =>
+  z.object({
+    statementId: z.string(),
+    routeId: z.string(),
+    body: z.string(),
+    status: z.enum(["pending", "delivered", "parked"]),
+    attempts: z.int().check(z.nonnegative()),
+    createdAt: z.string(),
+    nextAttemptAt: z.string(),
+    replayedAt: z.optional(z.string()),
+    eventType: z.optional(z.string()),
+    lastError: z.optional(z.string()),
+    deliveredAt: z.optional(z.string()),
+    parkedReason: z.optional(z.string()),
+    parkedAt: z.optional(z.string()),
+    lrsStatus: z.optional(z.number()),
+    lrsBody: z.optional(z.string()),
+  }),
+);
 
 /** The outbox item schema, read into the entry the forwarder and the admin pages use. */
 export const OutboxEntrySchema = {
   safeParse(item: unknown) {
-    const parsed = OutboxItemSchema.safeParse(item);
+    const parsed = OutboxItemSchema().safeParse(item);
     return parsed.success ? { success: true as const, data: entryOf(parsed.data) } : parsed;
   },
 };
 
-function entryOf(i: z.infer<typeof OutboxItemSchema>): OutboxEntry {
+function entryOf(i: z.infer<ReturnType<typeof OutboxItemSchema>>): OutboxEntry {
   const parked: ParkedDetails | undefined =
     i.parkedReason !== undefined
       ? {

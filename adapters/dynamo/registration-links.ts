@@ -14,16 +14,19 @@ import { conditionHeld } from "./conditional.js";
 import { queryAll } from "./query.js";
 import { isExpired, keys, TABLE_KEYS } from "./table.js";
 
-const LinkItemSchema = z.object({
-  id: z.string(),
-  note: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.number(),
-  usedAt: z.optional(z.string()),
-  usedBy: z.optional(z.object({ issuer: z.string(), clientId: z.string() })),
-  claimedUntil: z.optional(z.number()),
-  requestId: z.optional(z.string()),
-});
+// Built on first use: only registering and the admin pages read links, never a launch.
+const LinkItemSchema = z.lazySchema(() =>
+  z.object({
+    id: z.string(),
+    note: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.number(),
+    usedAt: z.optional(z.string()),
+    usedBy: z.optional(z.object({ issuer: z.string(), clientId: z.string() })),
+    claimedUntil: z.optional(z.number()),
+    requestId: z.optional(z.string()),
+  }),
+);
 
 /** Registration links (lti-tool/registration-links.ts); the link's expiry is the item's TTL. */
 export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
@@ -101,7 +104,7 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
       new GetCommand({ TableName: this.tableName, Key: keys.registrationLink(id), ConsistentRead: true }),
     );
     // TTL deletes late: an expired link is gone for readers already.
-    return out.Item && !isExpired(out.Item) ? LinkItemSchema.parse(out.Item) : undefined;
+    return out.Item && !isExpired(out.Item) ? LinkItemSchema().parse(out.Item) : undefined;
   }
 
   claim(id: string, nowSeconds: number, untilSeconds: number): Promise<boolean> {
@@ -168,7 +171,7 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
       ExpressionAttributeValues: { ":g": keys.registrationLinkListing.gsi1pk },
       ScanIndexForward: false,
     });
-    return items.filter((i) => !isExpired(i, nowSeconds)).map((i) => LinkItemSchema.parse(i));
+    return items.filter((i) => !isExpired(i, nowSeconds)).map((i) => LinkItemSchema().parse(i));
   }
 
   async remove(id: string): Promise<void> {

@@ -11,15 +11,18 @@ import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
 import { conditionHeld } from "./conditional.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
-const JwkSchema = z.record(z.string(), z.unknown());
-const ToolKeyItemSchema = z.object({
-  kid: z.string(),
-  alg: z.literal("RS256"),
-  publicJwk: JwkSchema,
-  privateJwk: JwkSchema,
-  createdAt: z.string(),
-  activeFrom: z.optional(z.string()),
-  supersededAt: z.optional(z.string()),
+// Built on first use: a launch signs nothing (a tutor's cohort page may, to ask the LMS for its roster).
+const ToolKeyItemSchema = z.lazySchema(() => {
+  const JwkSchema = z.record(z.string(), z.unknown());
+  return z.object({
+    kid: z.string(),
+    alg: z.literal("RS256"),
+    publicJwk: JwkSchema,
+    privateJwk: JwkSchema,
+    createdAt: z.string(),
+    activeFrom: z.optional(z.string()),
+    supersededAt: z.optional(z.string()),
+  });
 });
 
 /**
@@ -42,7 +45,7 @@ export class DynamoToolKeyStore implements ToolKeyStore {
         ExpressionAttributeValues: { ":pk": keys.toolKeys.pk },
       }),
     );
-    return (out.Items ?? []).map((i) => ToolKeyItemSchema.parse(i));
+    return (out.Items ?? []).map((i) => ToolKeyItemSchema().parse(i));
   }
 
   async addKey(key: ToolKey): Promise<void> {

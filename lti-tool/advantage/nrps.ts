@@ -12,24 +12,29 @@ import {
 
 export const MEMBERSHIP_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
 
-const MemberSchema = z.object({
-  user_id: z.string().check(z.minLength(1)),
-  status: z.optional(z.enum(["Active", "Inactive", "Deleted"])),
-  name: z.optional(z.string()),
-  given_name: z.optional(z.string()),
-  family_name: z.optional(z.string()),
-  email: z.optional(z.string()),
-  // Moodle sends short names here ("Learner") but full URIs in the id_token (lti.md).
-  roles: z.array(z.string()),
-});
-const ContainerSchema = z.object({
-  id: z.optional(z.string()),
-  context: z.optional(
-    z.object({ id: z.string(), label: z.optional(z.string()), title: z.optional(z.string()) }),
-  ),
-  // Each member is read on its own below: one odd entry does not hide the class.
-  members: z.array(z.unknown()),
-});
+// Built on first use: a launch asks for no members (a tutor's cohort page does).
+const MemberSchema = z.lazySchema(() =>
+  z.object({
+    user_id: z.string().check(z.minLength(1)),
+    status: z.optional(z.enum(["Active", "Inactive", "Deleted"])),
+    name: z.optional(z.string()),
+    given_name: z.optional(z.string()),
+    family_name: z.optional(z.string()),
+    email: z.optional(z.string()),
+    // Moodle sends short names here ("Learner") but full URIs in the id_token (lti.md).
+    roles: z.array(z.string()),
+  }),
+);
+const ContainerSchema = z.lazySchema(() =>
+  z.object({
+    id: z.optional(z.string()),
+    context: z.optional(
+      z.object({ id: z.string(), label: z.optional(z.string()), title: z.optional(z.string()) }),
+    ),
+    // Each member is read on its own below: one odd entry does not hide the class.
+    members: z.array(z.unknown()),
+  }),
+);
 
 export interface CourseMember {
   userId: string;
@@ -73,7 +78,7 @@ export class NrpsClient {
           text.slice(0, 2000),
         );
       }
-      const parsed = ContainerSchema.safeParse(safeJson(text));
+      const parsed = ContainerSchema().safeParse(safeJson(text));
       if (!parsed.success) {
         throw new PlatformServiceError(
           "The LMS listed the course members in a form the tool cannot read.",
@@ -83,7 +88,7 @@ export class NrpsClient {
         );
       }
       for (const raw of parsed.data.members) {
-        const member = MemberSchema.safeParse(raw);
+        const member = MemberSchema().safeParse(raw);
         if (!member.success) continue;
         const m = member.data;
         out.push({

@@ -34,13 +34,16 @@ export class AccessTokenError extends PlatformServiceError {
   override readonly code = "lti.access_token_refused";
 }
 
-const TokenResponseSchema = z.object({
-  access_token: z.string().check(z.minLength(1)),
-  token_type: z.string().check(z.refine((t) => t.toLowerCase() === "bearer", "token_type must be Bearer")),
-  // Read leniently (some platforms send "3600"); tokenLifetimeMs bounds what it says.
-  expires_in: z.optional(z.union([z.number(), z.string()])),
-  scope: z.optional(z.string()),
-});
+// Built on first use: a launch calls no platform service (a tutor's cohort page may).
+const TokenResponseSchema = z.lazySchema(() =>
+  z.object({
+    access_token: z.string().check(z.minLength(1)),
+    token_type: z.string().check(z.refine((t) => t.toLowerCase() === "bearer", "token_type must be Bearer")),
+    // Read leniently (some platforms send "3600"); tokenLifetimeMs bounds what it says.
+    expires_in: z.optional(z.union([z.number(), z.string()])),
+    scope: z.optional(z.string()),
+  }),
+);
 
 /** A token's lifetime in ms from `expires_in`: 1 h when absent, 0 (use once) when unreadable or ≤ 0, at most a day. */
 function tokenLifetimeMs(expiresIn: number | string | undefined): number {
@@ -208,7 +211,7 @@ export class PlatformServiceClient {
         { context: { issuer: platform.issuer, scope } },
       );
     }
-    const parsed = TokenResponseSchema.safeParse(safeJson(text));
+    const parsed = TokenResponseSchema().safeParse(safeJson(text));
     if (!parsed.success) {
       throw new AccessTokenError(
         "The LMS answered the token request in a form the tool cannot read.",

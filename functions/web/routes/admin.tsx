@@ -24,13 +24,16 @@ const ADMIN_AUDIENCE = "hlta-admin";
 const ADMIN_SESSION_SECONDS = 30 * 60;
 
 // The replay form echoes a parked job's own keys; bounded so a hand-edited form cannot make a
-// key DynamoDB refuses (a sort key holds at most 1,024 bytes).
-const Part = z.string().check(z.minLength(1), z.maxLength(1024), z.maxUtf8Bytes(1024));
-const ReplaySchema = z.object({
-  course: z.object({ issuer: Part, clientId: Part, deploymentId: Part, contextId: Part }),
-  activityId: z.string().check(z.minLength(1), z.maxLength(128)),
-  userId: KeyIdSchema,
-  jobId: z.string().check(z.minLength(1), z.maxLength(128)),
+// key DynamoDB refuses (a sort key holds at most 1,024 bytes). Built on first use: only an
+// administrator replays a grade.
+const ReplaySchema = z.lazySchema(() => {
+  const Part = z.string().check(z.minLength(1), z.maxLength(1024), z.maxUtf8Bytes(1024));
+  return z.object({
+    course: z.object({ issuer: Part, clientId: Part, deploymentId: Part, contextId: Part }),
+    activityId: z.string().check(z.minLength(1), z.maxLength(128)),
+    userId: KeyIdSchema,
+    jobId: z.string().check(z.minLength(1), z.maxLength(128)),
+  });
 });
 
 /**
@@ -325,7 +328,7 @@ export function adminRoutes(deps: AppDeps) {
   app.post("/admin/links", async (c) => {
     const { days, ...fields } = await singleFormFields(c);
     // An emptied "days" field means the default.
-    const parsed = NewLinkSchema.safeParse({ ...fields, ...(days ? { days } : {}) });
+    const parsed = NewLinkSchema().safeParse({ ...fields, ...(days ? { days } : {}) });
     if (!parsed.success) {
       throw new ValidationError("Say who the link is for (at most 200 characters) and for how many days.");
     }
@@ -414,7 +417,7 @@ export function adminRoutes(deps: AppDeps) {
   });
 
   app.post("/admin/grades/replay", async (c) => {
-    const parsed = ReplaySchema.safeParse(safeJson((await singleFormFields(c)).job ?? ""));
+    const parsed = ReplaySchema().safeParse(safeJson((await singleFormFields(c)).job ?? ""));
     if (!parsed.success) throw new ValidationError("Which score to send again was not said.");
     const job = parsed.data;
     await deps.grades?.replay(job.course, job.activityId, job.userId, job.jobId);

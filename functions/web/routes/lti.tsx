@@ -37,18 +37,23 @@ const DL_AUDIENCE = "hlta-deep-linking";
 const CHECK_AUDIENCE = "hlta-login-check";
 /** OIDC authentication errors (OIDC Core §3.1.2.6) a person mends by signing in to their LMS again. */
 const SIGN_IN_AGAIN = new Set(["login_required", "interaction_required", "consent_required"]);
-/** What the picker page carries back, sealed: checked again, as everything that went through a browser. */
-const DeepLinkingSealSchema = z.object({
-  ctx: z.object({
-    issuer: z.string(),
-    clientId: z.string(),
-    deploymentId: z.string(),
-    returnUrl: z.url(),
-    data: z.optional(z.string()),
-    acceptMultiple: z.boolean(),
-    acceptLineItem: z.boolean(),
+/**
+ * What the picker page carries back, sealed: checked again, as everything that went through a
+ * browser. Built on first use: only deep linking reads it, never a resource link launch.
+ */
+const DeepLinkingSealSchema = z.lazySchema(() =>
+  z.object({
+    ctx: z.object({
+      issuer: z.string(),
+      clientId: z.string(),
+      deploymentId: z.string(),
+      returnUrl: z.url(),
+      data: z.optional(z.string()),
+      acceptMultiple: z.boolean(),
+      acceptLineItem: z.boolean(),
+    }),
   }),
-});
+);
 const CheckSchema = z.object({
   state: z.string().check(z.minLength(1)),
   loginParams: z.record(z.string(), z.string()),
@@ -385,7 +390,7 @@ export function ltiRoutes(deps: AppDeps) {
   app.post("/lti/deep-link/respond", async (c) => {
     const form = await formFields(c);
     const dl = typeof form.dl === "string" ? form.dl : undefined;
-    const opened = DeepLinkingSealSchema.safeParse(await deps.sessions.open(DL_AUDIENCE, dl, now()));
+    const opened = DeepLinkingSealSchema().safeParse(await deps.sessions.open(DL_AUDIENCE, dl, now()));
     if (dl === undefined || !opened.success)
       throw new ValidationError("This page has expired. Please start again from your course.");
     const ctx: DeepLinkingContext = opened.data.ctx;

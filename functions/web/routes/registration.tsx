@@ -28,14 +28,17 @@ import {
   RegistrationSaveAgainPage,
 } from "../views/lti-pages.js";
 
-const RegistrationParamsSchema = z.object({
-  // The LMS's configuration address: the tool fetches it, so a web address only.
-  openid_configuration: z
-    .url()
-    .check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL to a public address")),
-  // An empty token is no token (Dynamic Registration §3.3: the LMS may send none).
-  registration_token: z.optional(z.string().check(z.maxLength(8192))),
-});
+// This page's schemas are built on first use: a launch registers nothing.
+const RegistrationParamsSchema = z.lazySchema(() =>
+  z.object({
+    // The LMS's configuration address: the tool fetches it, so a web address only.
+    openid_configuration: z
+      .url()
+      .check(z.maxLength(2048), z.refine(isEndpointUrl, "must be an https URL to a public address")),
+    // An empty token is no token (Dynamic Registration §3.3: the LMS may send none).
+    registration_token: z.optional(z.string().check(z.maxLength(8192))),
+  }),
+);
 
 /**
  * Why the LMS's registration request cannot be used, in words an administrator can act on: the
@@ -65,11 +68,13 @@ const SAVE_AUDIENCE = "hlta-registration-save";
 /** How long "Save again" works after the tool failed to save a registration the LMS holds. */
 const SAVE_AGAIN_SECONDS = 24 * 3600;
 /** What the "Save again" page carries, sealed: checked again, as everything that went through a browser. */
-const SavedRegistrationSchema = z.object({
-  link: z.string(),
-  input: RegistrationWithoutDeploymentsSchema,
-  productFamily: z.optional(z.string()),
-});
+const SavedRegistrationSchema = z.lazySchema(() =>
+  z.object({
+    link: z.string(),
+    input: RegistrationWithoutDeploymentsSchema(),
+    productFamily: z.optional(z.string()),
+  }),
+);
 
 /** Dynamic Registration 1.0 (the page the LMS opens) and the Canvas JSON configuration URL. */
 export function registrationRoutes(deps: AppDeps) {
@@ -93,7 +98,7 @@ export function registrationRoutes(deps: AppDeps) {
   app.get("/lti/register/:link", async (c) => {
     await openRegistrationLink(deps.registrationLinks, c.req.param("link"), now());
     const params = c.req.query();
-    const parsed = RegistrationParamsSchema.safeParse(params);
+    const parsed = RegistrationParamsSchema().safeParse(params);
     if (!parsed.success) {
       throw registrationParamsError(
         params,
@@ -116,7 +121,7 @@ export function registrationRoutes(deps: AppDeps) {
     const started = Date.now();
     const link = await openRegistrationLink(deps.registrationLinks, c.req.param("link"), now());
     const form = await singleFormFields(c);
-    const parsed = RegistrationParamsSchema.safeParse(form);
+    const parsed = RegistrationParamsSchema().safeParse(form);
     if (!parsed.success) {
       throw registrationParamsError(
         form,
@@ -173,7 +178,7 @@ export function registrationRoutes(deps: AppDeps) {
     const link = await findRegistrationLink(deps.registrationLinks, token);
     const form = await singleFormFields(c);
     const opened = await deps.sessions.open(SAVE_AUDIENCE, form.saved, now()).catch(undefinedIfInvalid);
-    const saved = SavedRegistrationSchema.safeParse(opened);
+    const saved = SavedRegistrationSchema().safeParse(opened);
     if (!saved.success || !link || saved.data.link !== link.id) {
       throw new ValidationError(
         "This page has expired, so the registration cannot be saved from it. Remove the new tool from your LMS's list of tools and ask the tool's provider for a new registration link.",

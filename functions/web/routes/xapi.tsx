@@ -8,7 +8,7 @@ import type {
   OutboxEntry,
   RouteBacklog,
 } from "../../../statements/ports.js";
-import { HLTA_PROFILE } from "../../../statements/profile.js";
+import { hltaProfile } from "../../../statements/profile.js";
 import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary.js";
 import { type Env, singleFormFields } from "../http.js";
 import type { Child } from "../jsx/jsx-runtime.js";
@@ -31,14 +31,17 @@ const PROFILE_VERSION_PATH = new URL(PROFILE_VERSION_IRI).pathname;
 /** Mount at the app root: `app.route("/", createXapiProfileRoutes())`. */
 export function createXapiProfileRoutes() {
   const app = new Hono();
-  const body = JSON.stringify(HLTA_PROFILE, null, 2);
-  const serve = (c: Context) =>
-    c.body(body, 200, {
+  // Written on the first request, as the profile is built on first use: no launch reads it.
+  let body: string | undefined;
+  const serve = (c: Context) => {
+    body ??= JSON.stringify(hltaProfile(), null, 2);
+    return c.body(body, 200, {
       "Content-Type": "application/ld+json; charset=utf-8",
       "Cache-Control": "public, max-age=3600",
       // LRSs and profile servers fetch it from other origins.
       "Access-Control-Allow-Origin": "*",
     });
+  };
   app.get(PROFILE_PATH, serve);
   app.get(PROFILE_VERSION_PATH, serve);
   return app;

@@ -41,7 +41,7 @@ afterAll(async () => {
 function events(n: number, prefix: string): DomainEvent[] {
   return Array.from({ length: n }, (_, i) => {
     const input = EVENT_INPUTS[i % EVENT_INPUTS.length];
-    return DomainEventSchema.parse({ ...input, eventId: `${prefix}-${i}` });
+    return DomainEventSchema().parse({ ...input, eventId: `${prefix}-${i}` });
   });
 }
 

@@ -88,7 +88,7 @@ export const EVENT_INPUTS: DomainEventInput[] = [
   },
 ];
 
-export const EVENTS: DomainEvent[] = EVENT_INPUTS.map((e) => DomainEventSchema.parse(e));
+export const EVENTS: DomainEvent[] = EVENT_INPUTS.map((e) => DomainEventSchema().parse(e));
 
 export function eventOfType<T extends DomainEvent["type"]>(type: T): Extract<DomainEvent, { type: T }> {
   const found = EVENTS.find((e): e is Extract<DomainEvent, { type: T }> => e.type === type);

@@ -9,7 +9,7 @@ import { EVENT_INPUTS, SETTINGS } from "./fixtures.js";
 describe("language maps hold text in the tagged language", () => {
   for (const input of EVENT_INPUTS) {
     it(`${input.type}: no cy entry that merely repeats the en text`, () => {
-      const { statement } = buildStatement(DomainEventSchema.parse(input), SETTINGS);
+      const { statement } = buildStatement(DomainEventSchema().parse(input), SETTINGS);
       const maps: Record<string, string>[] = [];
       const walk = (v: unknown) => {
         if (Array.isArray(v)) return v.forEach(walk);
@@ -32,7 +32,7 @@ describe("what people type", () => {
     const titled = EVENT_INPUTS.filter((e) => e.type.startsWith("evidence.") && "title" in (e.payload ?? {}));
     expect(titled.length).toBeGreaterThan(0);
     for (const input of titled) {
-      const { statement } = buildStatement(DomainEventSchema.parse(input), SETTINGS);
+      const { statement } = buildStatement(DomainEventSchema().parse(input), SETTINGS);
       const name = (statement.object as { definition?: { name?: Record<string, string> } }).definition?.name;
       expect(Object.keys(name ?? {}), input.type).toEqual(["und"]);
     }
