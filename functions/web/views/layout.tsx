@@ -29,20 +29,24 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;bo
 /**
  * A page. Its own words are English (the Welsh interface is a later issue), so it is `en-GB`
  * whatever the launch's locale; Welsh texts from the data carry their own `lang` (`Localised`).
+ * The doctype keeps browsers in standards mode (without it they lay the page out in quirks mode).
  */
 export function Layout(props: { title: string; children?: Child }) {
   return (
-    <html lang="en-GB">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title}</title>
-        <style>{raw(CSS)}</style>
-      </head>
-      <body>
-        <main id="main">{props.children}</main>
-      </body>
-    </html>
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en-GB">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{props.title}</title>
+          <style>{raw(CSS)}</style>
+        </head>
+        <body>
+          <main id="main">{props.children}</main>
+        </body>
+      </html>
+    </>
   );
 }
 
