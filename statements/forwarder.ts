@@ -192,7 +192,7 @@ const PARK_REASONS: Record<number, string> = {
 };
 
 /**
- * After a 409: does the LRS hold this statement? Ours (identical, xAPI §2.2 comparison) →
+ * After a 409: does the LRS hold this statement? Ours (xAPI Data §2.3.1 comparison) →
  * delivered; another statement under our id → parked; none → "absent" (send it again).
  */
 async function checkHeld(
