@@ -96,10 +96,12 @@ describe("delivery while the LRS misbehaves", () => {
     const invalidStatement = JSON.parse(invalidBase.json);
     invalidStatement.actor.mbox = "mailto:second@identifier.example";
     const invalid = { ...invalidBase, json: JSON.stringify(invalidStatement) };
-    // Planted 2: the LRS already holds another statement under this id: 409, and a GET shows it differs.
+    // Planted 2: the LRS already holds another statement under this id: 409, and a GET shows it
+    // differs. Another verb, not another display of it: xAPI Data 2.3.1 makes a Verb's display no
+    // part of a statement, so the tool rightly takes a statement differing only there for its own.
     const clash = buildStatement(events(1, "planted-clash")[0] as DomainEvent, SETTINGS);
     const other = JSON.parse(clash.json);
-    other.verb.display.en = "something else";
+    other.verb.id = "https://lrs.provider.example/verbs/another-verb";
     const direct = createLrsClient({
       endpoint: lrs.endpoint,
       credentials: new LrsCredentials("hlta-dev", "hlta-dev-secret"),
