@@ -91,6 +91,16 @@ function isHtml(value: unknown): value is Html {
   return value instanceof String && (value as { isEscaped?: unknown }).isEscaped === true;
 }
 
+/** Marks what JSX made, as hono/jsx does: as an attribute value it is text, escaped, not markup. */
+const RENDERED = Symbol("rendered by JSX");
+
+/** HTML this runtime made. */
+function rendered(html: string): Html {
+  const out = raw(html);
+  Object.defineProperty(out, RENDERED, { value: true });
+  return out;
+}
+
 /** Appends a child, escaped unless it is already HTML. */
 function appendChild(buffer: [string], child: unknown): void {
   if (child === null || child === undefined || typeof child === "boolean") return;
@@ -126,7 +136,9 @@ function appendAttribute(buffer: [string], tag: string, key: string, value: unkn
   }
   buffer[0] += ` ${name}="`;
   if (typeof value === "string") escapeToBuffer(value, buffer);
-  else if (typeof value === "number" || isHtml(value)) buffer[0] += value.toString();
+  // raw() text is the caller's, already escaped; an element's markup is escaped like any text.
+  else if (typeof value === "number" || (isHtml(value) && !(RENDERED in value)))
+    buffer[0] += value.toString();
   else escapeToBuffer(String(value), buffer);
   buffer[0] += '"';
 }
@@ -137,11 +149,11 @@ function element(tag: string, props: Props): Html {
   for (const key in props) appendAttribute(buffer, tag, key, props[key]);
   const children = props.children;
   const empty = children === undefined || (Array.isArray(children) && children.length === 0);
-  if (VOID_ELEMENTS.has(tag) && empty) return raw(`${buffer[0]}/>`);
+  if (VOID_ELEMENTS.has(tag) && empty) return rendered(`${buffer[0]}/>`);
   buffer[0] += ">";
   appendChild(buffer, children);
   buffer[0] += `</${tag}>`;
-  return raw(buffer[0]);
+  return rendered(buffer[0]);
 }
 
 /** Renders one element or component (the automatic runtime's `jsx` and `jsxs`). */
@@ -150,7 +162,7 @@ export function jsx(tag: string | Component, props: Props | null, _key?: unknown
   if (typeof tag === "function") {
     const buffer: [string] = [""];
     appendChild(buffer, tag(p));
-    return raw(buffer[0]);
+    return rendered(buffer[0]);
   }
   return element(tag, p);
 }
@@ -161,7 +173,7 @@ export { jsx as jsxs };
 export function Fragment(props: { children?: unknown }): Html {
   const buffer: [string] = [""];
   appendChild(buffer, props.children);
-  return raw(buffer[0]);
+  return rendered(buffer[0]);
 }
 
 // TypeScript's view of JSX in this project: hono/jsx's element and attribute types, with one

@@ -88,6 +88,16 @@ describe("the tool's JSX runtime", () => {
     expect(String(mine)).toBe('<p class="greet">Hello, &lt;Sam&gt;</p>');
   });
 
+  it("escapes an element given as an attribute value, as hono/jsx does, and keeps raw() text as it is", () => {
+    const mine = String(jsx("p", { "aria-label": jsx("span", { lang: "cy", children: "x" }) }));
+    const theirs = String(honoJsx("p", { "aria-label": honoJsx("span", { lang: "cy" }, "x") }));
+    expect(mine).toBe(theirs);
+    expect(mine).toBe('<p aria-label="&lt;span lang=&quot;cy&quot;&gt;x&lt;/span&gt;"></p>');
+    const rawValue = String(jsx("p", { title: raw("a &amp; b") }));
+    expect(rawValue).toBe(String(honoJsx("p", { title: raw("a &amp; b") })));
+    expect(rawValue).toBe('<p title="a &amp; b"></p>');
+  });
+
   it("marks its output as escaped, so it is not escaped again as a child", () => {
     const inner = jsx("b", { children: "x & y" });
     expect((inner as unknown as { isEscaped: boolean }).isEscaped).toBe(true);
