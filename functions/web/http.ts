@@ -57,11 +57,15 @@ export const storageKey = (state: string) => `hlta_state_${sha256b64url(state).s
  */
 export const COOKIES_WORK_COOKIE = "hlta_lti_ok";
 
+/** A form post's media type (case-insensitive, RFC 9110 §8.3.1), or undefined for anything else. */
+function formMediaType(c: Context): "application/x-www-form-urlencoded" | "multipart/form-data" | undefined {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  return type === "application/x-www-form-urlencoded" || type === "multipart/form-data" ? type : undefined;
+}
+
 export async function formFields(c: Context): Promise<Record<string, string | string[]>> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data")) {
-    throw new ValidationError("Expected a form post (application/x-www-form-urlencoded).");
-  }
+  const mediaType = formMediaType(c);
+  if (!mediaType) throw new ValidationError("Expected a form post (application/x-www-form-urlencoded).");
   const unreadable = () =>
     // A multipart body without its boundary, or cut short: the sender's mistake, not ours.
     new ValidationError(
@@ -72,7 +76,7 @@ export async function formFields(c: Context): Promise<Record<string, string | st
     // A field named __proto__ means nothing here, and assigning it would replace out's prototype.
     if (k !== "__proto__") out[k] = v;
   };
-  if (type.split(";")[0]?.trim().toLowerCase() === "application/x-www-form-urlencoded") {
+  if (mediaType === "application/x-www-form-urlencoded") {
     // Read as text and split by URLSearchParams (the urlencoded parser Request.formData() uses),
     // with hono's rules for repeated fields and `name[]`: hono's parseBody makes a Response and
     // FormData for it, and the Node server a whole Request, on every login and launch.
@@ -125,9 +129,7 @@ export async function sessionTokenFrom(c: Context): Promise<string | undefined> 
   const header = c.req.header("authorization");
   const token = c.req.query("s") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
   if (token || c.req.method !== "POST") return token;
-  const type = c.req.header("content-type") ?? "";
-  if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data"))
-    return undefined;
+  if (!formMediaType(c)) return undefined;
   // Hono caches the parsed body, so the route handler can read the form again.
   return (await singleFormFields(c)).s;
 }

@@ -62,6 +62,15 @@ describe("formFields", () => {
     expect(single.fields).toEqual({ a: "1", b: "x y" });
   });
 
+  it("reads a form whose media type is written in capitals (media types are case-insensitive)", async () => {
+    const { fields } = await read(
+      "s=1&a=x+y",
+      "Application/X-WWW-Form-URLEncoded; Charset=UTF-8",
+      formFields,
+    );
+    expect(fields).toEqual({ s: "1", a: "x y" });
+  });
+
   it("ignores a field named __proto__ instead of replacing the result's prototype", async () => {
     const { fields } = await read("__proto__=x&__proto__=y&s=1", URLENCODED, formFields);
     expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
