@@ -22,10 +22,9 @@ import { ensureTable } from "../adapters/dynamo/schema.js";
 import { startDynamoLocal } from "../dev/local-services.js";
 import type { Enrolment } from "../domain/enrolment.js";
 import { DomainEventSchema } from "../domain/events.js";
-import { enrolmentRegistration } from "../domain/ids.js";
 import type { CourseRef } from "../domain/tenancy.js";
 import { buildStatement } from "../statements/builders.js";
-import { warmDynamoLocal } from "./lib/dynamo-warmup.js";
+import { benchEnrolment, warmDynamoLocal } from "./lib/dynamo-warmup.js";
 import { mean, percentile } from "./lib/stats.js";
 
 const ROUNDS = Number(process.argv[2] ?? 1_000);
@@ -37,22 +36,6 @@ const MAX_MS = 90_000;
 const TABLE = "hlta-bench";
 const ISSUER = "https://moodle.bench.example";
 const COURSE: CourseRef = { issuer: ISSUER, clientId: "c", deploymentId: "1", contextId: "course-1" };
-
-function enrolment(i: number, at: string): Enrolment {
-  const userId = `user-${i % 50}`;
-  return {
-    course: COURSE,
-    userId,
-    role: "candidate",
-    ltiRoles: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-    name: `Candidate ${i % 50}`,
-    locale: "en",
-    courseTitle: "HLTA cohort",
-    registration: enrolmentRegistration(COURSE, userId),
-    firstLaunchAt: at,
-    lastLaunchAt: at,
-  };
-}
 
 function outboxItems(e: Enrolment, stateId: string, now: Date): TransactItem[] {
   const event = DomainEventSchema().parse({
@@ -94,7 +77,7 @@ async function main(): Promise<void> {
         const stateId = randomBytes(32).toString("base64url");
         const nonce = randomBytes(16).toString("base64url");
         const now = new Date();
-        const e = enrolment(round, now.toISOString());
+        const e = benchEnrolment(COURSE, round, now.toISOString(), 50);
         const extra = v.lrs ? outboxItems(e, stateId, now) : [];
         const t0 = performance.now();
         if (v.oneTransaction) {

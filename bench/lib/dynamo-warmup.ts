@@ -42,18 +42,23 @@ export interface WarmupResult {
   launchP50Last: number;
 }
 
-function warmupEnrolment(i: number, at: string): Enrolment {
-  const userId = `warmup-${i % 64}`;
+/**
+ * A candidate's enrolment as a launch records it: the i-th of `people` in `course`, with the
+ * name, e-mail, locale and course title an LMS sends (the launch-writes bench uses it too).
+ */
+export function benchEnrolment(course: CourseRef, i: number, at: string, people = 64): Enrolment {
+  const n = i % people;
+  const userId = `candidate-${n}`;
   return {
-    course: WARMUP_COURSE,
+    course,
     userId,
     role: "candidate",
     ltiRoles: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-    name: `Warm-up ${i % 64}`,
-    email: `warmup-${i % 64}@warmup.bench.invalid`,
+    name: `Candidate ${n}`,
+    email: `candidate-${n}@school.bench.invalid`,
     locale: "en",
-    courseTitle: "Warm-up course",
-    registration: enrolmentRegistration(WARMUP_COURSE, userId),
+    courseTitle: "HLTA cohort",
+    registration: enrolmentRegistration(course, userId),
     firstLaunchAt: at,
     lastLaunchAt: at,
   };
@@ -111,7 +116,7 @@ export async function warmDynamoLocal(
     let block: number[] = [];
     let launches = 0;
     for (; launches < launchTransactions && performance.now() - started < maxMs; launches++) {
-      const e = warmupEnrolment(launches, new Date().toISOString());
+      const e = benchEnrolment(WARMUP_COURSE, launches, new Date().toISOString());
       const nonce = randomBytes(16).toString("base64url");
       const t0 = performance.now();
       await enrolments.recordLaunch(e, [
