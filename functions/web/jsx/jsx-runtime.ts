@@ -1,7 +1,8 @@
 /**
  * The tool's JSX runtime (tsconfig `jsxImportSource` "#jsx", package.json `imports`): JSX
- * renders straight to HTML, as each element is made, into hono's escaped-string type, so
- * `c.html(<Page />)` and `raw()` from hono/html work as with hono/jsx.
+ * renders straight to HTML, as each element is made, into an object marked escaped as hono's
+ * escaped strings are (typed as hono's `HtmlEscapedString`), so `c.html(<Page />)` and `raw()`
+ * from hono/html work as with hono/jsx.
  *
  * Why not hono/jsx: its renderer runs every render inside an AsyncLocalStorage (for `useContext`
  * after `await` in async components, which this tool has none of). On Node 20 and 22 that turns
@@ -13,7 +14,7 @@
  * (`& < > " '`), so the pages' bytes are the same as hono/jsx made them.
  */
 import type { JSX as HonoJSX } from "hono/jsx";
-import { escapeToBuffer, type HtmlEscapedString, raw } from "hono/utils/html";
+import { escapeToBuffer, type HtmlEscapedString } from "hono/utils/html";
 
 /** What JSX makes: HTML text, marked as already escaped. */
 export type Html = HtmlEscapedString;
@@ -87,18 +88,29 @@ const RENAMED = new Map([
 const TAG_NAME = /^[a-zA-Z][a-zA-Z0-9-]*$/;
 const ATTRIBUTE_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/;
 
-function isHtml(value: unknown): value is Html {
-  return value instanceof String && (value as { isEscaped?: unknown }).isEscaped === true;
+/**
+ * HTML this runtime made. Marked escaped like raw()'s String objects, and told apart from them,
+ * as hono/jsx does: as an attribute value it is text (escaped), not markup. Not a String object:
+ * hono's c.html() turns any other object into its text with toString(), so the answer's body is
+ * a plain string, which the Node server sends from its fast path (a String object body made it
+ * build a whole Response and read it back as a stream).
+ */
+class Rendered {
+  readonly isEscaped = true;
+  constructor(private readonly html: string) {}
+  toString(): string {
+    return this.html;
+  }
 }
 
-/** Marks what JSX made, as hono/jsx does: as an attribute value it is text, escaped, not markup. */
-const RENDERED = Symbol("rendered by JSX");
-
-/** HTML this runtime made. */
 function rendered(html: string): Html {
-  const out = raw(html);
-  Object.defineProperty(out, RENDERED, { value: true });
-  return out;
+  return new Rendered(html) as unknown as Html;
+}
+
+/** HTML: what this runtime made, or raw() text from hono/html. */
+function isHtml(value: unknown): value is Html {
+  if (value instanceof Rendered) return true;
+  return value instanceof String && (value as { isEscaped?: unknown }).isEscaped === true;
 }
 
 /** Appends a child, escaped unless it is already HTML. */
@@ -137,7 +149,7 @@ function appendAttribute(buffer: [string], tag: string, key: string, value: unkn
   buffer[0] += ` ${name}="`;
   if (typeof value === "string") escapeToBuffer(value, buffer);
   // raw() text is the caller's, already escaped; an element's markup is escaped like any text.
-  else if (typeof value === "number" || (isHtml(value) && !(RENDERED in value)))
+  else if (typeof value === "number" || (isHtml(value) && !((value as object) instanceof Rendered)))
     buffer[0] += value.toString();
   else escapeToBuffer(String(value), buffer);
   buffer[0] += '"';

@@ -1,6 +1,7 @@
 import { build } from "esbuild";
 import { raw } from "hono/html";
 import { Fragment as HonoFragment, jsx as honoJsx } from "hono/jsx";
+import { HtmlEscapedCallbackPhase, resolveCallback } from "hono/utils/html";
 import { describe, expect, it } from "vitest";
 import { Fragment, jsx } from "../../../functions/web/jsx/jsx-runtime.js";
 import { BUNDLE_ALIASES } from "../../../infra/constructs/hlta-function.js";
@@ -96,6 +97,14 @@ describe("the tool's JSX runtime", () => {
     const rawValue = String(jsx("p", { title: raw("a &amp; b") }));
     expect(rawValue).toBe(String(honoJsx("p", { title: raw("a &amp; b") })));
     expect(rawValue).toBe('<p title="a &amp; b"></p>');
+  });
+
+  it("gives hono's c.html() a plain string to send, not a String object", async () => {
+    // A String object body made the Node server build a whole Response and stream it back.
+    const page = jsx("p", { children: "x & y" });
+    const sent = await resolveCallback(page, HtmlEscapedCallbackPhase.Stringify, false, {});
+    expect(typeof sent).toBe("string");
+    expect(sent).toBe("<p>x &amp; y</p>");
   });
 
   it("marks its output as escaped, so it is not escaped again as a child", () => {
