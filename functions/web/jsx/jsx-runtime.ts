@@ -168,24 +168,24 @@ function element(tag: string, props: Props): Html {
   return rendered(buffer[0]);
 }
 
+/** Children side by side, as HTML: a component's result, or a fragment's children. */
+function sideBySide(children: unknown): Html {
+  const buffer: [string] = [""];
+  appendChild(buffer, children);
+  return rendered(buffer[0]);
+}
+
 /** Renders one element or component (the automatic runtime's `jsx` and `jsxs`). */
 export function jsx(tag: string | Component, props: Props | null, _key?: unknown): Html {
   const p = props ?? {};
-  if (typeof tag === "function") {
-    const buffer: [string] = [""];
-    appendChild(buffer, tag(p));
-    return rendered(buffer[0]);
-  }
-  return element(tag, p);
+  return typeof tag === "function" ? sideBySide(tag(p)) : element(tag, p);
 }
 
 export { jsx as jsxs };
 
 /** `<>…</>`: its children, side by side. */
 export function Fragment(props: { children?: unknown }): Html {
-  const buffer: [string] = [""];
-  appendChild(buffer, props.children);
-  return rendered(buffer[0]);
+  return sideBySide(props.children);
 }
 
 // TypeScript's view of JSX in this project: hono/jsx's element and attribute types, with one
