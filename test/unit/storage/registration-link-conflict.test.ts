@@ -24,26 +24,28 @@ const cancelled = (reasons: CancellationReason[]) =>
 
 beforeEach(() => ddb.reset());
 
+/**
+ * A store whose first transaction meets the other request's in flight (TransactionConflict)
+ * and whose later ones, once that request has committed, fail their condition.
+ */
+function conflictingStore(): DynamoRegistrationLinkStore {
+  ddb
+    .on(TransactWriteCommand)
+    .rejectsOnce(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]))
+    .rejects(cancelled([{ Code: "ConditionalCheckFailed" }, { Code: "None" }]));
+  return new DynamoRegistrationLinkStore(ddb as unknown as DynamoDBDocumentClient, "hlta");
+}
+
 describe("a form's two requests whose transactions conflict", () => {
   it("the request that meets the other's transaction in flight is not a 500", async () => {
-    // First send: the other request's transaction holds the request item (TransactionConflict);
-    // once it has committed, the same transaction fails its condition.
-    ddb
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]))
-      .rejects(cancelled([{ Code: "ConditionalCheckFailed" }, { Code: "None" }]));
-    const store = new DynamoRegistrationLinkStore(ddb as unknown as DynamoDBDocumentClient, "hlta");
+    const store = conflictingStore();
     await expect(
       createRegistrationLinkOnce(store, { note: "double click", requestId: "form-request-twice-0001" }),
     ).resolves.toBeUndefined();
   });
 
   it("the admin page answers the conflicting request as a form sent before, not a 500", async () => {
-    ddb
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]))
-      .rejects(cancelled([{ Code: "ConditionalCheckFailed" }, { Code: "None" }]));
-    const store = new DynamoRegistrationLinkStore(ddb as unknown as DynamoDBDocumentClient, "hlta");
+    const store = conflictingStore();
     // The list the "sent before" page shows: nothing listed, as a GSI read just after the other commit may show.
     store.list = async () => [];
     const { app, adminToken } = await memoryApp(await testPlatform(), { registrationLinks: store });
