@@ -51,6 +51,7 @@ export const LAMBDA_CREDENTIALS = "./functions/lambda-credentials.ts";
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   [CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS,
   "node:process": "./functions/node-process.ts",
+  "@smithy/core/event-streams": "./functions/no-event-streams.ts",
 };
 
 /**

@@ -315,6 +315,9 @@ describe("functions", () => {
       expect(bundle).not.toContain("defaultProvider::fromSSO");
       // `process` is the global, not the node:process module (functions/node-process.ts).
       expect(bundle).not.toMatch(/from\s*"(node:)?process"/);
+      // The SDK's event-stream code is left out (functions/no-event-streams.ts): its stand-in is in.
+      expect(bundle).not.toContain("@smithy/core/event-streams - header");
+      expect(bundle).toContain("EventStreamsNotBundledError");
       expect(bundle.length).toBeLessThan(1_500_000);
       // Source maps ship with every function but the web one (its cold start, hlta-function.ts).
       const map = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, "")}`, "index.mjs.map");
