@@ -107,6 +107,17 @@ function context(value: Json): Json {
   return out;
 }
 
+/**
+ * A timestamp as the instant it names, in UTC. The LRS may answer in another zone (Data §2.4.7);
+ * one that drops the zone altogether is read as UTC, the zone it SHOULD answer in, and not in the
+ * zone of whatever process compares (Date.parse reads a date-time without one as local time).
+ */
+function instant(value: string): string {
+  const zoned = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/i.test(value) ? `${value}Z` : value;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
 /** A Verb without its `display` (b3). */
 function withoutDisplay(verb: JsonObject): JsonObject {
   const { display: _display, ...rest } = verb;
@@ -118,10 +129,8 @@ function statementBody(statement: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(statement)) {
     if (IGNORED.has(key)) continue;
-    if (key === "timestamp" && typeof value === "string") {
-      const instant = Date.parse(value);
-      out[key] = Number.isNaN(instant) ? value : new Date(instant).toISOString();
-    } else if (key === "id") out[key] = uuid(value);
+    if (key === "timestamp" && typeof value === "string") out[key] = instant(value);
+    else if (key === "id") out[key] = uuid(value);
     else if (key === "actor") out[key] = actor(value);
     else if (key === "verb") out[key] = isObject(value) ? withoutDisplay(value) : value;
     else if (key === "object") out[key] = statementObject(value);

@@ -44,6 +44,25 @@ describe("sameStatement (xAPI 1.0.3 Data §2.3.1, statement comparison)", () => 
     expect(sameStatement(s.json, reordered)).toBe(true);
   });
 
+  it("reads a timestamp the LRS returns without its zone as UTC, in whatever zone it runs", () => {
+    const s = sent("module.passed");
+    const copy = s.copy();
+    copy.timestamp = (copy.timestamp as string).replace(/Z$/, "");
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ["UTC", "Asia/Kolkata", "America/New_York"]) {
+        process.env.TZ = tz;
+        expect(sameStatement(s.json, copy), tz).toBe(true);
+        // An hour off is another instant, zone or no zone.
+        const later = new Date(Date.parse(`${copy.timestamp as string}Z`) + 3_600_000).toISOString();
+        expect(sameStatement(s.json, { ...copy, timestamp: later.replace(/Z$/, "") }), tz).toBe(false);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("reads UUIDs in either case: the statement id and the registration", () => {
     const s = sent("module.passed");
     const copy = s.copy();
