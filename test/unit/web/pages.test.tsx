@@ -87,6 +87,18 @@ describe("language of the pages", () => {
     expect(page).not.toContain('lang="cy"');
   });
 
+  it("does the same for a tutor's cohort page from a Welsh launch, and keeps the course's own title", async () => {
+    const { response, app } = await launch((c) => {
+      c[CLAIM.launchPresentation] = { locale: "cy-GB" };
+      c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"];
+      c[CLAIM.context] = { id: "course-cy", title: "Cwrs CALU" };
+    });
+    const page = await (await app.request(response.headers.get("location") ?? "")).text();
+    expect(page).toContain("Your HLTA cohort: Cwrs CALU");
+    expect(page.startsWith('<!DOCTYPE html><html lang="en-GB">')).toBe(true);
+    expect(page).not.toMatch(/lang="cy/);
+  });
+
   it("marks a Welsh text from the data as Welsh, and leaves an English one unmarked", () => {
     const text = { en: "high expectations", cy: "disgwyliadau uchel" };
     expect(String(<Localised text={text} locale="cy" />)).toBe('<span lang="cy">disgwyliadau uchel</span>');
