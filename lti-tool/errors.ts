@@ -45,6 +45,12 @@ export class StateReplayedError extends LtiError {
   readonly code = "lti.state_replayed";
   static override readonly nextStep: NextStep | undefined = "relaunch";
 }
+/** The deep-linking picker's answer was sent before: the same page posted again adds nothing twice. */
+export class DeepLinkingAnswerReplayedError extends LtiError {
+  readonly code = "lti.deep_linking_answer_replayed";
+  override readonly title = "These activities were already sent to your course";
+  static override readonly nextStep: NextStep | undefined = "relaunch";
+}
 /** The browser that finished the launch is not the one that started it (no or wrong binding). */
 export class StateNotBoundError extends LtiError {
   readonly code = "lti.state_not_bound";

@@ -108,6 +108,12 @@ export class SealedLoginStates implements LoginStateStore {
     );
     if (previous !== undefined) throw replayedLoginError(state, previous);
   }
+
+  async spendOnce(issuer: string, id: string, expiresAt: number): Promise<boolean> {
+    // Beside the login nonces, which are base64url and so never start with "once:".
+    const { previous } = await this.usedLogins.claim(issuer, `once:${id}`, id, expiresAt);
+    return previous === undefined;
+  }
 }
 
 /** Until when a login's use is remembered: a minute past the state's expiry, when the state itself is refused as expired. */

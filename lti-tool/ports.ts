@@ -127,6 +127,11 @@ export interface LoginStateStore {
    * when this state was used before, NonceReplayedError when its nonce was used by another state.
    */
   markUsed(state: OpenedLoginState): Promise<void>;
+  /**
+   * Spend a one-time id the tool handed out later in a login's flow (the deep-linking picker's
+   * answer), exactly once until `expiresAt` (epoch seconds): false when it was spent before.
+   */
+  spendOnce(issuer: string, id: string, expiresAt: number): Promise<boolean>;
 }
 
 /** The single-use record behind LoginStateStore.markUsed (DynamoDB in AWS, memory in unit tests). */

@@ -4,6 +4,7 @@ import { ACTIVITIES, findActivity } from "../../../domain/activities.js";
 import { ForbiddenError, ValidationError } from "../../../domain/errors.js";
 import * as z from "../../../domain/zod.js";
 import { CLAIM, type DeepLinkingClaims, LaunchFormSchema } from "../../../lti-tool/claims.js";
+import { randomToken } from "../../../lti-tool/crypto.js";
 import {
   buildDeepLinkingResponse,
   type DeepLinkingContext,
@@ -11,6 +12,7 @@ import {
   type ResourceLinkItem,
 } from "../../../lti-tool/deep-linking.js";
 import {
+  DeepLinkingAnswerReplayedError,
   InvalidLaunchRequestError,
   PlatformReturnedError,
   StateNotBoundError,
@@ -43,6 +45,9 @@ const SIGN_IN_AGAIN = new Set(["login_required", "interaction_required", "consen
  */
 const DeepLinkingSealSchema = z.lazySchema(() =>
   z.object({
+    /** Spent when the answer goes to the LMS: one answer per picker. */
+    once: z.string().check(z.minLength(16)),
+    exp: z.number(),
     ctx: z.object({
       issuer: z.string(),
       clientId: z.string(),
@@ -372,7 +377,7 @@ export function ltiRoutes(deps: AppDeps) {
     }
     const ctx = deepLinkingContext(claims, launch.platform.clientId);
     // Sealed before the login is spent: a seal that cannot be built fails with nothing spent.
-    const sealed = await deps.sessions.seal(DL_AUDIENCE, { ctx }, 30 * 60, at);
+    const sealed = await deps.sessions.seal(DL_AUDIENCE, { ctx, once: randomToken(16) }, 30 * 60, at);
     await deps.states.markUsed(launch.loginState);
     deps.log.info("lti.deep_linking", { issuer: ctx.issuer, deploymentId: ctx.deploymentId });
     return c.html(
@@ -443,6 +448,14 @@ export function ltiRoutes(deps: AppDeps) {
           ]
         : [],
     );
+    // One answer per picker page: the same page sent again (the back button, a reload, a copied
+    // form) would add the activities, and their gradebook columns, to the course a second time.
+    if (!(await deps.states.spendOnce(ctx.issuer, opened.data.once, opened.data.exp))) {
+      throw new DeepLinkingAnswerReplayedError(
+        "The activities chosen on this page were already sent to your course. To add more, start again from your course.",
+        { context: { issuer: ctx.issuer, deploymentId: ctx.deploymentId } },
+      );
+    }
     const jwt = await buildDeepLinkingResponse(ctx, items, deps.signer, now());
     return c.html(
       <AutoPostPage

@@ -178,6 +178,22 @@ describe("Deep Linking with the development platform", () => {
     expect(claims[CLAIM.contentItems]).toStrictEqual(expected);
   });
 
+  it("answers a picker page once: the same page sent again places nothing more", async () => {
+    const { picker, records } = await placeActivities([ungraded().id]);
+    onlyRecord(records);
+    const before = platform.platform.deepLinkResponses().length;
+    // The tutor goes back to the picker and sends it again, with another choice.
+    const again = await submitForm(tick(picker, "activity", [graded().id]));
+    expect(again.status).toBe(400);
+    expect(again.html).toContain('data-next-step="relaunch"');
+    expect(parseForms(again.html, again.url).some((f) => f.fields.some(([name]) => name === "JWT"))).toBe(
+      false,
+    );
+    expect(platform.platform.deepLinkResponses()).toHaveLength(before);
+    // A new deep-linking launch from the course gives a new page, which answers.
+    onlyRecord((await placeActivities([graded().id])).records);
+  });
+
   it("launches each placed link straight to its activity, and the graded one has its line item", async () => {
     const { records } = await placeActivities([graded().id, ungraded().id]);
     const record = onlyRecord(records);

@@ -104,15 +104,42 @@ describe("deep linking", () => {
     });
     expect(items[1]).not.toHaveProperty("lineItem");
     // The same activity sent twice (a hand-edited form) places one link: two would be two columns.
-    const twice = await t.ctx.app.request(
+    const next = await launched(deepLinkingClaims);
+    const nextLogin = await stateAndNonce(next.ctx.app, next.login, next.cookie);
+    const nextDl =
+      (await (await next.launch(nextLogin.state, nextLogin.nonce)).text()).match(
+        /name="dl" value="([^"]+)"/,
+      )?.[1] ?? "";
+    const twice = await next.ctx.app.request(
       "/lti/deep-link/respond",
-      formPost({ dl, activity: ["module-standards", "module-standards"] }),
+      formPost({ dl: nextDl, activity: ["module-standards", "module-standards"] }),
     );
     const twiceJwt = (await twice.text()).match(/name="JWT" value="([^"]+)"/)?.[1] ?? "";
     const placed = decodeJwt(twiceJwt)[
       "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
     ] as unknown[];
     expect(placed).toHaveLength(1);
+  });
+
+  it("sends one answer per picker page: the page sent again adds nothing, a page that chose nothing still can", async () => {
+    const t = await launched(deepLinkingClaims);
+    const { state, nonce } = await stateAndNonce(t.ctx.app, t.login, t.cookie);
+    const dl = (await (await t.launch(state, nonce)).text()).match(/name="dl" value="([^"]+)"/)?.[1] ?? "";
+    const respond = (fields: Record<string, string | string[]>, headers: Record<string, string> = {}) =>
+      t.ctx.app.request("/lti/deep-link/respond", formPost({ dl, ...fields }, headers));
+    // Nothing chosen: the picker again, and the page is not spent.
+    expect((await respond({})).status).toBe(400);
+    const first = await respond({ activity: "cohort" });
+    expect(first.status).toBe(200);
+    expect(await first.text()).toMatch(/name="JWT" value="[^"]+"/);
+    // The back button, a reload or a copied form: refused, with no second response to the LMS.
+    const again = await respond({ activity: "written-tasks" }, { accept: "application/problem+json" });
+    expect(again.status).toBe(400);
+    const problem = (await again.json()) as { type: string };
+    expect(problem.type).toMatch(/lti\.deep_linking_answer_replayed$/);
+    const page = await (await respond({ activity: "cohort" })).text();
+    expect(page).not.toContain('name="JWT"');
+    expect(page).toContain('data-next-step="relaunch"');
   });
 
   it("refuses a candidate's deep-linking launch", async () => {
