@@ -448,6 +448,8 @@ export function ltiRoutes(deps: AppDeps) {
           ]
         : [],
     );
+    const jwt = await buildDeepLinkingResponse(ctx, items, deps.signer, now());
+    // Signed first, then spent: a response that cannot be signed leaves the page unspent.
     // One answer per picker page: the same page sent again (the back button, a reload, a copied
     // form) would add the activities, and their gradebook columns, to the course a second time.
     if (!(await deps.states.spendOnce(ctx.issuer, opened.data.once, opened.data.exp))) {
@@ -456,7 +458,6 @@ export function ltiRoutes(deps: AppDeps) {
         { context: { issuer: ctx.issuer, deploymentId: ctx.deploymentId } },
       );
     }
-    const jwt = await buildDeepLinkingResponse(ctx, items, deps.signer, now());
     return c.html(
       <AutoPostPage
         title="Adding to your course…"

@@ -129,6 +129,16 @@ describe("deep linking", () => {
       t.ctx.app.request("/lti/deep-link/respond", formPost({ dl, ...fields }, headers));
     // Nothing chosen: the picker again, and the page is not spent.
     expect((await respond({})).status).toBe(400);
+    // Nor when the response cannot be signed (the key store failing): the tutor can send it again.
+    const signer = t.ctx.deps.signer;
+    t.ctx.deps.signer = {
+      ...signer,
+      sign: async () => {
+        throw new Error("key store unavailable");
+      },
+    };
+    expect((await respond({ activity: "cohort" })).status).toBe(500);
+    t.ctx.deps.signer = signer;
     const first = await respond({ activity: "cohort" });
     expect(first.status).toBe(200);
     expect(await first.text()).toMatch(/name="JWT" value="[^"]+"/);
