@@ -111,7 +111,7 @@ export class SealedLoginStates implements LoginStateStore {
 
   async spendOnce(issuer: string, id: string, expiresAt: number): Promise<boolean> {
     // Beside the login nonces, which are base64url and so never start with "once:".
-    const { previous } = await this.usedLogins.claim(issuer, `once:${id}`, id, expiresAt);
+    const { previous } = await this.usedLogins.claim(issuer, `once:${id}`, id, expiresAt + 60);
     return previous === undefined;
   }
 }

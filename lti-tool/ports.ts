@@ -129,7 +129,8 @@ export interface LoginStateStore {
   markUsed(state: OpenedLoginState): Promise<void>;
   /**
    * Spend a one-time id the tool handed out later in a login's flow (the deep-linking picker's
-   * answer), exactly once until `expiresAt` (epoch seconds): false when it was spent before.
+   * answer), exactly once: false when it was spent before. `expiresAt` (epoch seconds) is when the
+   * id itself expires; its use is remembered a minute longer, as a login's is.
    */
   spendOnce(issuer: string, id: string, expiresAt: number): Promise<boolean>;
 }

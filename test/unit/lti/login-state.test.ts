@@ -63,6 +63,28 @@ describe("sealed login states", () => {
   });
 });
 
+describe("one-time ids spent beside the logins (the deep-linking picker's answer)", () => {
+  it("spend once, beside a login whose nonce is the same text, and are remembered a minute past their expiry", async () => {
+    const expiries: number[] = [];
+    const used = new MemoryUsedLoginStore();
+    const claim = used.claim.bind(used);
+    used.claim = (issuer, nonce, stateId, expiresAt) => {
+      expiries.push(expiresAt);
+      return claim(issuer, nonce, stateId, expiresAt);
+    };
+    const states = new SealedLoginStates(new SessionTokens(secret), used);
+    // A login whose nonce is the id's text: neither spends the other.
+    const login = await states.open(await states.seal({ ...state, nonce: "picker-1" }), now);
+    if (!login) throw new Error("the login did not open");
+    await states.markUsed(login);
+    expect(await states.spendOnce(state.issuer, "picker-1", now + 1800)).toBe(true);
+    expect(await states.spendOnce(state.issuer, "picker-1", now + 1800)).toBe(false);
+    // Another LMS's id of the same text is its own.
+    expect(await states.spendOnce("https://canvas.school.test", "picker-1", now + 1800)).toBe(true);
+    expect(expiries.slice(1)).toEqual([now + 1860, now + 1860, now + 1860]);
+  });
+});
+
 describe("session tokens", () => {
   const session: Session = {
     course: {
