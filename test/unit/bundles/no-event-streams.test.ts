@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -59,6 +59,36 @@ describe("the event-streams stand-in (functions/no-event-streams.ts)", () => {
     expect(() => marshaller.serialize()).toThrow(stub.EventStreamsNotBundledError);
     expect(() => marshaller.deserialize()).toThrow(stub.EventStreamsNotBundledError);
     expect(() => new stub.EventStreamSerde({})).toThrow(stub.EventStreamsNotBundledError);
+  });
+
+  it("exports every name the installed SDK takes from the module, statically or by dynamic import", () => {
+    // esbuild checks static imports against the stand-in, but not what a dynamic import destructures.
+    const taken = new Map<string, string[]>();
+    for (const dir of ["node_modules/@smithy", "node_modules/@aws-sdk"]) {
+      for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile() || !entry.name.endsWith(".js") || !entry.parentPath.includes("dist-es")) continue;
+        const file = join(entry.parentPath, entry.name);
+        const text = readFileSync(file, "utf8");
+        if (!text.includes("@smithy/core/event-streams")) continue;
+        const lists = [
+          ...text.matchAll(/import\s*\{([^{}]*)\}\s*from\s*["']@smithy\/core\/event-streams["']/g),
+          ...text.matchAll(/\{([^{}]*)\}\s*=\s*await\s+import\(\s*["']@smithy\/core\/event-streams["']\s*\)/g),
+        ];
+        const names = lists.flatMap((m) =>
+          (m[1] ?? "")
+            .split(",")
+            .map((n) => n.trim().split(/\s+as\s+|\s*:\s*/)[0] ?? "")
+            .filter(Boolean),
+        );
+        if (names.length) taken.set(file.slice(ROOT.length + 1), names);
+      }
+    }
+    // The protocol's dynamic import is among them: the scan finds what it looks for.
+    expect([...taken.keys()].some((f) => f.endsWith("protocols/HttpProtocol.js"))).toBe(true);
+    const missing = [...taken].flatMap(([file, names]) =>
+      names.filter((n) => !(n in stub)).map((n) => `${n} (${file})`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it("keeps the real module out of the web bundle, and no module of it initialised lazily", async () => {
