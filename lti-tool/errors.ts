@@ -48,7 +48,7 @@ export class StateReplayedError extends LtiError {
 /** The deep-linking picker's answer was sent before: the same page posted again adds nothing twice. */
 export class DeepLinkingAnswerReplayedError extends LtiError {
   readonly code = "lti.deep_linking_answer_replayed";
-  override readonly title = "These activities were already sent to your course";
+  override readonly title = "This page was already used";
   static override readonly nextStep: NextStep | undefined = "relaunch";
 }
 /** The browser that finished the launch is not the one that started it (no or wrong binding). */

@@ -454,7 +454,9 @@ export function ltiRoutes(deps: AppDeps) {
     // form) would add the activities, and their gradebook columns, to the course a second time.
     if (!(await deps.states.spendOnce(ctx.issuer, opened.data.once, opened.data.exp))) {
       throw new DeepLinkingAnswerReplayedError(
-        "The activities chosen on this page were already sent to your course. To add more, start again from your course.",
+        // Certain is that the page was used: whether the LMS got that answer (a lost reply can
+        // spend the page with nothing sent) only the course shows.
+        "This page has already been used to add activities. Check your course for them; to add more, start again from your course.",
         { context: { issuer: ctx.issuer, deploymentId: ctx.deploymentId } },
       );
     }

@@ -127,6 +127,13 @@ describe("deep linking", () => {
     const dl = (await (await t.launch(state, nonce)).text()).match(/name="dl" value="([^"]+)"/)?.[1] ?? "";
     const respond = (fields: Record<string, string | string[]>, headers: Record<string, string> = {}) =>
       t.ctx.app.request("/lti/deep-link/respond", formPost({ dl, ...fields }, headers));
+    const claims: { nonce: string; expiresAt: number }[] = [];
+    const used = t.p.states.used;
+    const claim = used.claim.bind(used);
+    used.claim = (issuer, nonce, stateId, expiresAt) => {
+      claims.push({ nonce, expiresAt });
+      return claim(issuer, nonce, stateId, expiresAt);
+    };
     // Nothing chosen: the picker again, and the page is not spent.
     expect((await respond({})).status).toBe(400);
     // Nor when the response cannot be signed (the key store failing): the tutor can send it again.
@@ -142,6 +149,9 @@ describe("deep linking", () => {
     const first = await respond({ activity: "cohort" });
     expect(first.status).toBe(200);
     expect(await first.text()).toMatch(/name="JWT" value="[^"]+"/);
+    // Spent under the page's own one-time id, remembered a minute past the page's expiry.
+    const sealed = decodeJwt(dl) as { once: string; exp: number };
+    expect(claims).toEqual([{ nonce: `once:${sealed.once}`, expiresAt: sealed.exp + 60 }]);
     // The back button, a reload or a copied form: refused, with no second response to the LMS.
     const again = await respond({ activity: "written-tasks" }, { accept: "application/problem+json" });
     expect(again.status).toBe(400);
