@@ -12,6 +12,7 @@ import { DynamoRegistrationLinkStore } from "../../adapters/dynamo/registration-
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
 import { DynamoToolKeyStore } from "../../adapters/dynamo/tool-keys.js";
 import { logUnreadable } from "../../adapters/dynamo/unreadable.js";
+import { nodeGet } from "../../adapters/http/node-get.js";
 import { allowLoopbackEndpoints } from "../../domain/endpoints.js";
 import { DEFAULT_FRAMEWORK } from "../../domain/standards/framework.js";
 import * as z from "../../domain/zod.js";
@@ -117,7 +118,9 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     // Login states are sealed with the session secret; only their single use is stored.
     states: new SealedLoginStates(sessions, usedLogins),
     platformKeys: new PlatformJwksCache({
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      // node:http(s), not fetch: a new instance's first launch may fetch the LMS's keys, and
+      // fetch's own client is slow on first use (adapters/http/node-get.ts).
+      fetch: options.fetch ?? nodeGet,
       onStaleKeys: ({ jwksUrl, fetchedAt, cause }) =>
         log.warn("lti.jwks.stale", {
           jwksUrl,
