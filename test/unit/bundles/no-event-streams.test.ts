@@ -72,7 +72,9 @@ describe("the event-streams stand-in (functions/no-event-streams.ts)", () => {
         if (!text.includes("@smithy/core/event-streams")) continue;
         const lists = [
           ...text.matchAll(/import\s*\{([^{}]*)\}\s*from\s*["']@smithy\/core\/event-streams["']/g),
-          ...text.matchAll(/\{([^{}]*)\}\s*=\s*await\s+import\(\s*["']@smithy\/core\/event-streams["']\s*\)/g),
+          ...text.matchAll(
+            /\{([^{}]*)\}\s*=\s*await\s+import\(\s*["']@smithy\/core\/event-streams["']\s*\)/g,
+          ),
         ];
         const names = lists.flatMap((m) =>
           (m[1] ?? "")
