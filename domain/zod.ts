@@ -30,14 +30,7 @@ export const maxUtf8Bytes = (bytes: number) =>
   refine<string>((s) => Buffer.byteLength(s, "utf8") <= bytes, `must be at most ${bytes} bytes long`);
 
 /**
- * A schema built on its first use rather than at import: for schemas no launch uses (the web
- * Lambda's cold start pays for every schema its bundle builds at import). Call the returned
- * function for the schema; it is built once.
+ * A schema built on its first use rather than at import (domain/lazy.ts): for schemas no launch
+ * uses. Call the returned function for the schema; it is built once.
  */
-export function lazySchema<T>(build: () => T): () => T {
-  let schema: T | undefined;
-  return () => {
-    schema ??= build();
-    return schema;
-  };
-}
+export { lazy as lazySchema } from "./lazy.js";

@@ -1,4 +1,5 @@
 import type { DomainEventType } from "../domain/events.js";
+import { lazy } from "../domain/lazy.js";
 import {
   ACTIVITY_TYPES,
   EXTENSIONS,
@@ -412,36 +413,31 @@ function buildTemplate(eventType: DomainEventType, spec: TemplateSpec): Statemen
   };
 }
 
-let built: { profile: XapiProfile; templates: Map<DomainEventType, StatementTemplate> } | undefined;
-
 /** The profile and its templates by event type, built on first use: no launch reads them. */
-function profileParts() {
-  if (!built) {
-    const templates = new Map<DomainEventType, StatementTemplate>(
-      (Object.entries(templateSpecs()) as [DomainEventType, TemplateSpec][]).map(([type, spec]) => [
-        type,
-        buildTemplate(type, spec),
-      ]),
-    );
-    const profile: XapiProfile = {
-      "@context": "https://w3id.org/xapi/profiles/context",
-      id: PROFILE_IRI,
-      type: "Profile",
-      conformsTo: "https://w3id.org/xapi/profiles#1.0",
-      prefLabel: en("HLTA preparation"),
-      definition: en(
-        "Statements of a teaching assistant's preparation for Higher Level Teaching Assistant (HLTA) status: " +
-          "online modules, progress against each standard, evidence, written tasks, feedback, assessment booking and outcome.",
-      ),
-      versions: [{ id: PROFILE_VERSION_IRI, generatedAtTime: PROFILE_VERSION_DATE }],
-      author: { type: "Organization", name: "HLTA LTI tool" },
-      concepts: concepts(),
-      templates: [...templates.values()],
-    };
-    built = { profile, templates };
-  }
-  return built;
-}
+const profileParts = lazy(() => {
+  const templates = new Map<DomainEventType, StatementTemplate>(
+    (Object.entries(templateSpecs()) as [DomainEventType, TemplateSpec][]).map(([type, spec]) => [
+      type,
+      buildTemplate(type, spec),
+    ]),
+  );
+  const profile: XapiProfile = {
+    "@context": "https://w3id.org/xapi/profiles/context",
+    id: PROFILE_IRI,
+    type: "Profile",
+    conformsTo: "https://w3id.org/xapi/profiles#1.0",
+    prefLabel: en("HLTA preparation"),
+    definition: en(
+      "Statements of a teaching assistant's preparation for Higher Level Teaching Assistant (HLTA) status: " +
+        "online modules, progress against each standard, evidence, written tasks, feedback, assessment booking and outcome.",
+    ),
+    versions: [{ id: PROFILE_VERSION_IRI, generatedAtTime: PROFILE_VERSION_DATE }],
+    author: { type: "Organization", name: "HLTA LTI tool" },
+    concepts: concepts(),
+    templates: [...templates.values()],
+  };
+  return { profile, templates };
+});
 
 /** The HLTA xAPI Profile (the same object on every call). */
 export function hltaProfile(): XapiProfile {
