@@ -3,34 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as real from "@smithy/core/event-streams";
-import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import * as stub from "../../../functions/no-event-streams.js";
-import { BUNDLE_ALIASES } from "../../../infra/constructs/hlta-function.js";
+import { lambdaBundle } from "../../support/lambda-bundle.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const EVENT_STREAMS_SOURCES = "node_modules/@smithy/core/dist-es/submodules/event-streams/";
-
-/** Bundled as bench/build-bundles.ts and the CDK functions bundle (aliases included), not minified. */
-function bundle(input: { entry: string } | { source: string; outfile: string }) {
-  return build({
-    ...("entry" in input
-      ? { entryPoints: [input.entry], write: false, outdir: "/nonexistent" }
-      : { stdin: { contents: input.source, resolveDir: ROOT, loader: "ts" }, outfile: input.outfile }),
-    absWorkingDir: ROOT,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    metafile: true,
-    logLevel: "silent",
-    mainFields: ["module", "main"],
-    alias: { ...BUNDLE_ALIASES },
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-  });
-}
 
 describe("the event-streams stand-in (functions/no-event-streams.ts)", () => {
   it("fills in a client's config as the real module does, with a marshaller that refuses", () => {
@@ -94,7 +72,7 @@ describe("the event-streams stand-in (functions/no-event-streams.ts)", () => {
   });
 
   it("keeps the real module out of the web bundle, and no module of it initialised lazily", async () => {
-    const result = await bundle({ entry: "functions/web/handler.ts" });
+    const result = await lambdaBundle({ entry: "functions/web/handler.ts" });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain("functions/no-event-streams.ts");
     expect(inputs.filter((p) => p.startsWith(EVENT_STREAMS_SOURCES))).toEqual([]);
@@ -111,7 +89,7 @@ describe("the event-streams stand-in (functions/no-event-streams.ts)", () => {
 
     it("builds, constructs the client, and refuses only an event stream", async () => {
       const outfile = join(dir, "s3.mjs");
-      const result = await bundle({
+      const result = await lambdaBundle({
         source:
           'import { S3Client } from "@aws-sdk/client-s3";\n' +
           'export const client = new S3Client({ region: "eu-west-2", endpoint: "http://127.0.0.1:9", credentials: { accessKeyId: "a", secretAccessKey: "b" } });\n',

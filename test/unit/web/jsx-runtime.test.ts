@@ -1,10 +1,9 @@
-import { build } from "esbuild";
 import { raw } from "hono/html";
 import { Fragment as HonoFragment, jsx as honoJsx } from "hono/jsx";
 import { HtmlEscapedCallbackPhase, resolveCallback } from "hono/utils/html";
 import { describe, expect, it } from "vitest";
 import { Fragment, jsx } from "../../../functions/web/jsx/jsx-runtime.js";
-import { BUNDLE_ALIASES } from "../../../infra/constructs/hlta-function.js";
+import { lambdaBundle } from "../../support/lambda-bundle.js";
 
 // Written without JSX syntax, so that one tree can be rendered by both runtimes.
 type Tree = string | number | boolean | null | undefined | ReturnType<typeof raw> | Node | Tree[];
@@ -126,20 +125,8 @@ describe("the tool's JSX runtime", () => {
 
   it("is the runtime of the web Lambda: hono/jsx's renderer is not in its bundle", async () => {
     // hono/jsx renders inside an AsyncLocalStorage, which turns on a promise hook for the whole
-    // process (jsx-runtime.ts says why that matters). Built as bench/build-bundles.ts builds it.
-    const result = await build({
-      entryPoints: ["functions/web/handler.ts"],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node22",
-      write: false,
-      outdir: "/nonexistent",
-      metafile: true,
-      logLevel: "silent",
-      mainFields: ["module", "main"],
-      alias: { ...BUNDLE_ALIASES },
-    });
+    // process (jsx-runtime.ts says why that matters). Built as the Lambda function is built.
+    const result = await lambdaBundle({ entry: "functions/web/handler.ts" });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((p) => p.startsWith("functions/web/jsx/jsx-runtime.ts"))).toBe(true);
     expect(inputs.filter((p) => p.includes("node_modules/hono/dist/jsx/"))).toEqual([]);
