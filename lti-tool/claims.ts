@@ -32,13 +32,18 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
  * Identifiers that become parts of DynamoDB keys (client, deployment, user, resource link):
  * 255 characters and 400 bytes, so two of them fit a sort key (1,024 bytes).
  */
-export const KeyIdSchema = z.string().check(
-  z.minLength(1),
-  z.maxLength(255),
-  z.maxUtf8Bytes(400),
-  // No control characters, and no U+FFFD: bytes that were not UTF-8, which no LMS will send back.
-  z.regex(/^[^\p{Cc}\uFFFD]*$/u, "must not contain control characters or unreadable bytes"),
-);
+/**
+ * Text with no control characters, no U+FFFD (bytes that were not UTF-8, which no LMS will send
+ * back), and no lone surrogate (a JSON "\ud800" escape): hashed as UTF-8, every lone surrogate
+ * becomes U+FFFD's bytes, so "c\ud800" and "c\udfff" would be one course, and
+ * encodeURIComponent throws on one.
+ */
+export const READABLE_TEXT = /^[^\p{Cc}\p{Cs}\uFFFD]*$/u;
+export const READABLE_TEXT_ISSUE = "must not contain control characters or unreadable bytes";
+
+export const KeyIdSchema = z
+  .string()
+  .check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400), z.regex(READABLE_TEXT, READABLE_TEXT_ISSUE));
 /** Names and titles the tool shows and stores. */
 const Text = z.optional(z.string().check(z.maxLength(1000)));
 /** A platform service or return URL. */

@@ -1,7 +1,7 @@
 import { isEndpointUrl } from "../domain/endpoints.js";
 import { AppError, issuesFromZod, ValidationError } from "../domain/errors.js";
 import * as z from "../domain/zod.js";
-import { KeyIdSchema } from "./claims.js";
+import { KeyIdSchema, READABLE_TEXT, READABLE_TEXT_ISSUE } from "./claims.js";
 import type { PlatformRegistration, RegistrationStore } from "./ports.js";
 
 /** The URL, or undefined when it does not parse (z.url() reports that one, once). */
@@ -42,6 +42,8 @@ export const PlatformRegistrationInputSchema = z.lazySchema(() =>
       // Part of the registration's partition key (`PLATFORM#<issuer>`, at most 2,048 bytes).
       z.maxLength(1024),
       z.maxUtf8Bytes(1024),
+      // Hashed into every tenant's keys, as the ids are (KeyIdSchema).
+      z.regex(READABLE_TEXT, READABLE_TEXT_ISSUE),
       z.refine((u) => !u.endsWith("/") || parsedUrl(u)?.pathname !== "/", {
         error: "the issuer must match the LMS exactly; Moodle's has no trailing slash",
       }),

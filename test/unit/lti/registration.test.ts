@@ -51,6 +51,26 @@ describe("registering a platform: bad input gets field-by-field errors, never a 
     expect(store.platforms.size).toBe(0);
   });
 
+  it("refuses an issuer, client id or deployment id that is not plain text, which keys could not tell apart", async () => {
+    const store = new MemoryRegistrationStore();
+    // A lone surrogate hashes as U+FFFD's bytes: "1\ud800" and "1\udbff" would be one tenant.
+    const error = await registerPlatform(
+      {
+        ...input,
+        issuer: "https://moodle.school.test/\ud800",
+        clientId: "abc\u0007",
+        deploymentIds: ["1\udbff", "2"],
+      },
+      store,
+    ).catch((e: unknown) => e);
+    expect((error as ValidationError).issues.map((i) => [i.path, i.message])).toEqual([
+      ["issuer", "must not contain control characters or unreadable bytes"],
+      ["clientId", "must not contain control characters or unreadable bytes"],
+      ["deploymentIds.0", "must not contain control characters or unreadable bytes"],
+    ]);
+    expect(store.platforms.size).toBe(0);
+  });
+
   it("refuses a blank client id or deployment id, or one with spaces around it", async () => {
     const store = new MemoryRegistrationStore();
     const error = await registerPlatform(

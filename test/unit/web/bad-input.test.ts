@@ -89,6 +89,12 @@ describe("claims too big for what the tool keeps", () => {
     ["a user id of 100 emoji (over 400 bytes)", (c: Record<string, unknown>) => (c.sub = "😀".repeat(101))],
     ["a user id with control characters", (c: Record<string, unknown>) => (c.sub = "user\u0000\u0001")],
     ["a user id with unreadable bytes (U+FFFD)", (c: Record<string, unknown>) => (c.sub = "user\uFFFD")],
+    // JSON's "\ud800" escape: hashed as UTF-8 it would be the same user as "user\udfff".
+    ["a user id with a lone surrogate", (c: Record<string, unknown>) => (c.sub = "user\ud800")],
+    [
+      "a course id with a lone surrogate",
+      (c: Record<string, unknown>) => (c[CLAIM.context] = { id: "course-\udfff" }),
+    ],
     [
       "deep-linking data of 13,000 characters",
       (c: Record<string, unknown>) => {
