@@ -23,7 +23,7 @@ import {
   type TenantXapiTarget,
 } from "../../statements/ports.js";
 import { queryAll } from "./query.js";
-import { keys, TABLE_KEYS } from "./table.js";
+import { keyPart, keys, TABLE_KEYS } from "./table.js";
 
 /**
  * LRS routes per tenant. A route is one LRS (endpoint + Basic credentials) for a platform
@@ -34,18 +34,22 @@ import { keys, TABLE_KEYS } from "./table.js";
  *   route     pk LRSROUTE#<routeId>  sk ROUTE   gsi1pk LRSROUTES  gsi1sk <issuer>#<clientId>#<deployment|*>#<routeId>
  *   settings  pk XAPISETTINGS#<issuer>#<clientId>  sk PLATFORM | DEPLOYMENT#<deploymentId>
  *
- * Key parts are URI-encoded so a `#` inside an issuer cannot shift the fields.
+ * Key parts are URI-encoded so a `#` inside an issuer cannot shift the fields (keyPart): in the
+ * route's gsi1sk a part past 300 characters escaped is its hash, so the three of them and the
+ * route id fit a sort key (1,024 bytes); the settings' deployment part past 600.
  */
 
-const enc = encodeURIComponent;
+const sortPart = (value: string) => keyPart(value, 300);
 
 function scopeSortPrefix(scope: { issuer: string; clientId: string }): string {
-  return `${enc(scope.issuer)}#${enc(scope.clientId)}#`;
+  return `${sortPart(scope.issuer)}#${sortPart(scope.clientId)}#`;
 }
 
 function routeSortKey(scope: LrsRouteScope, routeId: string): string {
-  return `${scopeSortPrefix(scope)}${scope.deploymentId === undefined ? "*" : enc(scope.deploymentId)}#${routeId}`;
+  return `${scopeSortPrefix(scope)}${scope.deploymentId === undefined ? "*" : sortPart(scope.deploymentId)}#${routeId}`;
 }
+
+const settingsSortKey = (deploymentId: string) => `DEPLOYMENT#${keyPart(deploymentId)}`;
 
 function credentialsAad(routeId: string): string {
   return `hlta-lrs-route:${routeId}`;
@@ -250,7 +254,7 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
         Item: {
           ...keys.xapiSettings(scope.issuer, scope.clientId),
           [TABLE_KEYS.sk]:
-            scope.deploymentId === undefined ? "PLATFORM" : `DEPLOYMENT#${enc(scope.deploymentId)}`,
+            scope.deploymentId === undefined ? "PLATFORM" : settingsSortKey(scope.deploymentId),
           kind: "xapi-settings",
           actorIdentifier: settings.actorIdentifier,
         },
@@ -274,7 +278,7 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     const ofDeployment = enabled.filter((r) => r.scope.deploymentId === tenant.deploymentId);
     const ofPlatform = enabled.filter((r) => r.scope.deploymentId === undefined);
     const bySk = new Map((settings.Items ?? []).map((i) => [String(i[TABLE_KEYS.sk]), i]));
-    const setting = bySk.get(`DEPLOYMENT#${enc(tenant.deploymentId)}`) ?? bySk.get("PLATFORM");
+    const setting = bySk.get(settingsSortKey(tenant.deploymentId)) ?? bySk.get("PLATFORM");
     return {
       actorIdentifier: setting ? SettingsItemSchema.parse(setting).actorIdentifier : "account",
       routes: ofDeployment.length > 0 ? ofDeployment : ofPlatform,

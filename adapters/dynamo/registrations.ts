@@ -10,7 +10,7 @@ import * as z from "../../domain/zod.js";
 import type { DeploymentRecord, PlatformRegistration, RegistrationStore } from "../../lti-tool/ports.js";
 import { clientIdInUse, platformAlreadyRegistered } from "../../lti-tool/registration.js";
 import { queryAll } from "./query.js";
-import { keys, TABLE_KEYS } from "./table.js";
+import { keys, orderingKey, TABLE_KEYS } from "./table.js";
 
 const PlatformItemSchema = z.object({
   issuer: z.string(),
@@ -105,7 +105,8 @@ export class DynamoRegistrationStore implements RegistrationStore {
     const platformItem = {
       ...keys.platform(platform.issuer, platform.clientId),
       ...keys.platformListing,
-      [TABLE_KEYS.gsi1sk]: `${platform.issuer}#${platform.clientId}`,
+      // Orders the listing; an issuer and client id longer than a sort key together are cut.
+      [TABLE_KEYS.gsi1sk]: orderingKey(`${platform.issuer}#${platform.clientId}`),
       kind: "platform",
       ...platform,
     };

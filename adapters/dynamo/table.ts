@@ -111,13 +111,30 @@ function separatorSafe(value: string): string {
 
 /**
  * A value escaped for a key (so `#` inside it cannot fake a separator). Escaping can triple a
- * value's length, so one past 600 characters escaped is replaced by `h:` and its SHA-256: two
- * parts then always fit a partition key (2,048 bytes), and every real issuer keeps its readable
- * key as before.
+ * value's length, so one past `maxChars` characters escaped (600 by default) is replaced by `h:`
+ * and its SHA-256 (45 characters): two default parts then always fit a partition key (2,048
+ * bytes), three parts of 300 a sort key (1,024 bytes), and every real issuer keeps its readable
+ * key as before. No escaped value contains `:` or `#`, so neither form can pass for the other.
  */
-function keyPart(value: string): string {
+export function keyPart(value: string, maxChars = 600): string {
   const escaped = encodeURIComponent(value);
-  return escaped.length <= 600 ? escaped : `h:${sha256b64url(value)}`;
+  return escaped.length <= maxChars ? escaped : `h:${sha256b64url(value)}`;
+}
+
+/**
+ * A sort key that only orders a listing (never unique, never read back): the text, cut to
+ * DynamoDB's 1,024 bytes for a sort key when longer.
+ */
+export function orderingKey(text: string, maxBytes = 1024): string {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  let cut = "";
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char, "utf8");
+    if (bytes > maxBytes) break;
+    cut += char;
+  }
+  return cut;
 }
 
 export function isExpired(

@@ -242,6 +242,28 @@ describe("the LRS route store", () => {
     );
   });
 
+  it("saves and resolves a tenant whose ids escaping would take past DynamoDB's key limits", async () => {
+    // Each within its own bounds (an id of 400 bytes, an issuer of 1,024), but URI-escaped
+    // they are 1,200 and over 2,000 characters: more than a sort key's 1,024 bytes.
+    const tenant = {
+      issuer: `https://long.route.example/${"a/".repeat(495)}`.slice(0, 1015),
+      clientId: "中".repeat(133),
+      deploymentId: "署".repeat(133),
+    };
+    const own = await routes.saveRoute({
+      scope: tenant,
+      name: "Deployment LRS",
+      endpoint: "https://lrs.long.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    await routes.saveTenantSettings(tenant, { actorIdentifier: "mbox" });
+    expect(await routes.resolveTenant(tenant)).toEqual({ actorIdentifier: "mbox", routes: [own] });
+    // Another deployment of the same client is told apart, however long.
+    const other = { ...tenant, deploymentId: "署".repeat(132) };
+    expect(await routes.resolveTenant(other)).toEqual({ actorIdentifier: "account", routes: [] });
+  });
+
   it("resolves a tenant without any route to no routes and the account identifier", async () => {
     expect(
       await routes.resolveTenant({ issuer: "https://none.example", clientId: "c", deploymentId: "d" }),

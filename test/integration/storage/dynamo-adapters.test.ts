@@ -272,6 +272,17 @@ describe("platform registrations on DynamoDB Local", () => {
     expect(deploymentsOf("A#DEPLOYMENT#1")).toEqual(["2"]);
   });
 
+  it("registers and lists a platform whose issuer and client id together exceed a sort key", async () => {
+    const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
+    // 1,015 bytes of issuer and 255 of client id: within their bounds, 1,271 bytes together.
+    const issuer = `https://long.lms.example/${"a/".repeat(495)}`.slice(0, 1015);
+    const clientId = "c".repeat(255);
+    await registerPlatform({ ...input, issuer, clientId, deploymentIds: ["1"] }, store);
+    expect(await store.getDeployment(issuer, clientId, "1")).toBeDefined();
+    const listed = (await store.listPlatforms()).find((r) => r.platform.issuer === issuer);
+    expect(listed?.platform.clientId).toBe(clientId);
+  });
+
   it("refuses an invalid registration with every issue named", async () => {
     const store = new DynamoRegistrationStore(aws.doc, aws.tableName);
     const error = await registerPlatform(
