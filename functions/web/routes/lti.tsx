@@ -290,13 +290,20 @@ export function ltiRoutes(deps: AppDeps) {
       }
       throw error;
     });
-    deleteCookie(c, cookieName, { path: "/lti", secure: true, sameSite: "None", partitioned: true });
     if (cookieSecret !== undefined && cookiesWorkMarker !== "1") {
       setCookie(c, COOKIES_WORK_COOKIE, "1", COOKIES_WORK_OPTIONS);
     }
+    // The state cookie goes once the login is spent, not before: a launch whose writes fail has
+    // spent nothing, and the same post (a reload) must still find its cookie.
+    const spent = () =>
+      deleteCookie(c, cookieName, { path: "/lti", secure: true, sameSite: "None", partitioned: true });
+    const spend = async () => {
+      await deps.states.markUsed(launch.loginState);
+      spent();
+    };
     const role = launch.user.role;
     if (!role) {
-      await deps.states.markUsed(launch.loginState);
+      await spend();
       return c.html(
         <ErrorPage
           title="No role in this course"
@@ -306,7 +313,7 @@ export function ltiRoutes(deps: AppDeps) {
         403,
       );
     }
-    if (!isResourceLinkLaunch(launch.claims)) return deepLinkingPicker(c, launch, launch.claims, at);
+    if (!isResourceLinkLaunch(launch.claims)) return deepLinkingPicker(c, launch, launch.claims, at, spend);
 
     const activity = launchActivity(launch);
     // The session first: it writes nothing, and one that cannot be built (too big for a URL)
@@ -326,6 +333,7 @@ export function ltiRoutes(deps: AppDeps) {
       at,
     );
     await deps.launches.recordLaunch(launch, at, activity);
+    spent();
     // After the launch's own transaction, so a refused replay touches nothing (this write is
     // throttled by the registration cache: most launches skip it). Bookkeeping only: the login
     // is spent by now, so its failure is logged and the person still gets in.
@@ -360,16 +368,18 @@ export function ltiRoutes(deps: AppDeps) {
     launch: ValidatedLaunch,
     claims: DeepLinkingClaims,
     at: Date,
+    /** Marks the login used, and forgets its cookie. */
+    spend: () => Promise<void>,
   ) {
     if (launch.user.role === "candidate") {
-      await deps.states.markUsed(launch.loginState);
+      await spend();
       throw new ForbiddenError("Only tutors and administrators can add HLTA activities to a course.");
     }
     // The tool offers resource links only (Deep Linking 2.0 §4.4.1): an LMS asking for other
     // kinds of content would refuse the answer without saying why, so the tool says it here.
     const settings = claims[CLAIM.deepLinkingSettings];
     if (!settings.accept_types.includes("ltiResourceLink")) {
-      await deps.states.markUsed(launch.loginState);
+      await spend();
       throw new InvalidLaunchRequestError(
         `Your LMS asked for ${settings.accept_types.slice(0, 5).join(", ")} here, and HLTA preparation adds only activities (LTI resource links). Add it from the place in your course where external tool activities are added.`,
         { context: { acceptTypes: settings.accept_types } },
@@ -378,7 +388,7 @@ export function ltiRoutes(deps: AppDeps) {
     const ctx = deepLinkingContext(claims, launch.platform.clientId);
     // Sealed before the login is spent: a seal that cannot be built fails with nothing spent.
     const sealed = await deps.sessions.seal(DL_AUDIENCE, { ctx, once: randomToken(16) }, 30 * 60, at);
-    await deps.states.markUsed(launch.loginState);
+    await spend();
     deps.log.info("lti.deep_linking", { issuer: ctx.issuer, deploymentId: ctx.deploymentId });
     return c.html(
       <ActivityPickerPage

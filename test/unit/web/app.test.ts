@@ -13,6 +13,13 @@ import {
   validClaims,
 } from "../../support/test-platform.js";
 
+/** The names of the cookies an answer tells the browser to forget (Max-Age=0). */
+const clearedCookies = (response: Response) =>
+  response.headers
+    .getSetCookie()
+    .filter((c) => /;\s*Max-Age=0\b/i.test(c))
+    .map((c) => c.slice(0, c.indexOf("=")));
+
 describe("login initiation", () => {
   it("redirects a POSTed login, once its cookie is confirmed, to the platform with every OIDC parameter (Security Framework §5.1.1.2)", async () => {
     const { login, check, auth, setCookie } = await launch();
@@ -291,6 +298,8 @@ describe("launch to the first page", () => {
   ])("spends the login on every way out: %s", async (_name, edit, status) => {
     const { response, replay, enrolments } = await launch(edit);
     expect(response.status).toBe(status);
+    // Spent, so its cookie goes with it.
+    expect(clearedCookies(response)).toEqual([expect.stringMatching(/^hlta_lti_/)]);
     const recorded = () => JSON.stringify([...enrolments.byCourse].map(([k, v]) => [k, [...v]]));
     const enrolled = recorded();
     const again = await replay();
@@ -316,6 +325,8 @@ describe("launch to the first page", () => {
     });
     expect(response.status).toBe(500);
     expect(response.headers.get("location")).toBeNull();
+    // Nothing spent, so the browser keeps the state cookie the same post needs.
+    expect(clearedCookies(response)).toEqual([]);
     const again = await replay();
     expect(again.status).toBe(303);
     expect(again.headers.get("location")).toMatch(/^\/app\?s=/);
