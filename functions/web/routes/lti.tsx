@@ -39,6 +39,23 @@ const DL_AUDIENCE = "hlta-deep-linking";
 const CHECK_AUDIENCE = "hlta-login-check";
 /** OIDC authentication errors (OIDC Core §3.1.2.6) a person mends by signing in to their LMS again. */
 const SIGN_IN_AGAIN = new Set(["login_required", "interaction_required", "consent_required"]);
+/** The error codes of OIDC Core §3.1.2.6 and OAuth 2.0 (RFC 6749 §4.2.2.1) an LMS may answer with. */
+const OIDC_ERRORS = new Set([
+  ...SIGN_IN_AGAIN,
+  "account_selection_required",
+  "invalid_request_uri",
+  "invalid_request_object",
+  "request_not_supported",
+  "request_uri_not_supported",
+  "registration_not_supported",
+  "invalid_request",
+  "unauthorized_client",
+  "access_denied",
+  "unsupported_response_type",
+  "invalid_scope",
+  "server_error",
+  "temporarily_unavailable",
+]);
 /**
  * What the picker page carries back, sealed: checked again, as everything that went through a
  * browser. Built on first use: only deep linking reads it, never a resource link launch.
@@ -230,13 +247,28 @@ export function ltiRoutes(deps: AppDeps) {
       });
     }
     if ("error" in parsed.data) {
-      // Quoted on the page as the LMS sent them, within reason.
       const error = parsed.data.error.slice(0, 100);
-      const description = parsed.data.error_description?.slice(0, 500);
+      // Anyone can post an error here. The LMS's own words are quoted only for a login this
+      // browser started (the state the tool sealed, and its cookie: OIDC returns the state with
+      // an error); otherwise the page would show whatever text another site posted, on the
+      // tool's address. Then only an error code OIDC and OAuth define is named.
+      const state = parsed.data.state;
+      const pending = state ? await deps.states.open(state, Math.floor(now().getTime() / 1000)) : undefined;
+      const fromOurLogin =
+        state !== undefined &&
+        pending !== undefined &&
+        holdsBrowserSecret(pending, getCookie(c, stateCookieName(state)));
+      const description = fromOurLogin ? parsed.data.error_description?.slice(0, 500) : undefined;
+      const shown = fromOurLogin || OIDC_ERRORS.has(error) ? error : undefined;
       throw new PlatformReturnedError(
-        `Your LMS refused the launch (${error}${description ? `: ${description}` : ""}).`,
+        shown === undefined
+          ? "Your LMS refused the launch."
+          : `Your LMS refused the launch (${shown}${description ? `: ${description}` : ""}).`,
         // OIDC: the person's LMS session ended or needs them; signing in and opening it again mends it.
-        { context: { error }, ...(SIGN_IN_AGAIN.has(error) ? { nextStep: "relaunch" as const } : {}) },
+        {
+          context: { error, fromOurLogin },
+          ...(SIGN_IN_AGAIN.has(error) ? { nextStep: "relaunch" as const } : {}),
+        },
       );
     }
     const { id_token: idToken, state } = parsed.data;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PROBLEM_BASE } from "../../../domain/errors.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { ROTATION_LEAD_MS } from "../../../lti-tool/tool-keys.js";
-import { form, launch, loginFields } from "../../support/app-launch.js";
+import { beginLaunch, form, launch, loginFields } from "../../support/app-launch.js";
 import { MemoryEnrolments, memoryApp } from "../../support/memory-app.js";
 import {
   CLIENT_ID,
@@ -355,6 +355,56 @@ describe("launch to the first page", () => {
       body: "{}",
     });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("the LMS answering a login with an error (OIDC Core §3.1.2.6)", () => {
+  const lure = "Your account is locked. Sign in again at https://evil.example/relogin";
+
+  it("quotes the LMS's words for a login this browser started, and offers to launch again", async () => {
+    const { app, auth, setCookie } = await beginLaunch();
+    const state = auth.searchParams.get("state") ?? "";
+    const cookie = setCookie.split(";")[0] ?? "";
+    const fields = { error: "login_required", error_description: "Your Moodle session ended.", state };
+    const page = await app.request("/lti/launch", form(fields, { cookie }));
+    expect(page.status).toBe(400);
+    const html = await page.text();
+    expect(html).toContain("Your LMS refused the launch (login_required: Your Moodle session ended.)");
+    expect(html).toContain("Go back to your course and open the activity again.");
+    const problem = await app.request(
+      "/lti/launch",
+      form(fields, { cookie, accept: "application/problem+json" }),
+    );
+    expect(await problem.json()).toMatchObject({ type: `${PROBLEM_BASE}lti.platform_error` });
+  });
+
+  it.each([
+    ["without a state", (_state: string, _cookie: string) => ({ fields: {}, cookie: undefined })],
+    [
+      "with the state but not the browser's cookie",
+      (state: string) => ({ fields: { state }, cookie: undefined }),
+    ],
+    [
+      "with a state the tool never sealed",
+      (_state: string, cookie: string) => ({ fields: { state: "forged" }, cookie }),
+    ],
+  ])("quotes no text another site posted %s: only a code OIDC defines", async (_name, variant) => {
+    const { app, auth, setCookie } = await beginLaunch();
+    const v = variant(auth.searchParams.get("state") ?? "", setCookie.split(";")[0] ?? "");
+    const post = (error: string) =>
+      app.request(
+        "/lti/launch",
+        form({ error, error_description: lure, ...v.fields }, v.cookie ? { cookie: v.cookie } : {}),
+      );
+    const known = await post("login_required");
+    expect(known.status).toBe(400);
+    const knownPage = await known.text();
+    expect(knownPage).toContain("Your LMS refused the launch (login_required).");
+    expect(knownPage).not.toContain("evil.example");
+    const made = await (await post("Call 0800 000 000 to unlock your account")).text();
+    expect(made).toContain("Your LMS refused the launch.");
+    expect(made).not.toContain("0800");
+    expect(made).not.toContain("evil.example");
   });
 });
 
