@@ -112,16 +112,21 @@ export class SessionTokens {
     );
   }
 
-  /** Seal any small payload for a round trip through the browser (a form field), HS256, short-lived. */
+  /**
+   * Seal any small payload for a round trip through the browser, HS256, short-lived: in a form
+   * field, or with `inUrl` in an address, where it must stay under URL_TOKEN_LENGTH.
+   */
   async seal(
     audience: string,
     payload: Record<string, unknown>,
     ttlSeconds: number,
     now = new Date(),
+    options: { inUrl?: boolean } = {},
   ): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
     return fitting(
       signHs256({ ...payload, iss: ISSUER, aud: audience, iat, exp: iat + ttlSeconds }, await this.secret()),
+      options.inUrl ? URL_TOKEN_LENGTH : MAX_TOKEN_LENGTH,
     );
   }
 

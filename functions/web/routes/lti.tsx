@@ -14,6 +14,8 @@ import {
 import {
   DeepLinkingAnswerReplayedError,
   InvalidLaunchRequestError,
+  InvalidLoginRequestError,
+  LaunchTooLargeError,
   PlatformReturnedError,
   StateNotBoundError,
   undefinedIfInvalid,
@@ -155,16 +157,27 @@ export function ltiRoutes(deps: AppDeps) {
       binding: result.binding,
       cookiesWork,
     });
-    // The check carries what it needs, sealed: the state (itself sealed) and the login request.
-    const checkUrl = async () =>
-      `${urls.loginCheck}?c=${encodeURIComponent(
-        await deps.sessions.seal(
+    // The check carries what it needs, sealed: the state (itself sealed) and the login request,
+    // in an address the tool's gateway must accept (API Gateway: 10,240 bytes of request line
+    // and headers). Only hints far longer than any LMS sends take it past that.
+    const checkUrl = async () => {
+      const sealed = await deps.sessions
+        .seal(
           CHECK_AUDIENCE,
           { state: result.state, loginParams: result.loginParams },
           result.stateTtlSeconds,
           now(),
-        ),
-      )}`;
+          { inUrl: true },
+        )
+        .catch((error: unknown) => {
+          if (!(error instanceof LaunchTooLargeError)) throw error;
+          throw new InvalidLoginRequestError(
+            "Your LMS started the launch with more than the tool can carry in a web address (very long login or message hints). Ask your LMS administrator to check the tool's configuration.",
+            { cause: error, context: { issuer: result.platform.issuer } },
+          );
+        });
+      return `${urls.loginCheck}?c=${encodeURIComponent(sealed)}`;
+    };
     if (result.binding === "platform-storage" && result.storageTarget) {
       // The platform offers storage: put the secret there too, so blocked cookies do not matter.
       return c.html(

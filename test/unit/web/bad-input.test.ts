@@ -3,7 +3,7 @@ import { PROBLEM_BASE } from "../../../domain/errors.js";
 import { jsonLogger } from "../../../functions/web/log.js";
 import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
-import { beginLaunch, launch, registrationLinkPath } from "../../support/app-launch.js";
+import { beginLaunch, form, launch, loginFields, registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";
 import { deepLinkingClaims, testPlatform } from "../../support/test-platform.js";
 
@@ -34,6 +34,41 @@ describe("a form the tool cannot read", () => {
       }
     },
   );
+});
+
+describe("a login with hints too long for the cookie check's address", () => {
+  it("is a 400 in plain words, while hints a quarter as long still go to the check", async () => {
+    const { app } = await memoryApp(await testPlatform());
+    const login = (size: number) =>
+      app.request(
+        "/lti/login",
+        form({
+          ...loginFields,
+          // Within each field's own bound (4,096, 2,048 and 2,048 characters).
+          lti_message_hint: "h".repeat(4096 * size),
+          login_hint: "u".repeat(2048 * size),
+          target_link_uri: `https://tool.test/app?${"t".repeat(2000 * size)}`,
+        }),
+      );
+    // A 1,024-character message hint (Canvas's, a JWT, is under one), a 512-character login hint.
+    const quarter = await login(0.25);
+    expect(quarter.status).toBe(302);
+    expect(quarter.headers.get("location")?.length).toBeLessThan(8_100);
+    const whole = await login(1);
+    expect(whole.status).toBe(400);
+    expect(await whole.text()).toContain("more than the tool can carry in a web address");
+    expect(whole.headers.get("location")).toBeNull();
+    const problem = await app.request("/lti/login", {
+      ...form({
+        ...loginFields,
+        lti_message_hint: "h".repeat(4096),
+        login_hint: "u".repeat(2048),
+        target_link_uri: `https://tool.test/app?${"t".repeat(2000)}`,
+      }),
+      headers: { "content-type": "application/x-www-form-urlencoded", ...asProblem },
+    });
+    expect(await problemType(problem)).toBe(`${PROBLEM_BASE}lti.invalid_login_request`);
+  });
 });
 
 describe("launch tokens with values of the wrong kind", () => {
