@@ -129,8 +129,14 @@ export const DeepLinkingClaimsSchema = z.extend(BaseClaimsSchema, {
   sub: KeyIdSchema,
   [CLAIM.messageType]: z.literal("LtiDeepLinkingRequest"),
   [CLAIM.deepLinkingSettings]: z.object({
-    // The tool's page posts the response there: a web address, never javascript: or data:.
-    deep_link_return_url: Url.check(z.refine((u) => /^https?:\/\//i.test(u), "must be an http or https URL")),
+    // The tool's page posts its signed response there: https (never javascript: or data:, nor
+    // plain http across a network), or http to the person's own machine (a local LMS).
+    deep_link_return_url: Url.check(
+      z.refine(
+        (u) => /^https:\/\//i.test(u) || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/i.test(u),
+        "must be an https URL",
+      ),
+    ),
     accept_types: List(20).check(z.minLength(1)),
     accept_presentation_document_targets: List(20).check(z.minLength(1)),
     accept_media_types: z.optional(z.string().check(z.maxLength(1000))),

@@ -138,6 +138,14 @@ describe("claims too big for what the tool keeps", () => {
       },
     ],
     [
+      "a deep-linking return address in plain http to another machine",
+      (c: Record<string, unknown>) => {
+        deepLinkingClaims(c);
+        (c[CLAIM.deepLinkingSettings] as Record<string, unknown>).deep_link_return_url =
+          "http://moodle.school.test/mod/lti/contentitem_return.php";
+      },
+    ],
+    [
       "a deep-linking return address that is javascript:",
       (c: Record<string, unknown>) => {
         deepLinkingClaims(c);
