@@ -40,7 +40,10 @@ export function deepLinkingContext(claims: DeepLinkingClaims, clientId: string):
     returnUrl: s.deep_link_return_url,
     ...(s.data !== undefined ? { data: s.data } : {}),
     acceptMultiple: s.accept_multiple ?? false,
-    acceptLineItem: s.accept_lineitem ?? false,
+    // Absent, "no assumption … should be made" (Deep Linking 2.0 §4.4.1): the line item goes, and
+    // a platform without them ignores it. Only an explicit false drops it. Moodle 4.x sends none,
+    // and creates the gradebook column from the item's lineItem.
+    acceptLineItem: s.accept_lineitem !== false,
   };
 }
 

@@ -1,9 +1,15 @@
 import { getFollowingSafeRedirects } from "../domain/endpoints.js";
 import { AppError, ValidationError } from "../domain/errors.js";
+import { readCapped } from "../domain/http-body.js";
 import * as z from "../domain/zod.js";
 import { SCOPES, safeJson } from "./advantage/service-client.js";
-import { KeyIdSchema, MESSAGE_TYPES } from "./claims.js";
-import { isEndpointUrl, type PlatformRegistrationInput, parseRegistrationInput } from "./registration.js";
+import { MESSAGE_TYPES } from "./claims.js";
+import {
+  isEndpointUrl,
+  type PlatformRegistrationInput,
+  parseRegistrationInput,
+  RegisteredId,
+} from "./registration.js";
 
 /** Dynamic Registration 1.0 failures: each says what the administrator can do. */
 export class RegistrationError extends AppError {
@@ -50,10 +56,18 @@ export const OpenIdConfigurationSchema = z.lazySchema(() =>
 export type OpenIdConfiguration = z.infer<ReturnType<typeof OpenIdConfigurationSchema>>;
 
 /** The client and deployment ids become parts of DynamoDB keys, hence their bound. */
+/**
+ * The most the tool reads of the LMS's configuration or registration answer (Moodle's are about
+ * 3 KB): past it the answer is cut off, and the registration stops as unreachable, rather than
+ * the web function's memory going to an endless or hugely compressed answer.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+
 const RegistrationResponseSchema = z.lazySchema(() =>
   z.object({
-    client_id: KeyIdSchema,
-    [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(KeyIdSchema) })),
+    // As a registration saves them (no spaces around): refused here, before the link is spent.
+    client_id: RegisteredId(),
+    [TOOL_CONFIG]: z.optional(z.looseObject({ deployment_id: z.optional(RegisteredId()) })),
   }),
 );
 
@@ -194,7 +208,7 @@ export async function registerWithPlatform(
       { headers: { accept: "application/json", ...auth }, signal: deadline },
       fetchImpl,
     );
-    configText = await res.text();
+    configText = await readCapped(res, MAX_ANSWER_BYTES);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
   } catch (cause) {
     throw new RegistrationConfigUnreachableError(
@@ -252,7 +266,7 @@ export async function registerWithPlatform(
       // A redirected POST would become a GET elsewhere: the 3xx is the LMS's answer.
       redirect: "manual",
     });
-    text = await res.text();
+    text = await readCapped(res, MAX_ANSWER_BYTES);
   } catch (cause) {
     throw new RegistrationConfigUnreachableError(
       "The tool could not reach your LMS's registration endpoint, or its answer was cut off. Check the LMS's list of tools before you try again: it may have kept the registration.",
@@ -274,7 +288,7 @@ export async function registerWithPlatform(
   const registered = RegistrationResponseSchema().safeParse(safeJson(text));
   if (!registered.success) {
     throw new RegistrationRefusedError(
-      "Your LMS accepted the registration, but its answer has no client id the tool can keep (missing, or longer than 255 characters). Remove the new tool from your LMS's list of tools, then ask the tool's provider.",
+      "Your LMS accepted the registration, but its answer has no client id the tool can keep (missing, longer than 255 characters, or with spaces around it). Remove the new tool from your LMS's list of tools, then ask the tool's provider.",
       { context: { body: text.slice(0, 2000) } },
     );
   }

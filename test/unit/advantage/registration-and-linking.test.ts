@@ -3,8 +3,14 @@ import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { SCOPES } from "../../../lti-tool/advantage/service-client.js";
 import { canvasConfiguration } from "../../../lti-tool/canvas-config.js";
-import { buildDeepLinkingResponse, type DeepLinkingContext } from "../../../lti-tool/deep-linking.js";
+import { CLAIM, type DeepLinkingClaims } from "../../../lti-tool/claims.js";
 import {
+  buildDeepLinkingResponse,
+  type DeepLinkingContext,
+  deepLinkingContext,
+} from "../../../lti-tool/deep-linking.js";
+import {
+  MAX_ANSWER_BYTES,
   platformRegistrationInput,
   RegistrationConfigUnreachableError,
   RegistrationError,
@@ -131,6 +137,23 @@ describe("Deep Linking response", () => {
       "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [item],
     });
     expect(typeof claims.nonce).toBe("string");
+  });
+
+  it("offers the line item unless the platform says it takes none (Moodle 4.x says nothing)", () => {
+    const settings = {
+      deep_link_return_url: "https://moodle.test/mod/lti/contentitem_return.php",
+      accept_types: ["ltiResourceLink"],
+      accept_presentation_document_targets: ["iframe", "window"],
+    };
+    const claims = (more: Record<string, unknown>) =>
+      ({
+        iss: "https://moodle.test",
+        [CLAIM.deploymentId]: "1",
+        [CLAIM.deepLinkingSettings]: { ...settings, ...more },
+      }) as unknown as DeepLinkingClaims;
+    expect(deepLinkingContext(claims({}), "tool-1").acceptLineItem).toBe(true);
+    expect(deepLinkingContext(claims({ accept_lineitem: true }), "tool-1").acceptLineItem).toBe(true);
+    expect(deepLinkingContext(claims({ accept_lineitem: false }), "tool-1").acceptLineItem).toBe(false);
   });
 
   it("drops line items when the platform does not accept them, and keeps one item when it accepts only one", async () => {
@@ -275,11 +298,43 @@ describe("Dynamic Registration, tool side", () => {
     );
   });
 
-  it("refuses a client id it could not keep as the LMS's refusal, not a server error", async () => {
-    const { fetchImpl } = platform(() => Response.json({ client_id: "c".repeat(300) }));
-    await expect(registerWithPlatform(params, TOOL_URLS, "x", fetchImpl)).rejects.toBeInstanceOf(
-      RegistrationRefusedError,
+  it.each([
+    ["longer than 255 characters", { client_id: "c".repeat(300) }],
+    // A registration could not save it (RegisteredId): refused before the link is spent.
+    ["with a space after it", { client_id: "abc " }],
+    [
+      "with a deployment id with a space before it",
+      { client_id: "abc", "https://purl.imsglobal.org/spec/lti-tool-configuration": { deployment_id: " 1" } },
+    ],
+  ])(
+    "refuses a client id it could not keep (%s) as the LMS's refusal, not a server error",
+    async (_, answer) => {
+      const { fetchImpl } = platform(() => Response.json(answer));
+      await expect(registerWithPlatform(params, TOOL_URLS, "x", fetchImpl)).rejects.toBeInstanceOf(
+        RegistrationRefusedError,
+      );
+    },
+  );
+
+  it("reads no more than it needs of a huge configuration or answer, and stops as unreachable", async () => {
+    const huge = () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            // Endless in practice: 64 MB in 64 KB pieces, far past the cap.
+            for (let i = 0; i < 1024; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(32));
+            controller.close();
+          },
+        }),
+      );
+    const bigAnswer = platform(() => huge());
+    await expect(registerWithPlatform(params, TOOL_URLS, "x", bigAnswer.fetchImpl)).rejects.toBeInstanceOf(
+      RegistrationConfigUnreachableError,
     );
+    const bigConfig: typeof fetch = async () => huge();
+    const error = await registerWithPlatform(params, TOOL_URLS, "x", bigConfig).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistrationConfigUnreachableError);
+    expect(String((error as Error).cause)).toContain(`longer than ${MAX_ANSWER_BYTES} bytes`);
   });
 
   it("reports an answer that stalls or is cut off as unreachable; both calls share one deadline", async () => {
