@@ -38,22 +38,37 @@ export interface CachedRoster {
 }
 
 /** Course-level LTI Advantage state: service endpoints, placed links, the NRPS roster cache. */
+/**
+ * How long an instance trusts that an item still holds what it last wrote there. Another
+ * instance may have written other endpoints since (the LMS's settings changed, and changed
+ * back): after this long the next launch writes them again, so the table is never out of date
+ * for longer, while a class arriving at once still writes them once per instance.
+ */
+export const WRITTEN_MEMO_MS = 60_000;
+
 export class DynamoCourseServicesStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly clock: { now?: () => number; memoMs?: number } = {},
   ) {}
 
-  /** What this instance last wrote per item (bounded): unchanged endpoints are not rewritten on every launch. */
-  private readonly written = new Map<string, string>();
+  /** What this instance last wrote per item, and when (bounded): unchanged endpoints are not rewritten on every launch. */
+  private readonly written = new Map<string, { value: string; at: number }>();
 
   private unchanged(key: string, value: unknown): boolean {
-    return this.written.get(key) === JSON.stringify(value);
+    const last = this.written.get(key);
+    const now = this.clock.now?.() ?? Date.now();
+    return (
+      last !== undefined &&
+      last.value === JSON.stringify(value) &&
+      now - last.at < (this.clock.memoMs ?? WRITTEN_MEMO_MS)
+    );
   }
 
   /**
    * Writes a launch adds to its transaction: the course's endpoints and the link's activity,
-   * when they differ from what this instance last wrote (`updatedAt` aside).
+   * when they differ from what this instance wrote in the last minute (`updatedAt` aside).
    */
   launchWrites(
     course: CourseRef,
@@ -89,7 +104,8 @@ export class DynamoCourseServicesStore {
       // Call once the launch's transaction succeeded, so a failed write is retried next launch.
       written: () => {
         if (this.written.size > 10_000) this.written.clear();
-        for (const [k, v] of memo) this.written.set(k, v);
+        const at = this.clock.now?.() ?? Date.now();
+        for (const [k, v] of memo) this.written.set(k, { value: v, at });
       },
     };
   }

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-services.js";
+import { DynamoCourseServicesStore, WRITTEN_MEMO_MS } from "../../../adapters/dynamo/course-services.js";
 import { CachedRegistrationStore } from "../../../lti-tool/registration-cache.js";
 import { MemoryRegistrationStore } from "../../support/memory-stores.js";
 
@@ -99,10 +99,12 @@ describe("course service writes at launch", () => {
   const course = { issuer: "https://moodle.test", clientId: "c", deploymentId: "1", contextId: "k" };
   const services = { agsScopes: ["s"], lineItemsUrl: "https://moodle.test/li", updatedAt: "t1" };
   const link = { resourceLinkId: "rl", activityId: "home" };
+  let clock = 0;
   const store = () =>
     new DynamoCourseServicesStore(
       DynamoDBDocumentClient.from(new DynamoDBClient({ region: "eu-west-2" })),
       "t",
+      { now: () => clock },
     );
 
   it("writes unchanged endpoints once, and again when they change", () => {
@@ -114,6 +116,25 @@ describe("course service writes at launch", () => {
     expect(
       s.launchWrites(course, { ...services, lineItemsUrl: "https://moodle.test/li2" }, link).items,
     ).toHaveLength(1);
+  });
+
+  it("writes unchanged endpoints again a minute on: another instance may have written others meanwhile", () => {
+    clock = 0;
+    // Instance A writes the full scopes; B, after the LMS's settings changed, the read-only ones.
+    const a = store();
+    a.launchWrites(course, services, link).written();
+    const b = store();
+    b.launchWrites(course, { ...services, agsScopes: ["read-only"] }, link).written();
+    // The settings change back: A's next launch within the minute trusts its own last write...
+    clock = WRITTEN_MEMO_MS - 1;
+    expect(a.launchWrites(course, services, link).items).toHaveLength(0);
+    // ...and after it writes them again, so the table holds the LMS's current endpoints.
+    clock = WRITTEN_MEMO_MS;
+    const again = a.launchWrites(course, services, link);
+    expect(again.items).toHaveLength(2);
+    again.written();
+    clock = WRITTEN_MEMO_MS + 1;
+    expect(a.launchWrites(course, services, link).items).toHaveLength(0);
   });
 
   it("writes again after a launch whose transaction failed", () => {
