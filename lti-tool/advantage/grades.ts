@@ -1,7 +1,7 @@
 import type { CourseRef } from "../../domain/tenancy.js";
 import type { CourseServices, PlatformRegistration, ResourceLinkRecord } from "../ports.js";
 import type { ActivityProgress, AgsClient, GradingProgress } from "./ags.js";
-import { PlatformServiceError } from "./service-client.js";
+import { PlatformServiceError, SCOPES } from "./service-client.js";
 
 /**
  * A score on its way to the LMS gradebook. Written in the same transaction as the completion
@@ -105,6 +105,13 @@ async function deliverOne(
   if (!link?.lineItemUrl && !services?.lineItemsUrl) {
     return park(
       "The course's launches did not offer the Assignment and Grade Services, so there is no gradebook to send to.",
+    );
+  }
+  // Scopes the launches named, without the one a score needs (Canvas: a key without "submission
+  // results"): parked before a column is made that no score could reach.
+  if (services?.agsScopes.length && !services.agsScopes.includes(SCOPES.score)) {
+    return park(
+      "The LMS does not let the tool send scores in this course (its launches grant no score scope). Ask your LMS administrator to let the tool send grades, then send the score again.",
     );
   }
   const site = siteOf(link?.lineItemUrl ?? services?.lineItemsUrl ?? "");

@@ -112,7 +112,10 @@ describe("grade delivery", () => {
       },
       postScore: async () => {},
     } as unknown as AgsClient;
-    const granted = ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"];
+    const granted = [
+      "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+      "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    ];
     await deliverDueGrades({
       ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
       services: async () => ({
@@ -205,6 +208,32 @@ describe("grade delivery", () => {
     expect(jobs.jobs[0]).toMatchObject({
       status: "parked",
       lastError: { status: 400, body: '{"error":"bad userId"}' },
+    });
+  });
+
+  it("parks, before making a column, when the launches granted no score scope", async () => {
+    const jobs = new MemoryJobs();
+    jobs.jobs.push(job());
+    const called: string[] = [];
+    const ags = {
+      findOrCreateLineItem: async () => {
+        called.push("findOrCreateLineItem");
+        return { id: "https://moodle.test/li/1", scoreMaximum: 10, label: "Standards" };
+      },
+      postScore: async () => void called.push("postScore"),
+    } as unknown as AgsClient;
+    await deliverDueGrades({
+      ...deps(jobs, ags, new Date("2026-11-23T10:00:01Z")),
+      services: async () => ({
+        agsScopes: ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"],
+        lineItemsUrl: "https://moodle.test/lineitems",
+        updatedAt: "",
+      }),
+    });
+    expect(called).toEqual([]);
+    expect(jobs.jobs[0]).toMatchObject({
+      status: "parked",
+      lastError: { reason: expect.stringContaining("grant no score scope") },
     });
   });
 
