@@ -66,7 +66,11 @@ export class NrpsClient {
     const out: CourseMember[] = [];
     const pages = pagesOf(membershipsUrl, this.maxPages, "course members", (url) => {
       options.signal?.throwIfAborted();
-      return this.client.call(platform, [SCOPES.memberships], url, { headers: { accept: MEMBERSHIP_MEDIA } });
+      return this.client.call(platform, [SCOPES.memberships], url, {
+        headers: { accept: MEMBERSHIP_MEDIA },
+        // The page's own request stops too, with its retries, when the caller stops waiting.
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     });
     for await (const res of pages) {
       const text = await serviceBody(res, "the list of course members");

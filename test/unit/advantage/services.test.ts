@@ -17,6 +17,7 @@ import {
 import type { PlatformRegistration } from "../../../lti-tool/ports.js";
 import { StoredKeySigner } from "../../../lti-tool/tool-keys.js";
 import { MemoryToolKeyStore } from "../../support/memory-stores.js";
+import { neverAnswers } from "../../support/never-answers.js";
 
 const platform: PlatformRegistration = {
   issuer: "https://moodle.test",
@@ -393,6 +394,25 @@ describe("service addresses", () => {
 });
 
 describe("NRPS client", () => {
+  it("stops the page it is waiting for when its caller stops waiting, not only the next one", async () => {
+    let pageSignal: AbortSignal | undefined;
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === platform.tokenUrl) return tokenOk();
+      pageSignal = init?.signal ?? undefined;
+      return neverAnswers(input, init);
+    };
+    const { client: c } = await client(fetchImpl);
+    const caller = new AbortController();
+    const listing = new NrpsClient(c).members(platform, "https://moodle.test/memberships", {
+      signal: caller.signal,
+    });
+    while (pageSignal === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+    caller.abort(new Error("the tutor's page stopped waiting"));
+    await expect(listing).rejects.toThrow();
+    expect(pageSignal.aborted).toBe(true);
+  });
+
   it("follows every Link rel=next page and maps short and long role names", async () => {
     const page1 = "https://moodle.test/memberships";
     const page2 = "https://moodle.test/memberships?page=2";
