@@ -158,7 +158,9 @@ async function main() {
     );
     // The development platform's tenant sends its statements to the LRS double (an
     // administrator does the same for a real LRS with `npm run lrs -- add …`).
-    const lrsRoutes = new DynamoLrsRouteStore(doc, aws.tableName, xapiCipher);
+    const lrsRoutes = new DynamoLrsRouteStore(doc, aws.tableName, xapiCipher, {
+      onUnreadable: logUnreadable(tool.deps.log),
+    });
     const existing = (await lrsRoutes.listRoutes()).find((r) => r.routeId === "dev-lrs-double");
     const sameScope = existing?.scope.issuer === reg.issuer && existing.scope.clientId === reg.clientId;
     if (!existing || existing.endpoint !== lrs.endpoint || !sameScope) {

@@ -24,6 +24,7 @@ import {
 } from "../../statements/ports.js";
 import { queryAll } from "./query.js";
 import { keyPart, keys, TABLE_KEYS } from "./table.js";
+import { type OnUnreadable, readRows, unreadableRow } from "./unreadable.js";
 
 /**
  * LRS routes per tenant. A route is one LRS (endpoint + Basic credentials) for a platform
@@ -147,7 +148,7 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly cipher: CredentialCipher,
-    private readonly options: { now?: () => Date; newId?: () => string } = {},
+    private readonly options: { now?: () => Date; newId?: () => string; onUnreadable?: OnUnreadable } = {},
   ) {}
 
   async saveRoute(input: LrsRouteInput): Promise<LrsRoute> {
@@ -235,7 +236,13 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
         ...(prefix === undefined ? {} : { ":prefix": prefix }),
       },
     });
-    return items.map((item) => toRoute(RouteItemSchema.parse(item)));
+    // A row another version of the tool wrote, or a hand edited, is left out and reported: it
+    // must not stop its platform's launches (every one resolves its routes) or the sweep.
+    const { rows, unreadable } = readRows(items, RouteItemSchema);
+    for (const { item, issues } of unreadable) {
+      this.options.onUnreadable?.(unreadableRow(item, issues, "LRS routes"));
+    }
+    return rows.map(toRoute);
   }
 
   listRoutes(): Promise<LrsRoute[]> {
@@ -279,8 +286,15 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     const ofPlatform = enabled.filter((r) => r.scope.deploymentId === undefined);
     const bySk = new Map((settings.Items ?? []).map((i) => [String(i[TABLE_KEYS.sk]), i]));
     const setting = bySk.get(settingsSortKey(tenant.deploymentId)) ?? bySk.get("PLATFORM");
+    const read = setting ? SettingsItemSchema.safeParse(setting) : undefined;
+    if (setting && read && !read.success) {
+      this.options.onUnreadable?.(
+        unreadableRow(setting, issuesFromZod(read.error).slice(0, 5), "xAPI settings"),
+      );
+    }
     return {
-      actorIdentifier: setting ? SettingsItemSchema.parse(setting).actorIdentifier : "account",
+      // Unreadable settings: the default, as with none (the LTI account, which names no one).
+      actorIdentifier: read?.success ? read.data.actorIdentifier : "account",
       routes: ofDeployment.length > 0 ? ofDeployment : ofPlatform,
     };
   }

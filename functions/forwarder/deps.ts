@@ -62,7 +62,7 @@ export function forwarderDepsFromEnv(
     const cipher = createAesGcmCipher({ current: { kid: config.XAPI_CREDENTIAL_KEY_ID, key } });
     return {
       outbox: new DynamoOutboxStore(doc, config.TABLE_NAME, { onUnreadable: logUnreadable(log) }),
-      routes: new DynamoLrsRouteStore(doc, config.TABLE_NAME, cipher),
+      routes: new DynamoLrsRouteStore(doc, config.TABLE_NAME, cipher, { onUnreadable: logUnreadable(log) }),
       policy: { requestTimeoutMs: config.XAPI_REQUEST_TIMEOUT_MS },
       onEvent: (event) =>
         (event.type === "parked" || event.type === "round_failed" ? log.warn : log.info)(

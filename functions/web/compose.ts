@@ -92,7 +92,9 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
   const courseServices = new DynamoCourseServicesStore(doc, table);
   const log = options.log ?? jsonLogger();
   const grades = new DynamoGradeJobStore(doc, table, { onUnreadable: logUnreadable(log) });
-  const lrsRoutes = new DynamoLrsRouteStore(doc, table, options.xapiCipher ?? noCredentialKey);
+  const lrsRoutes = new DynamoLrsRouteStore(doc, table, options.xapiCipher ?? noCredentialKey, {
+    onUnreadable: logUnreadable(log),
+  });
   const outboxWriter = new XapiOutboxWriter(
     { resolveTenant: cachedTenantTargets((tenant) => lrsRoutes.resolveTenant(tenant)) },
     { tableName: table, emitter: EMITTER, standardLabel: standardLabelsFrom([DEFAULT_FRAMEWORK]) },

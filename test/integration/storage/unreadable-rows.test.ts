@@ -7,9 +7,11 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aw
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TransactItem } from "../../../adapters/dynamo/enrolments.js";
 import { DynamoGradeJobStore } from "../../../adapters/dynamo/grade-jobs.js";
+import { DynamoLrsRouteStore } from "../../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore, outboxTransactItems } from "../../../adapters/dynamo/outbox.js";
 import { UNREADABLE_DEFER_MS, type UnreadableRow } from "../../../adapters/dynamo/unreadable.js";
 import type { GradeJob } from "../../../lti-tool/advantage/grades.js";
+import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
 import { dynamoForTests } from "../statements/local-dynamo.js";
 
 let db: Awaited<ReturnType<typeof dynamoForTests>>;
@@ -193,5 +195,62 @@ describe("xAPI outbox: a row the schema refuses", () => {
     );
     expect(await outbox.listParked(route, 10)).toEqual([]);
     expect(seen.at(-1)).toMatchObject({ ...badKey, reading: "parked xAPI statements" });
+  });
+});
+
+describe("LRS routes: a row the schema refuses", () => {
+  it("is left out and reported: its platform's launches still find their routes, and the sweep lists the rest", async () => {
+    const seen: UnreadableRow[] = [];
+    const routes = new DynamoLrsRouteStore(
+      db.doc,
+      db.tableName,
+      createAesGcmCipher({ current: { kid: "test-1", key: Buffer.alloc(32, 9) } }),
+      { onUnreadable: (row) => seen.push(row) },
+    );
+    const tenant = { issuer: "https://unreadable-route.example", clientId: "c1", deploymentId: "1" };
+    const good = await routes.saveRoute({
+      scope: { issuer: tenant.issuer, clientId: tenant.clientId },
+      name: "Provider LRS",
+      endpoint: "https://lrs.unreadable.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    // Another deployment's route under the same platform, as a newer version of the tool wrote it.
+    const other = await routes.saveRoute({
+      scope: { ...tenant, deploymentId: "2" },
+      name: "Newer LRS",
+      endpoint: "https://lrs2.unreadable.example/xapi/",
+      username: "u",
+      password: "p",
+    });
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: `LRSROUTE#${other.routeId}`, sk: "ROUTE" },
+        UpdateExpression: "SET credentials = :c",
+        ExpressionAttributeValues: { ":c": { v: 2, sealed: "from the future" } },
+      }),
+    );
+    await routes.saveTenantSettings(tenant, { actorIdentifier: "mbox" });
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: {
+          pk: `XAPISETTINGS#${encodeURIComponent(tenant.issuer)}#${tenant.clientId}`,
+          sk: "DEPLOYMENT#1",
+        },
+        UpdateExpression: "SET actorIdentifier = :a",
+        ExpressionAttributeValues: { ":a": "openid" },
+      }),
+    );
+
+    // The settings' row cannot be read either: the default identifier, which names no one.
+    expect(await routes.resolveTenant(tenant)).toEqual({ actorIdentifier: "account", routes: [good] });
+    expect((await routes.listRoutes()).map((r) => r.routeId)).toContain(good.routeId);
+    expect(seen.map((r) => [r.pk, r.reading])).toEqual([
+      [`LRSROUTE#${other.routeId}`, "LRS routes"],
+      [`XAPISETTINGS#${encodeURIComponent(tenant.issuer)}#${tenant.clientId}`, "xAPI settings"],
+      [`LRSROUTE#${other.routeId}`, "LRS routes"],
+    ]);
   });
 });
