@@ -27,14 +27,18 @@ import type {
  * (`forwardEntries`).
  *
  * Per LRS answer (xapi.md, "How the best emitters deliver"):
- * - 200/204: every statement of the batch is delivered.
+ * - 2xx: delivered. A 200 (or any 2xx but 204) lists the ids it stored; an unlisted one is looked
+ *   up by id (ours → delivered; an LRS key that may not read → taken at the 2xx's word). 204
+ *   has no body. A 2xx without the list is retried.
  * - 429, 5xx, timeout, refused or reset connection: the LRS is unwell, not the statements; keep
  *   them pending and retry after a full-jitter back-off.
  * - 400, 413: one statement can spoil a batch, so split it in halves until the culprit is
  *   alone; the rest is delivered. A culprit is parked with the LRS's answer.
  * - 409: the LRS holds a statement with one of our ids. That may be ours (some LRSs answer 409
  *   to identical resends): GET each, settle what is held (ours → delivered, another → parked),
- *   send the rest again (`deliverBatch`).
+ *   send the rest again (`deliverBatch`), halving to find the culprit. A GET the route's key may
+ *   not make (401, 403, 405) settles nothing: that statement is resent, and alone with a 409
+ *   it is parked, saying the key needs read access.
  * - Anything else (401, 403, 404, ...) is a configuration problem of the route: retry, so that
  *   fixing the credentials resumes delivery; after `maxAttempts` attempts over at least
  *   `keepTryingMs` (three days) the statement is parked.
@@ -152,13 +156,14 @@ async function confirmBatch(
   answer: LrsAnswer & { kind: "response" },
   client: LrsClient,
 ): Promise<DeliveryOutcome[]> {
-  if (answer.status !== 200) return entries.map((entry) => ({ kind: "delivered", entry }));
+  if (answer.status === 204) return entries.map((entry) => ({ kind: "delivered", entry }));
+  // Any other 2xx (201, 202 "accepted, not stored yet", 206) counts only with the list of ids.
   const listed = listedIds(answer);
   if (!listed) {
     return retryAll(entries, {
       kind: "network",
       reason: "other",
-      message: "the LRS answered 200 without the list of statement ids it stored",
+      message: `the LRS answered ${answer.status} without the list of statement ids it stored`,
     });
   }
   const unlisted = entries.filter((e) => !listed.has(e.statementId.toLowerCase()));
@@ -167,6 +172,9 @@ async function confirmBatch(
   return entries.map((entry): DeliveryOutcome => {
     if (!byEntry.has(entry)) return { kind: "delivered", entry };
     const check = byEntry.get(entry);
+    // Held, unlisted and not ours would have been a 409 for the whole batch (xAPI 1.0.3
+    // Communication §2.1.2): a key that may write but not read is taken at the 2xx's word.
+    if (check === "unreadable") return { kind: "delivered", entry };
     return check === undefined || check === "absent"
       ? { kind: "retry", entry, error: "the LRS answered 200 but neither listed nor holds this statement" }
       : check;
@@ -199,13 +207,15 @@ async function checkHeld(
   entry: OutboxEntry,
   conflict: LrsAnswer & { kind: "response" },
   client: LrsClient,
-): Promise<DeliveryOutcome | "absent"> {
+): Promise<DeliveryOutcome | "absent" | "unreadable"> {
   const answer = await client.getStatement(entry.statementId);
   if (answer.kind === "network" || verdictOf(answer.status) === "transient") {
     const [retry] = retryAll([entry], answer);
     return retry ?? "absent";
   }
   if (answer.status === 404) return "absent";
+  // The route's key may write statements but not read them (a common least-privilege key).
+  if (UNREADABLE.has(answer.status)) return "unreadable";
   if (answer.status !== 200) {
     return { kind: "retry", entry, error: `GET of the statement after a 409 answered ${answer.status}` };
   }
@@ -249,6 +259,9 @@ async function mapLimit<T, R>(
   return results;
 }
 
+/** A GET by id the LRS does not allow this route's key: nothing can be compared. */
+const UNREADABLE = new Set([401, 403, 405]);
+
 /** GETs in flight while resolving a 409. */
 const CONFLICT_CHECK_CONCURRENCY = 8;
 
@@ -275,14 +288,20 @@ export async function deliverBatch(
   if (verdict === "transient" || verdict === "misconfigured") return retryAll(entries, answer);
   if (answer.status === 409 && !options.conflictChecked) {
     const checks = await mapLimit(entries, CONFLICT_CHECK_CONCURRENCY, (e) => checkHeld(e, answer, client));
-    const absent = entries.filter((_, i) => checks[i] === "absent");
-    const resent = await deliverBatch(absent, client, { conflictChecked: true });
+    // Absent ones are sent again; those the LRS will not let the tool read too, and halving
+    // (conflict checked) then finds which one the 409 is about.
+    const unsettled = (i: number) => checks[i] === "absent" || checks[i] === "unreadable";
+    const resent = await deliverBatch(
+      entries.filter((_, i) => unsettled(i)),
+      client,
+      { conflictChecked: true },
+    );
     const byEntry = new Map(resent.map((o) => [o.entry, o]));
     return entries.map((entry, i) => {
       const check = checks[i];
-      return check === undefined || check === "absent"
+      return check === undefined || unsettled(i)
         ? (byEntry.get(entry) ?? { kind: "retry", entry, error: "not sent" })
-        : check;
+        : (check as DeliveryOutcome);
     });
   }
   if (entries.length > 1) {
@@ -299,11 +318,24 @@ export async function deliverBatch(
   if (answer.status === 409) {
     const check = await checkHeld(entry, answer, client);
     // 409 to the POST, yet no statement with this id to GET: an LRS quirk or a race; try later.
-    return [
-      check === "absent"
-        ? { kind: "retry", entry, error: "the LRS answered 409 but holds no statement with this id" }
-        : check,
-    ];
+    if (check === "absent") {
+      return [{ kind: "retry", entry, error: "the LRS answered 409 but holds no statement with this id" }];
+    }
+    // Alone, and still a 409 the tool cannot look into: shown to the administrator, who can give
+    // the key read access and send it again.
+    if (check === "unreadable") {
+      return [
+        {
+          kind: "parked",
+          entry,
+          reason:
+            "the LRS holds a statement with this id (409) and does not let the route's key read statements to compare: give the key read access, then send it again",
+          lrsStatus: answer.status,
+          lrsBody: excerpt(answer.body),
+        },
+      ];
+    }
+    return [check];
   }
   return [
     {

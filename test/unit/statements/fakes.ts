@@ -90,6 +90,10 @@ export class FakeLrs implements LrsClient {
   readonly gets: string[] = [];
   readonly script: LrsAnswer[] = [];
   conflictOnIdenticalResend = false;
+  /** The route's key may write statements but not read them: every GET by id answers 403. */
+  readForbidden = false;
+  /** A 200 lists only the statements this request stored (SQL LRS, Ralph), not those already held. */
+  listsOnlyInserted = false;
 
   async postStatements(bodies: readonly string[]): Promise<LrsAnswer> {
     this.posts.push([...bodies]);
@@ -105,12 +109,15 @@ export class FakeLrs implements LrsClient {
     if (this.conflictOnIdenticalResend && parsed.some((s) => this.stored.has(s.id))) {
       return { kind: "response", status: 409, body: '{"message":"already stored"}' };
     }
+    const inserted = parsed.filter((s) => !this.stored.has(s.id));
     for (const [i, s] of parsed.entries()) this.stored.set(s.id, bodies[i] ?? "");
-    return { kind: "response", status: 200, body: JSON.stringify(parsed.map((s) => s.id)) };
+    const listed = this.listsOnlyInserted ? inserted : parsed;
+    return { kind: "response", status: 200, body: JSON.stringify(listed.map((s) => s.id)) };
   }
 
   async getStatement(statementId: string): Promise<LrsAnswer> {
     this.gets.push(statementId);
+    if (this.readForbidden) return { kind: "response", status: 403, body: '{"message":"write-only key"}' };
     const found = this.stored.get(statementId);
     if (found === undefined) return { kind: "response", status: 404, body: "" };
     // As an LRS returns it: with stored, authority and version added.

@@ -73,6 +73,58 @@ describe("deliverBatch", () => {
     });
   });
 
+  it("finds a 409's culprit by halving when the route's key may not read statements, and says why it is parked", async () => {
+    const lrs = new FakeLrs();
+    lrs.readForbidden = true;
+    const batch = entries(6);
+    const clash = batch[4];
+    if (!clash) throw new Error("fixture");
+    lrs.stored.set(clash.statementId, body(clash.statementId, "someone-else"));
+    const outcomes = await deliverBatch(batch, lrs);
+    expect(outcomes.map((o) => o.kind)).toEqual([
+      "delivered",
+      "delivered",
+      "delivered",
+      "delivered",
+      "parked",
+      "delivered",
+    ]);
+    expect(outcomes[4]).toMatchObject({
+      reason: expect.stringContaining("does not let the route's key read statements"),
+      lrsStatus: 409,
+    });
+  });
+
+  it("takes a 200 at its word for statements it did not list when the key may not read them", async () => {
+    // A batch whose answer was lost, sent again to an LRS that lists only what it inserted.
+    const lrs = new FakeLrs();
+    lrs.listsOnlyInserted = true;
+    lrs.readForbidden = true;
+    const batch = entries(6);
+    await deliverBatch(batch.slice(0, 5), lrs);
+    const outcomes = await deliverBatch(batch, lrs);
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(6).fill("delivered"));
+    expect(lrs.gets).toEqual(batch.slice(0, 5).map((e) => e.statementId));
+  });
+
+  it("counts a 2xx as delivered only with the ids it stored, or as a 204", async () => {
+    const ids = (n: number) => JSON.stringify(entries(n).map((e) => e.statementId));
+    for (const [answer, kind] of [
+      [{ kind: "response", status: 204, body: "" }, "delivered"],
+      [{ kind: "response", status: 202, body: ids(3) }, "delivered"],
+      [{ kind: "response", status: 202, body: "" }, "retry"],
+      [{ kind: "response", status: 201, body: "Created" }, "retry"],
+    ] as const) {
+      const lrs = new FakeLrs();
+      lrs.script.push(answer);
+      const outcomes = await deliverBatch(entries(3), lrs);
+      expect(
+        outcomes.map((o) => o.kind),
+        `${answer.status} ${answer.body}`,
+      ).toEqual(Array(3).fill(kind));
+    }
+  });
+
   it("keeps everything pending, without splitting, on 429, 5xx, timeouts and refused connections", async () => {
     for (const answer of [
       { kind: "response", status: 429, body: "slow down", retryAfterMs: 2000 },
