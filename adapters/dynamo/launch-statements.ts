@@ -1,5 +1,6 @@
 import { EventEmailSchema, LaunchedSchema, languageTag } from "../../domain/events.js";
 import { ExpiringCache } from "../../domain/expiring-cache.js";
+import { wellFormedClip } from "../../domain/text.js";
 import type { Logger } from "../../functions/web/log.js";
 import { CLAIM } from "../../lti-tool/claims.js";
 import { isResourceLinkLaunch } from "../../lti-tool/launch.js";
@@ -36,11 +37,11 @@ export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchS
       // The state is single-use and random: one event per launch, the same id if it is retried.
       eventId: `launch:${launch.loginState.stateId}`,
       occurredAt: enrolment.lastLaunchAt,
-      course: { ...launch.course, ...(context?.title ? { title: context.title.slice(0, 500) } : {}) },
+      course: { ...launch.course, ...(context?.title ? { title: wellFormedClip(context.title, 500) } : {}) },
       actor: {
         iss: launch.tenant.issuer,
         sub: launch.user.sub,
-        ...(launch.user.name ? { name: launch.user.name.slice(0, 500) } : {}),
+        ...(launch.user.name ? { name: wellFormedClip(launch.user.name, 500) } : {}),
         // An address the event would refuse is left out, not the whole statement: only an mbox
         // tenant uses it, and its statement then names the LTI account instead (with a note).
         ...(launch.user.email && EventEmailSchema.safeParse(launch.user.email).success
@@ -51,7 +52,7 @@ export function launchStatements(writer: XapiOutboxWriter, log: Logger): LaunchS
       locale,
       payload: {
         resourceLinkId: link.id,
-        ...(link.title ? { resourceTitle: link.title.slice(0, 500) } : {}),
+        ...(link.title ? { resourceTitle: wellFormedClip(link.title, 500) } : {}),
       },
     });
     if (!parsed.success) {

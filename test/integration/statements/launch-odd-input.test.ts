@@ -112,6 +112,13 @@ describe("the launched statement, with what LMSs really send", () => {
     },
   );
 
+  it("sends names as Unicode: cut at 500 without halving an emoji, lone surrogates replaced", async () => {
+    const run = await launchThrough({ name: `${"a".repeat(499)}😀${"b".repeat(400)}` });
+    expect(run.stored[0]?.actor).toMatchObject({ name: "a".repeat(499) });
+    const lone = await launchThrough({ name: "Sam \ud83d Jones" });
+    expect(lone.stored[0]?.actor).toMatchObject({ name: "Sam \uFFFD Jones" });
+  });
+
   it("names no one when the tenant asks for hashed emails, and names the person otherwise", async () => {
     const hashed = await launchThrough({ email: "sam@school.example", name: "Sam Jones" }, "mbox_sha1sum");
     expect(hashed.stored[0]?.actor).toHaveProperty("mbox_sha1sum");
