@@ -158,11 +158,13 @@ async function main(): Promise<number> {
         console.log(`Removed route ${routeId}, with whatever statements were still on it.`);
         return 0;
       }
-      // Ctrl+C during the wait turns the route back on as it was before stopping.
+      // Ctrl+C (or a closed terminal, or a kill) during the wait turns the route back on as it
+      // was before stopping.
       const stop = new AbortController();
       const onSigint = () =>
         stop.abort(new Error("Stopped: the route is on again, as it was; nothing removed."));
-      process.once("SIGINT", onSigint);
+      const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+      for (const signal of signals) process.once(signal, onSigint);
       let shown = -1;
       const removal = await removeRouteWhenQuiet(routeId, {
         routes: store,
@@ -179,7 +181,9 @@ async function main(): Promise<number> {
           }
           shown = seconds;
         },
-      }).finally(() => process.off("SIGINT", onSigint));
+      }).finally(() => {
+        for (const signal of signals) process.off(signal, onSigint);
+      });
       if (removal.kind === "not-found") return noSuchRoute(routeId);
       if (removal.kind === "backlog") {
         const { backlog } = removal;

@@ -58,22 +58,24 @@ export async function removeRouteWhenQuiet(routeId: string, deps: RouteRemovalDe
     });
   if (route.enabled) await saveEnabled(false);
   const sleep = deps.sleep ?? defaultSleep;
+  // From here until the route is gone, any way out turns it back on as it was: a route left
+  // off would drop its tenant's statements (launches build none for it) with nothing to say so.
   try {
     const quietMs = deps.quietMs ?? REMOVAL_QUIET_MS;
     for (let left = quietMs; left > 0; left -= 1_000) {
       deps.onWait?.(left);
       await sleep(Math.min(1_000, left), deps.signal);
     }
+    const after = await deps.outbox.backlog(routeId);
+    if (hasBacklog(after)) {
+      if (route.enabled) await saveEnabled(true);
+      return { kind: "backlog", backlog: after, arrivedWhileRemoving: true };
+    }
+    return (await deps.routes.removeRoute(routeId)) ? { kind: "removed" } : { kind: "not-found" };
   } catch (error) {
     if (route.enabled) await saveEnabled(true);
     throw error;
   }
-  const after = await deps.outbox.backlog(routeId);
-  if (hasBacklog(after)) {
-    if (route.enabled) await saveEnabled(true);
-    return { kind: "backlog", backlog: after, arrivedWhileRemoving: true };
-  }
-  return (await deps.routes.removeRoute(routeId)) ? { kind: "removed" } : { kind: "not-found" };
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -103,6 +103,36 @@ describe("removing an LRS route", () => {
     expect(off.saved).toEqual([]);
   });
 
+  it.each(["the last look at its backlog", "the removal itself"])(
+    "turns the route back on when %s fails, so its tenant's statements are not dropped",
+    async (failing) => {
+      const w = world();
+      let reads = 0;
+      const outbox = {
+        backlog: async () => {
+          reads++;
+          if (failing === "the last look at its backlog" && reads === 2) throw new Error("throttled");
+          return EMPTY;
+        },
+      };
+      const routes = {
+        ...w.routes,
+        removeRoute: async () => {
+          throw new Error("throttled");
+        },
+      };
+      await expect(
+        removeRouteWhenQuiet(ROUTE.routeId, {
+          routes: failing === "the removal itself" ? routes : w.routes,
+          outbox,
+          quietMs: 1_000,
+          sleep: async () => {},
+        }),
+      ).rejects.toThrow("throttled");
+      expect(w.current()?.enabled).toBe(true);
+    },
+  );
+
   it("says there is no such route", async () => {
     expect(await removeRouteWhenQuiet("nope", { ...world(), sleep: async () => {} })).toEqual({
       kind: "not-found",
