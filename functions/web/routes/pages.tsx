@@ -4,7 +4,7 @@ import type { AppDeps } from "../deps.js";
 import { type Env, sessionTokenFrom } from "../http.js";
 import { loadCohort } from "../services/cohort.js";
 import { CohortPage } from "../views/cohort-page.js";
-import { ActivityPage } from "../views/lti-pages.js";
+import { ActivityPage, AdministratorPage } from "../views/lti-pages.js";
 import { StandardsPage } from "../views/standards-page.js";
 
 /** Pages after launch. The session comes as a signed token: query `s`, form field `s`, or a Bearer header. */
@@ -22,10 +22,14 @@ export function pageRoutes(deps: AppDeps) {
     const session = c.get("session");
     const activity = findActivity(session.activity ?? "home");
     const locale = session.locale ? { locale: session.locale } : {};
-    if (
-      session.role !== "candidate" &&
-      (!activity || activity.kind === "home" || activity.kind === "cohort-view")
-    ) {
+    const home = !activity || activity.kind === "home" || activity.kind === "cohort-view";
+    // The cohort is the tutors' only (domain/activities.ts): an administrator sees no one's work.
+    if (session.role === "administrator" && home) {
+      return c.html(
+        <AdministratorPage {...(session.courseTitle ? { courseTitle: session.courseTitle } : {})} />,
+      );
+    }
+    if (session.role === "tutor" && home) {
       const [enrolments, platform] = await Promise.all([
         deps.cohort.listCourse(session.course),
         deps.registrations.getPlatform(session.course.issuer, session.course.clientId),

@@ -185,6 +185,27 @@ export function ActivityPage(props: { activity: Activity; locale?: string }) {
   );
 }
 
+/**
+ * What an LMS administrator sees on opening the tool in a course where they teach nothing: the
+ * cohort, with people's progress and later their work, is the tutors'; the administrator who
+ * installs the tool sees no one's (UK GDPR: data minimisation).
+ */
+export function AdministratorPage(props: { courseTitle?: string }) {
+  return (
+    <Layout title="HLTA preparation">
+      <h1>HLTA preparation is set up{props.courseTitle ? <> in {props.courseTitle}</> : null}</h1>
+      <p class="lede">
+        You opened it as an LMS administrator. Candidates see their preparation here, and the course's tutors
+        their cohort; the tool shows administrators no one's progress or work.
+      </p>
+      <p class="panel">
+        To see the cohort, open the tool as a teacher of the course (with the course's Teacher or Content
+        Developer role in your LMS).
+      </p>
+    </Layout>
+  );
+}
+
 export function RegistrationConfirmPage(props: {
   action: string;
   fields: Record<string, string>;

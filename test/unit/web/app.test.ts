@@ -142,6 +142,19 @@ describe("launch to the first page", () => {
     expect(html).toContain("Your HLTA cohort");
   });
 
+  it("shows an LMS administrator who teaches nothing in the course no one's progress", async () => {
+    const { app, response } = await launch((c) => {
+      c.sub = "admin-1";
+      c[CLAIM.roles] = ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"];
+    });
+    const page = await app.request(response.headers.get("location") ?? "");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("You opened it as an LMS administrator");
+    expect(html).not.toContain("Your HLTA cohort");
+    expect(html).not.toContain("Your HLTA preparation");
+  });
+
   it("offers a new window before going to the platform when the frame's browser refuses the cookie", async () => {
     const p = await testPlatform();
     const { app } = await memoryApp(p);
