@@ -16,6 +16,9 @@ function secureHeaders(set: (name: string, value: string) => void, path: string,
   // Session tokens travel in URLs: never leak them through Referer.
   set("Referrer-Policy", "no-referrer");
   set("X-Content-Type-Options", "nosniff");
+  // API Gateway answers https only; this keeps a browser from trying plain http first (RFC
+  // 6797). Browsers ignore it on the plain-http local server.
+  set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   if (!html) return;
   // Pages run only the tool's own inline scripts and styles (views/inline.ts). The administration
   // pages are the tool's own console, never in an LMS's frame: no site may frame them.
@@ -75,6 +78,9 @@ export function createApp(deps: AppDeps) {
     // An error thrown past the middleware above (a path no route matches) returns from here.
     secureHeaders((name, value) => c.header(name, value), c.req.path, wantsHtml(c));
     c.header("Cache-Control", "no-store");
+    // A 401 names how to authenticate (RFC 9110 §11.6.1): the session token, as a Bearer token
+    // (RFC 6750 §3) among the ways the tool takes it.
+    if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="hlta", error="invalid_token"');
     if (wantsHtml(c)) {
       return c.html(
         <ErrorPage

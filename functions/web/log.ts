@@ -10,12 +10,18 @@ export interface Logger {
 
 const SENSITIVE = /^(id_token|token|jwt|password|secret|authorization|cookie|privateJwk|credentials?|s)$/i;
 
+/** Characters of one string a log line keeps: a value from a request (a token's kid) is the sender's to size. */
+const MAX_LOGGED_TEXT = 1000;
+
 function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === "string" && value.length > MAX_LOGGED_TEXT) {
+    return `${value.slice(0, MAX_LOGGED_TEXT)}… (${value.length} characters)`;
+  }
   if (depth > 4 || value === null || typeof value !== "object") return value;
   if (value instanceof Error) {
     return {
       name: value.name,
-      message: value.message,
+      message: redact(value.message, depth + 1),
       ...(value.cause ? { cause: redact(value.cause, depth + 1) } : {}),
     };
   }

@@ -431,6 +431,19 @@ describe("sessions and API errors", () => {
     const body = await res.json();
     expect(body).toMatchObject({ status: 401, type: "https://hlta.tool/problems/session.invalid" });
     expect(body.reference).toMatch(/^[0-9a-f]{8}$/);
+    // RFC 9110 §11.6.1: a 401 says how to authenticate; the session token goes as a Bearer token.
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="hlta", error="invalid_token"');
+    expect(res.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
+  });
+
+  it("asks browsers for https only on every answer, pages, redirects and errors alike", async () => {
+    const { app, response } = await launch();
+    const page = await app.request(response.headers.get("location") ?? "");
+    for (const res of [response, page, await app.request("/health"), await app.request("/nowhere")]) {
+      expect(res.headers.get("strict-transport-security"), String(res.status)).toBe(
+        "max-age=31536000; includeSubDomains",
+      );
+    }
   });
 
   it("refuses a tampered session token", async () => {

@@ -190,6 +190,20 @@ describe("a token the tool could not hand back", () => {
   });
 });
 
+describe("what a request's sender sizes", () => {
+  it("reaches the logs cut short: a token's 300,000-character kid is logged as its first thousand", async () => {
+    const lines: string[] = [];
+    const { post } = await beginLaunch({ deps: () => ({ log: jsonLogger((line) => lines.push(line)) }) });
+    const token = `${b64url({ alg: "RS256", kid: "k".repeat(300_000) })}.${b64url({})}.c2ln`;
+    const res = await post(token, asProblem);
+    expect(res.status).toBe(400);
+    const logged = lines.find((l) => l.includes("lti.unknown_kid"));
+    expect(logged).toBeDefined();
+    expect(logged?.length).toBeLessThan(5_000);
+    expect(logged).toContain("(300000 characters)");
+  });
+});
+
 describe("the xAPI admin sub-app", () => {
   it("hands an unexpected failure to the web app's handler: logged, with a reference", async () => {
     const lines: string[] = [];
