@@ -173,6 +173,11 @@ export interface AdminSessionStore {
 export interface ToolKeyStore extends AdminSessionStore {
   listKeys(): Promise<ToolKey[]>;
   addKey(key: ToolKey): Promise<void>;
+  /**
+   * The tool's first key, unless one was ever added before (then false, and nothing written):
+   * of instances starting at once on an empty store, one key wins and all sign with it.
+   */
+  addFirstKey(key: ToolKey): Promise<boolean>;
   markSuperseded(kid: string, at: string): Promise<void>;
   removeKey(kid: string): Promise<void>;
   /** A named random secret (e.g. the session HMAC key), created once on first use. */

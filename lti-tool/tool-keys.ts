@@ -92,13 +92,32 @@ export class StoredKeySigner implements ToolSigner {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Make sure a key signs: called once at start, so the first launch never waits for RSA keygen. */
-  async ensureKey(): Promise<ToolKey> {
+  /** A key that signs now, made if there is none; calls at the same moment share one. */
+  ensureKey(): Promise<ToolKey> {
+    this.ensuring ??= this.makeSureOfKey().finally(() => {
+      this.ensuring = undefined;
+    });
+    return this.ensuring;
+  }
+
+  private ensuring: Promise<ToolKey> | undefined;
+
+  private async makeSureOfKey(): Promise<ToolKey> {
     const keys = await this.keys(true);
     const now = this.now();
     const current = signingKeyAt(keys, now);
     if (current) return current;
     const key = { ...(await generateToolKey(now)), activeFrom: signingAtOnce(now) };
+    // The very first key: of instances starting at once on an empty store, one wins, and the
+    // others sign with it (so the key set one of them published names the key that signs).
+    if (keys.length === 0) {
+      const first = await this.store.addFirstKey(key);
+      this.cache = undefined;
+      if (first) return key;
+      const winner = signingKeyAt(await this.keys(true), this.now());
+      if (winner) return winner;
+      // A first key was made once and since removed by hand: a key like any other, then.
+    }
     await this.store.addKey(key);
     this.cache = undefined;
     return key;

@@ -53,7 +53,9 @@ export const keys = {
 
   // Tool signing keys and secrets (skeleton; KMS in the hardening issue).
   toolKey: (kid: string) => ({ pk: "TOOLKEY", sk: `KID#${kid}` }),
-  toolKeys: { pk: "TOOLKEY" },
+  toolKeys: { pk: "TOOLKEY", skPrefix: "KID#" },
+  // The first key's claim: taken once, in the first key's own transaction.
+  firstToolKey: { pk: "TOOLKEY", sk: "FIRST" },
   toolSecret: (name: string) => ({ pk: "TOOLSECRET", sk: name }),
   // When the administrator's sessions are valid from (sign-out, a replaced key): beside the
   // administrator key, out of reach of the functions denied the secrets. Secret names are lower case.

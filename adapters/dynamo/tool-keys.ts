@@ -1,9 +1,11 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
@@ -40,9 +42,12 @@ export class DynamoToolKeyStore implements ToolKeyStore {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: "#pk = :pk",
-        ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
-        ExpressionAttributeValues: { ":pk": keys.toolKeys.pk },
+        // Strongly consistent: a first key another instance just made is seen (addFirstKey).
+        ConsistentRead: true,
+        // The keys only, not the first key's claim beside them.
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :kid)",
+        ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk, "#sk": TABLE_KEYS.sk },
+        ExpressionAttributeValues: { ":pk": keys.toolKeys.pk, ":kid": keys.toolKeys.skPrefix },
       }),
     );
     return (out.Items ?? []).map((i) => ToolKeyItemSchema().parse(i));
@@ -57,6 +62,43 @@ export class DynamoToolKeyStore implements ToolKeyStore {
         ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
       }),
     );
+  }
+
+  async addFirstKey(key: ToolKey): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...keys.firstToolKey, kind: "tool-key-first", kid: key.kid, at: key.createdAt },
+                ConditionExpression: "attribute_not_exists(#pk)",
+                ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...keys.toolKey(key.kid), kind: "tool-key", ...key },
+                ConditionExpression: "attribute_not_exists(#pk)",
+                ExpressionAttributeNames: { "#pk": TABLE_KEYS.pk },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Another instance's first key won: nothing of this one was written.
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+      ) {
+        return false;
+      }
+      throw error;
+    }
   }
 
   async markSuperseded(kid: string, at: string): Promise<void> {

@@ -16,6 +16,8 @@ const FileSchema = z.object({
     }),
   ),
   secrets: z.record(z.string(), z.string()),
+  /** The first key ever added (addFirstKey): set once. */
+  firstKid: z.optional(z.string()),
   /** Epoch ms: administration sessions issued at or before it have ended (AdminSessionStore). */
   adminSessionsValidFrom: z.optional(z.number()),
 });
@@ -60,6 +62,15 @@ export class FileToolKeyStore implements ToolKeyStore {
     const file = this.read();
     file.keys.push(key);
     this.write(file);
+  }
+  async addFirstKey(key: ToolKey): Promise<boolean> {
+    // Read and written with no await between: one process's calls cannot interleave.
+    const file = this.read();
+    if (file.keys.length > 0 || file.firstKid !== undefined) return false;
+    file.keys.push(key);
+    file.firstKid = key.kid;
+    this.write(file);
+    return true;
   }
   async markSuperseded(kid: string, at: string): Promise<void> {
     const file = this.read();

@@ -113,6 +113,13 @@ export class MemoryToolKeyStore implements ToolKeyStore {
   async addKey(key: ToolKey) {
     this.keys.push(key);
   }
+  firstKid: string | undefined;
+  async addFirstKey(key: ToolKey) {
+    if (this.firstKid !== undefined || this.keys.length > 0) return false;
+    this.firstKid = key.kid;
+    this.keys.push(key);
+    return true;
+  }
   async markSuperseded(kid: string, at: string) {
     for (const k of this.keys) if (k.kid === kid) k.supersededAt = at;
   }

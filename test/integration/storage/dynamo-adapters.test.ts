@@ -522,9 +522,13 @@ describe("tool keys in the table", () => {
       Array.from({ length: 5 }, () => store.getOrCreateSecret("race", () => randomSecret())),
     );
     expect(new Set(secrets.map((s) => Buffer.from(s).toString("hex"))).size).toBe(1);
+    expect(await store.listKeys()).toEqual([]);
+    const racing = await Promise.all(Array.from({ length: 5 }, () => new StoredKeySigner(store).ensureKey()));
+    expect(new Set(racing.map((k) => k.kid)).size).toBe(1);
+    expect((await store.listKeys()).map((k) => k.kid)).toEqual([racing[0]?.kid]);
     const signer = new StoredKeySigner(store);
     const key = await signer.ensureKey();
-    expect((await new StoredKeySigner(store).ensureKey()).kid).toBe(key.kid);
+    expect(key.kid).toBe(racing[0]?.kid);
     const { current } = await signer.rotate();
     expect((await signer.jwks()).keys.map((k) => k.kid).sort()).toEqual([key.kid, current.kid].sort());
   });

@@ -19,6 +19,29 @@ function clock(start = Date.parse("2026-11-24T10:00:00Z")) {
 const kidOf = async (signer: StoredKeySigner) => decodeProtectedHeader(await signer.sign({ x: 1 })).kid;
 const published = async (signer: StoredKeySigner) => (await signer.jwks()).keys.map((k) => k.kid);
 
+describe("the tool's first key", () => {
+  it("is one key however many instances and requests start on an empty store at once", async () => {
+    const c = clock();
+    const store = new MemoryToolKeyStore();
+    const a = new StoredKeySigner(store, KEY_LIST_CACHE_MS, c.now);
+    const b = new StoredKeySigner(store, KEY_LIST_CACHE_MS, c.now);
+    // One instance answers a platform's keyset request while another signs, three times over.
+    const [keyset, ...signed] = await Promise.all([
+      published(a),
+      kidOf(b),
+      kidOf(b),
+      kidOf(a),
+      b.ensureKey().then((k) => k.kid),
+    ]);
+    expect(store.keys).toHaveLength(1);
+    expect(new Set(signed)).toEqual(new Set([store.keys[0]?.kid]));
+    // The keyset that platform caches for max-age names the key every instance signs with.
+    expect(keyset).toEqual([store.keys[0]?.kid]);
+    c.advance(KEY_LIST_CACHE_MS + 1);
+    expect(await kidOf(a)).toBe(store.keys[0]?.kid);
+  });
+});
+
 describe("rotating the tool's signing key", () => {
   it("publishes the new key at once and signs with it only once every cached keyset has it", async () => {
     const c = clock();
