@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Test layers, told apart by folder (the team's conventions; README, "Test layers"):
+// Test layers, told apart by folder (the team's conventions; README, "Tests"):
 // unit: no network, AWS SDK faked at the client; integration: DynamoDB Local, s3rver and the
 // LRS double on loopback, started by the tests themselves; infra: CDK Template assertions;
 // browser: headless Debian chromium driven by playwright-core.

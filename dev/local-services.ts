@@ -23,7 +23,7 @@ export class JavaMissingError extends Error {
     super(
       "DynamoDB Local needs Java (17 or newer), and `java` is not on the PATH.\n" +
         "  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jdk-headless\n" +
-        "  macOS:         brew install openjdk@17\n" +
+        '  macOS:         brew install openjdk@17, then export PATH="$(brew --prefix openjdk@17)/bin:$PATH"\n' +
         "Then run the command again.",
     );
     this.name = "JavaMissingError";

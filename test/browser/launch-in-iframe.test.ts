@@ -22,7 +22,7 @@ async function platform(options: { platformStorage: boolean }): Promise<RunningD
 beforeAll(async () => {
   if (!chromiumAvailable()) {
     throw new Error(
-      `Browser tests need Debian's chromium at ${CHROMIUM}: sudo apt-get install -y chromium (.ci/run does this).`,
+      `Browser tests need Chromium at ${CHROMIUM}: sudo apt-get install -y chromium (.ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome.`,
     );
   }
   stack = await startStack();

@@ -172,7 +172,8 @@ export function adminRoutes(deps: AppDeps) {
           Rotate the tool's signing key with <code>npm run keys -- rotate</code> (add{" "}
           <code>--table NAME</code> for a deployed stack): the new key is published at once and signs from
           seven minutes later, when every platform's cached keyset has it; the key it replaces stays published
-          an hour after. For a leaked key, <code>rotate --now</code>.
+          until a later <code>rotate</code>, run an hour or more after it stopped signing, removes it. For a
+          leaked key, <code>rotate --now</code>.
         </p>
         <table>
           <thead>

@@ -134,6 +134,12 @@ export function ltiRoutes(deps: AppDeps) {
   // OIDC login initiation: GET or POST (Moodle POSTs from the browser).
   app.on(["GET", "POST"], "/lti/login", async (c) => {
     const params = c.req.method === "POST" ? await singleFormFields(c) : c.req.query();
+    // Opened in a browser (an administrator checking the address): say what it is for.
+    if (c.req.method === "GET" && Object.keys(params).length === 0) {
+      throw new InvalidLoginRequestError(
+        "This address receives logins from your LMS when someone opens the tool: it has nothing to show on its own.",
+      );
+    }
     const urls = toolUrls(c, deps);
     const result = await initiateLogin(params, {
       registrations: deps.registrations,

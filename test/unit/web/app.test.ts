@@ -155,6 +155,15 @@ describe("launch to the first page", () => {
     expect(html).not.toContain("Your HLTA preparation");
   });
 
+  it("says what the login address is for when it is opened in a browser with nothing", async () => {
+    const { app } = await memoryApp(await testPlatform());
+    const page = await app.request("/lti/login");
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("This address receives logins from your LMS");
+    const partial = await app.request("/lti/login?iss=https%3A%2F%2Fmoodle.test");
+    expect(await partial.text()).toContain("without the information the tool needs");
+  });
+
   it("offers a new window before going to the platform when the frame's browser refuses the cookie", async () => {
     const p = await testPlatform();
     const { app } = await memoryApp(p);
