@@ -551,10 +551,42 @@ describe("evidence objects on s3rver", () => {
     const objects = new S3EvidenceObjects(aws.s3, aws.bucketName);
     const course: CourseRef = { issuer: "https://a.test", clientId: "c", deploymentId: "1", contextId: "k" };
     const other: CourseRef = { ...course, issuer: "https://b.test" };
-    const key = await objects.put(course, "u1", "lesson plan.pdf", "PDF-BYTES", "application/pdf");
+    const { objectId, key } = await objects.put(course, "u1", "PDF-BYTES", "application/pdf");
     expect(key).not.toContain("u1");
-    expect(Buffer.from(await objects.get(course, "u1", "lesson plan.pdf")).toString()).toBe("PDF-BYTES");
-    expect(await objects.list(course, "u1")).toEqual(["lesson plan.pdf"]);
+    expect(Buffer.from((await objects.get(course, "u1", objectId)) ?? []).toString()).toBe("PDF-BYTES");
+    expect(await objects.list(course, "u1")).toEqual([objectId]);
     expect(await objects.list(other, "u1")).toEqual([]);
+    // Another course's id, or one the tool never made, reads as nothing there, not as an error.
+    expect(await objects.get(other, "u1", objectId)).toBeUndefined();
+    expect(await objects.get(course, "u1", "../../x")).toBeUndefined();
+  });
+
+  it("keys an object by an id it makes, never by a name a person typed (which may name a pupil)", async () => {
+    const objects = new S3EvidenceObjects(aws.s3, aws.bucketName);
+    const course: CourseRef = {
+      issuer: "https://a.test",
+      clientId: "c",
+      deploymentId: "1",
+      contextId: "names",
+    };
+    const { key } = await objects.put(course, "u2", "observation notes", "text/plain");
+    expect(key).toMatch(/\/users\/[A-Za-z0-9_-]{22}\/[0-9a-f-]{36}$/);
+    expect(Buffer.byteLength(key)).toBeLessThan(1024);
+  });
+
+  it("lists every page of a person's objects", async () => {
+    // Pages of two keys, as S3's of 1,000: five objects take three pages.
+    const objects = new S3EvidenceObjects(aws.s3, aws.bucketName, undefined, 2);
+    const course: CourseRef = {
+      issuer: "https://a.test",
+      clientId: "c",
+      deploymentId: "1",
+      contextId: "many",
+    };
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await objects.put(course, "u3", `x${i}`, "text/plain")).objectId);
+    const listed = await objects.list(course, "u3");
+    expect(listed).toHaveLength(5);
+    expect(new Set(listed)).toEqual(new Set(made));
   });
 });
