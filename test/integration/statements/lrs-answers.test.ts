@@ -104,6 +104,7 @@ describe("an LRS's answer to a batch", () => {
   it("does not read an answer larger than 1 MB, and keeps the statements for later", async () => {
     lrs.handle = (_req, _body, res) => json(res, 200, [...ids, "x".repeat(2 * 1_048_576)]);
     const outcome = await errors();
+    expect(outcome).toHaveLength(ids.length);
     for (const error of outcome) expect(error).toContain("longer than");
   });
 });
