@@ -1,11 +1,13 @@
 /**
- * What LMSs really send in a launch, through the launched statement to a strict LRS (the LRS
- * double validates like Learning Locker): a Moodle language pack as the locale, an email address
- * the event refuses. Each must still produce a statement the LRS stores.
+ * What LMSs really send in a launch, through the launched statement's outbox items on DynamoDB
+ * Local and the forwarder to a strict LRS (the LRS double validates like Learning Locker): a
+ * Moodle language pack as the locale, an email address the event refuses. Each must still
+ * produce a statement the LRS stores.
  */
+import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchStatements } from "../../../adapters/dynamo/launch-statements.js";
-import { XapiOutboxWriter } from "../../../adapters/dynamo/outbox.js";
+import { DynamoOutboxStore, XapiOutboxWriter } from "../../../adapters/dynamo/outbox.js";
 import {
   DEFAULT_DOUBLE_CREDENTIALS,
   type RunningLrsDouble,
@@ -17,15 +19,16 @@ import { CLAIM } from "../../../lti-tool/claims.js";
 import type { ValidatedLaunch } from "../../../lti-tool/launch.js";
 import type { ActorIdentifierType } from "../../../statements/builders.js";
 import { forwardEntries } from "../../../statements/forwarder.js";
-import { LrsCredentials, type OutboxEntry } from "../../../statements/ports.js";
-import { MemoryOutbox } from "../../unit/statements/fakes.js";
+import { LrsCredentials } from "../../../statements/ports.js";
+import { dynamoForTests } from "./local-dynamo.js";
 
 let lrs: RunningLrsDouble;
+let db: Awaited<ReturnType<typeof dynamoForTests>>;
 beforeAll(async () => {
-  lrs = await startLrsDouble();
+  [lrs, db] = await Promise.all([startLrsDouble(), dynamoForTests()]);
 });
 afterAll(async () => {
-  await lrs?.stop();
+  await Promise.all([lrs?.stop(), db?.stop()]);
 });
 
 const tenant = { issuer: "https://moodle.school.example", clientId: "c", deploymentId: "1" };
@@ -35,8 +38,10 @@ async function launchThrough(
   user: { locale?: string; email?: string; name?: string },
   actorIdentifier: ActorIdentifierType = "account",
 ) {
+  // A route of its own per launch: each run reads only its own statements from the outbox.
+  const routeId = `r-${Math.random().toString(36).slice(2)}`;
   const route = {
-    routeId: "r1",
+    routeId,
     scope: { issuer: tenant.issuer, clientId: tenant.clientId },
     name: "double",
     endpoint: lrs.endpoint,
@@ -45,7 +50,7 @@ async function launchThrough(
   };
   const writer = new XapiOutboxWriter(
     { resolveTenant: async () => ({ actorIdentifier, routes: [route] }) },
-    { tableName: "t", emitter: "hlta-test/1" },
+    { tableName: db.tableName, emitter: "hlta-test/1" },
   );
   const errors: string[] = [];
   const log = { ...silentLogger, error: (event: string) => errors.push(event) };
@@ -62,10 +67,10 @@ async function launchThrough(
     lastLaunchAt: "2026-11-24T10:00:00.000Z",
   } as unknown as Enrolment;
   const items = await launchStatements(writer, log)(launch, enrolment, "home");
-  const outbox = new MemoryOutbox();
-  for (const item of items) outbox.add((item as { Put: { Item: unknown } }).Put.Item as OutboxEntry);
+  if (items.length > 0) await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+  const outbox = new DynamoOutboxStore(db.doc, db.tableName);
   const before = lrs.statements.all().length;
-  await forwardEntries("r1", await outbox.listDue("r1", new Date("2030-01-01"), 10), {
+  await forwardEntries(routeId, await outbox.listDue(routeId, new Date("2030-01-01"), 10), {
     outbox,
     routes: {
       listRoutes: async () => [route],
@@ -82,7 +87,7 @@ async function launchThrough(
     .all()
     .slice(before)
     .map((s) => s.statement as { context?: { language?: string }; actor: Record<string, unknown> });
-  return { queued: items.length, stored, parked: outbox.byStatus("parked").length, errors };
+  return { queued: items.length, stored, parked: (await outbox.backlog(routeId)).parked, errors };
 }
 
 describe("the launched statement, with what LMSs really send", () => {
