@@ -63,7 +63,8 @@ export interface DeepLinkingSettings {
   readonly accept_types: readonly string[];
   readonly accept_presentation_document_targets: readonly string[];
   readonly accept_multiple: boolean;
-  readonly accept_lineitem: boolean;
+  /** Moodle 4.x sends none (Deep Linking 2.0 §4.4.1: then "no assumption" is to be made). */
+  readonly accept_lineitem?: boolean;
   readonly auto_create: boolean;
   readonly data: string;
 }

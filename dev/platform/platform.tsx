@@ -546,9 +546,10 @@ export async function createDevPlatform(options: DevPlatformOptions): Promise<De
             sesskey,
           }),
           accept_types: ["ltiResourceLink"],
-          accept_presentation_document_targets: ["iframe", "window"],
+          // As Moodle 4.x's lti_build_content_item_selection_request: no accept_lineitem (Moodle
+          // reads a returned lineItem all the same), and "frame" among the targets.
+          accept_presentation_document_targets: ["frame", "iframe", "window"],
           accept_multiple: true,
-          accept_lineitem: true,
           auto_create: false,
           data,
         }),

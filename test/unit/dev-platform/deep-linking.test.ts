@@ -116,9 +116,8 @@ describe("the LtiDeepLinkingRequest id_token", () => {
         /^http:\/\/localhost:8790\/mod\/lti\/contentitem_return\.php\?course=2&id=1&sesskey=[A-Za-z0-9]{10}$/,
       ),
       accept_types: ["ltiResourceLink"],
-      accept_presentation_document_targets: ["iframe", "window"],
+      accept_presentation_document_targets: ["frame", "iframe", "window"],
       accept_multiple: true,
-      accept_lineitem: true,
       auto_create: false,
       data: expect.any(String),
     });
