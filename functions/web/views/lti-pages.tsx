@@ -82,7 +82,15 @@ export function PutDataPage(props: {
 }) {
   return (
     <Layout title="Opening the tool…">
-      <p>Opening the tool…</p>
+      <p role="status">Opening the tool…</p>
+      {/* Without scripts, the cookie check: it needs none. */}
+      <noscript>
+        <p>
+          <a class="button" href={props.fallbackUrl}>
+            Continue
+          </a>
+        </p>
+      </noscript>
       <ScriptConfig value={props} />
       <script>{raw(PUT_DATA_SCRIPT)}</script>
     </Layout>
@@ -110,7 +118,16 @@ export function GetDataPage(props: {
         <input type="hidden" name="state" value={props.state} />
         <input type="hidden" name="lti_storage_secret" value="" />
       </form>
-      <p id="status">Opening the tool…</p>
+      {/* A live region: a screen reader hears the failure the script writes here (WCAG 4.1.3). */}
+      <p id="status" role="status">
+        Opening the tool…
+      </p>
+      <noscript>
+        <p>
+          Your browser runs no scripts here, and the tool needs one to confirm this launch inside your course
+          page. Turn scripts on for this site, then open the activity again from your course.
+        </p>
+      </noscript>
       <ScriptConfig value={config} />
       <script>{raw(GET_DATA_SCRIPT)}</script>
     </Layout>

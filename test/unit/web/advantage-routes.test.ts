@@ -206,6 +206,11 @@ describe("Platform Storage", () => {
     expect(html).toContain('"platformOrigin":"https://moodle.school.test"');
     expect(html).toContain("lti.put_data");
     expect(html).toMatch(/"authUrl":"https:\/\/moodle\.school\.test\/mod\/lti\/auth\.php\?/);
+    // Announced to screen readers, and without scripts a link on to the cookie check, which needs none.
+    expect(html).toContain('<p role="status">Opening the tool…</p>');
+    expect(html).toMatch(
+      /<noscript><p><a class="button" href="https:\/\/tool\.test\/lti\/login\/check\?c=[^"]+">/,
+    );
   });
 
   it("reads it back at launch when the cookie did not come, and accepts the launch with it", async () => {
@@ -217,6 +222,8 @@ describe("Platform Storage", () => {
     const first = await t.launch(state, auth.searchParams.get("nonce") ?? "");
     const page = await first.text();
     expect(page).toContain("lti.get_data");
+    expect(page).toMatch(/<p id="status" role="status">/);
+    expect(page).toContain("Your browser runs no scripts here");
     const idToken = page.match(/name="id_token" value="([^"]+)"/)?.[1] ?? "";
     // The GetDataPage posts from the tool's own origin, as the browser says.
     const second = await t.ctx.app.request(
