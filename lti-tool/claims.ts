@@ -29,10 +29,6 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 // that names the claim rather than a failed write later.
 
 /**
- * Identifiers that become parts of DynamoDB keys (client, deployment, user, resource link):
- * 255 characters and 400 bytes, so two of them fit a sort key (1,024 bytes).
- */
-/**
  * Text with no control characters, no U+FFFD (bytes that were not UTF-8, which no LMS will send
  * back), and no lone surrogate (a JSON "\ud800" escape): hashed as UTF-8, every lone surrogate
  * becomes U+FFFD's bytes, so "c\ud800" and "c\udfff" would be one course, and
@@ -41,6 +37,10 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 export const READABLE_TEXT = /^[^\p{Cc}\p{Cs}\uFFFD]*$/u;
 export const READABLE_TEXT_ISSUE = "must not contain control characters or unreadable bytes";
 
+/**
+ * Identifiers that become parts of DynamoDB keys (client, deployment, user, resource link):
+ * 255 characters and 400 bytes, so two of them fit a sort key (1,024 bytes).
+ */
 export const KeyIdSchema = z
   .string()
   .check(z.minLength(1), z.maxLength(255), z.maxUtf8Bytes(400), z.regex(READABLE_TEXT, READABLE_TEXT_ISSUE));

@@ -55,7 +55,6 @@ export const OpenIdConfigurationSchema = z.lazySchema(() =>
 );
 export type OpenIdConfiguration = z.infer<ReturnType<typeof OpenIdConfigurationSchema>>;
 
-/** The client and deployment ids become parts of DynamoDB keys, hence their bound. */
 /**
  * The most the tool reads of the LMS's configuration or registration answer (Moodle's are about
  * 3 KB): past it the answer is cut off, and the registration stops as unreachable, rather than
@@ -63,6 +62,7 @@ export type OpenIdConfiguration = z.infer<ReturnType<typeof OpenIdConfigurationS
  */
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
+/** The client and deployment ids become parts of DynamoDB keys, hence their bound. */
 const RegistrationResponseSchema = z.lazySchema(() =>
   z.object({
     // As a registration saves them (no spaces around): refused here, before the link is spent.

@@ -37,7 +37,6 @@ export interface CachedRoster {
   members: CourseMember[];
 }
 
-/** Course-level LTI Advantage state: service endpoints, placed links, the NRPS roster cache. */
 /**
  * How long an instance trusts that an item still holds what it last wrote there. Another
  * instance may have written other endpoints since (the LMS's settings changed, and changed
@@ -46,6 +45,7 @@ export interface CachedRoster {
  */
 export const WRITTEN_MEMO_MS = 60_000;
 
+/** Course-level LTI Advantage state: service endpoints, placed links, the NRPS roster cache. */
 export class DynamoCourseServicesStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
