@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
 import type { RegistrationLink, RegistrationLinkStore } from "../../lti-tool/registration-links.js";
-import { conditionHeld } from "./conditional.js";
+import { claimHeld, conditionHeld } from "./conditional.js";
 import { queryAll } from "./query.js";
 import { isExpired, keys, TABLE_KEYS } from "./table.js";
 
@@ -60,9 +60,9 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
     }
   }
 
-  private async saveForRequestOnce(link: RegistrationLink & { requestId: string }): Promise<boolean> {
-    try {
-      await this.doc.send(
+  private saveForRequestOnce(link: RegistrationLink & { requestId: string }): Promise<boolean> {
+    return claimHeld(
+      this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -80,13 +80,8 @@ export class DynamoRegistrationLinkStore implements RegistrationLinkStore {
             { Put: { TableName: this.tableName, Item: this.itemOf(link) } },
           ],
         }),
-      );
-      return true;
-    } catch (error) {
-      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      if (reasons[0]?.Code === "ConditionalCheckFailed") return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   private itemOf(link: RegistrationLink) {

@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -10,7 +9,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "../../domain/zod.js";
 import type { ToolKey, ToolKeyStore } from "../../lti-tool/ports.js";
-import { conditionHeld } from "./conditional.js";
+import { claimHeld, conditionHeld } from "./conditional.js";
 import { keys, TABLE_KEYS } from "./table.js";
 
 // Built on first use: a launch signs nothing (a tutor's cohort page may, to ask the LMS for its roster).
@@ -65,8 +64,9 @@ export class DynamoToolKeyStore implements ToolKeyStore {
   }
 
   async addFirstKey(key: ToolKey): Promise<boolean> {
-    try {
-      await this.doc.send(
+    // False: another instance's first key won, and nothing of this one was written.
+    return claimHeld(
+      this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -87,18 +87,8 @@ export class DynamoToolKeyStore implements ToolKeyStore {
             },
           ],
         }),
-      );
-      return true;
-    } catch (error) {
-      // Another instance's first key won: nothing of this one was written.
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-      ) {
-        return false;
-      }
-      throw error;
-    }
+      ),
+    );
   }
 
   async markSuperseded(kid: string, at: string): Promise<void> {
