@@ -151,6 +151,22 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     private readonly options: { now?: () => Date; newId?: () => string; onUnreadable?: OnUnreadable } = {},
   ) {}
 
+  /**
+   * The rows the schema reads. A row another version of the tool wrote, or a hand edited, is
+   * left out and reported: it must not stop its platform's launches (every one resolves its
+   * routes and settings) or the sweep.
+   */
+  private readable<T>(
+    items: readonly Record<string, unknown>[],
+    schema: Parameters<typeof readRows<T>>[1],
+    reading: string,
+  ): T[] {
+    const { rows, unreadable } = readRows(items, schema);
+    for (const { item, issues } of unreadable)
+      this.options.onUnreadable?.(unreadableRow(item, issues, reading));
+    return rows;
+  }
+
   async saveRoute(input: LrsRouteInput): Promise<LrsRoute> {
     validateRouteInput(input);
     const routeId = input.routeId ?? (this.options.newId ?? randomUUID)();
@@ -236,13 +252,7 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
         ...(prefix === undefined ? {} : { ":prefix": prefix }),
       },
     });
-    // A row another version of the tool wrote, or a hand edited, is left out and reported: it
-    // must not stop its platform's launches (every one resolves its routes) or the sweep.
-    const { rows, unreadable } = readRows(items, RouteItemSchema);
-    for (const { item, issues } of unreadable) {
-      this.options.onUnreadable?.(unreadableRow(item, issues, "LRS routes"));
-    }
-    return rows.map(toRoute);
+    return this.readable(items, RouteItemSchema, "LRS routes").map(toRoute);
   }
 
   listRoutes(): Promise<LrsRoute[]> {
@@ -286,15 +296,10 @@ export class DynamoLrsRouteStore implements LrsRouteStore {
     const ofPlatform = enabled.filter((r) => r.scope.deploymentId === undefined);
     const bySk = new Map((settings.Items ?? []).map((i) => [String(i[TABLE_KEYS.sk]), i]));
     const setting = bySk.get(settingsSortKey(tenant.deploymentId)) ?? bySk.get("PLATFORM");
-    const read = setting ? SettingsItemSchema.safeParse(setting) : undefined;
-    if (setting && read && !read.success) {
-      this.options.onUnreadable?.(
-        unreadableRow(setting, issuesFromZod(read.error).slice(0, 5), "xAPI settings"),
-      );
-    }
+    const [read] = this.readable(setting ? [setting] : [], SettingsItemSchema, "xAPI settings");
     return {
       // Unreadable settings: the default, as with none (the LTI account, which names no one).
-      actorIdentifier: read?.success ? read.data.actorIdentifier : "account",
+      actorIdentifier: read?.actorIdentifier ?? "account",
       routes: ofDeployment.length > 0 ? ofDeployment : ofPlatform,
     };
   }
