@@ -16,6 +16,9 @@ export function allowLoopbackEndpoints(allowed = true): void {
 
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 
+/** A URL's hostname naming this machine's loopback, as written (`localhost`, 127.0.0.1, [::1]). */
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK.includes(hostname);
+
 /**
  * https to a public address; plain http (or https) to loopback in local mode only. An address
  * written as a private, loopback or link-local IP (or `localhost`) is refused deployed, https or
@@ -25,7 +28,7 @@ const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 export function isEndpointUrl(u: string | URL): boolean {
   const url = typeof u === "string" ? (URL.canParse(u) ? new URL(u) : undefined) : u;
   if (url === undefined) return false;
-  if (loopbackAllowed && LOOPBACK.includes(url.hostname)) {
+  if (loopbackAllowed && isLoopbackHost(url.hostname)) {
     return url.protocol === "http:" || url.protocol === "https:";
   }
   return url.protocol === "https:" && !isInternalHost(url.hostname);

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from "../domain/endpoints.js";
 import * as z from "../domain/zod.js";
 
 /** Claim names from LTI Core 1.3 §5 and the Advantage specs. */
@@ -48,6 +49,15 @@ export const KeyIdSchema = z
 const Text = z.optional(z.string().check(z.maxLength(1000)));
 /** A platform service or return URL. */
 const Url = z.url().check(z.maxLength(2048));
+/**
+ * Where the tool's page may post a signed response: https, or plain http to the person's own
+ * machine (a local LMS). An address that does not parse is z.url()'s issue, reported once.
+ */
+const browserPostable = (u: string): boolean => {
+  if (!URL.canParse(u)) return true;
+  const url = new URL(u);
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
+};
 /** A list of short strings (roles, context types, scopes). */
 const List = (items: number) => z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(items));
 
@@ -131,12 +141,7 @@ export const DeepLinkingClaimsSchema = z.extend(BaseClaimsSchema, {
   [CLAIM.deepLinkingSettings]: z.object({
     // The tool's page posts its signed response there: https (never javascript: or data:, nor
     // plain http across a network), or http to the person's own machine (a local LMS).
-    deep_link_return_url: Url.check(
-      z.refine(
-        (u) => /^https:\/\//i.test(u) || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/i.test(u),
-        "must be an https URL",
-      ),
-    ),
+    deep_link_return_url: Url.check(z.refine(browserPostable, "must be an https URL")),
     accept_types: List(20).check(z.minLength(1)),
     accept_presentation_document_targets: List(20).check(z.minLength(1)),
     accept_media_types: z.optional(z.string().check(z.maxLength(1000))),
