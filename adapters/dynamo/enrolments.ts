@@ -23,17 +23,73 @@ const EnrolmentItemSchema = z.object({
   lastLaunchAt: z.string(),
 });
 
+/**
+ * How long an instance trusts that an enrolment still holds what it last wrote there, within
+ * the same UTC day. A person moving between the course's activities launches the tool again and
+ * again; while nothing about them changed (role, name, email, locale, course title), those
+ * launches spend their login alone, one conditional put instead of a transaction with the
+ * enrolment's update (twice the writes). So `lastLaunchAt` may lag by up to this long, never
+ * across a day: the cohort page shows its date. After it, or on another instance, the next
+ * launch writes the enrolment again.
+ */
+export const ENROLMENT_MEMO_MS = 10 * 60_000;
+/** Entries the memo keeps before it starts again (a Lambda instance serves a few courses). */
+const ENROLMENT_MEMO_MAX = 10_000;
+
 export class DynamoEnrolmentStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
+  /** What this instance last wrote per enrolment (its fields but `lastLaunchAt`), and when. */
+  private readonly written = new Map<string, { value: string; at: number }>();
+
+  /**
+   * Whether this instance wrote `e`, as it is now (`lastLaunchAt` aside), less than
+   * ENROLMENT_MEMO_MS before `at` and on the same UTC day: the launch at `at` need not write it.
+   */
+  writtenRecently(e: Enrolment, at: Date): boolean {
+    const last = this.written.get(memoKey(e));
+    const now = at.getTime();
+    return (
+      last !== undefined &&
+      last.value === memoValue(e) &&
+      now >= last.at &&
+      now - last.at < ENROLMENT_MEMO_MS &&
+      new Date(last.at).toISOString().slice(0, 10) === at.toISOString().slice(0, 10)
+    );
+  }
+
+  /** Call once `e`'s write at `at` succeeded (so a failed one is written again next launch). */
+  remember(e: Enrolment, at: Date): void {
+    if (this.written.size >= ENROLMENT_MEMO_MAX) this.written.clear();
+    this.written.set(memoKey(e), { value: memoValue(e), at: at.getTime() });
+  }
+
   /**
    * Record a launch: create or refresh the enrolment, in one transaction with whatever else the
    * launch causes (the "launched" statement in the outbox), so neither exists without the other.
+   * With `{ enrolment: false }`, only `alsoWrite`, in one transaction (the enrolment is current).
    */
-  async recordLaunch(e: Enrolment, alsoWrite: readonly TransactItem[] = []): Promise<void> {
+  async recordLaunch(
+    e: Enrolment,
+    alsoWrite: readonly TransactItem[] = [],
+    options: { enrolment?: boolean } = {},
+  ): Promise<void> {
+    if (options.enrolment === false) {
+      if (alsoWrite.length === 0) return;
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...alsoWrite] }));
+      return;
+    }
+    const update = this.enrolmentUpdate(e);
+    // A one-item transaction costs about twice an update: use the transaction only when needed.
+    if (alsoWrite.length === 0) await this.doc.send(new UpdateCommand(update));
+    else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...alsoWrite] }));
+  }
+
+  /** The enrolment's upsert: its fields now, its first launch and registration kept. */
+  private enrolmentUpdate(e: Enrolment) {
     const scope = courseScopeKey(e.course);
     const set: Record<string, unknown> = {
       kind: "enrolment",
@@ -50,7 +106,7 @@ export class DynamoEnrolmentStore {
       ...(e.courseTitle !== undefined ? { courseTitle: e.courseTitle } : {}),
     };
     const names = Object.keys(set);
-    const update = {
+    return {
       TableName: this.tableName,
       Key: keys.enrolment(scope, e.userId),
       UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(", ")}, #first = if_not_exists(#first, :first), #reg = if_not_exists(#reg, :reg)`,
@@ -65,9 +121,6 @@ export class DynamoEnrolmentStore {
         ":reg": e.registration,
       },
     };
-    // A one-item transaction costs about twice an update: use the transaction only when needed.
-    if (alsoWrite.length === 0) await this.doc.send(new UpdateCommand(update));
-    else await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...alsoWrite] }));
   }
 
   async listCourse(course: CourseRef): Promise<Enrolment[]> {
@@ -80,4 +133,14 @@ export class DynamoEnrolmentStore {
     });
     return items.map((i) => ({ course, ...EnrolmentItemSchema.parse(i) }));
   }
+}
+
+/** One enrolment per course and person. */
+function memoKey(e: Enrolment): string {
+  return `${courseScopeKey(e.course)}\n${e.userId}`;
+}
+
+/** What the enrolment's update writes that a launch can change, `lastLaunchAt` aside. */
+function memoValue(e: Enrolment): string {
+  return JSON.stringify([e.role, e.ltiRoles, e.name, e.email, e.locale, e.courseTitle]);
 }

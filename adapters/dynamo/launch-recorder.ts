@@ -47,10 +47,12 @@ export interface LaunchRecorderOptions {
 const PASSING = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"]);
 
 /**
- * One transaction per launch, all or nothing: the enrolment, the single use of the launch's
- * state and nonce, the course's service endpoints, the placed link's activity and line item,
- * and whatever side effects add (the xAPI outbox). So a refused replay writes nothing, a launch
- * whose writes fail has not spent its state, and the launch costs one DynamoDB call.
+ * One DynamoDB call per launch, all or nothing: a transaction of the enrolment, the single use
+ * of the launch's state and nonce, the course's service endpoints, the placed link's activity
+ * and line item, and whatever side effects add (the xAPI outbox). So a refused replay writes
+ * nothing, and a launch whose writes fail has not spent its state. Items this instance wrote
+ * moments ago, unchanged, are left out (the enrolment: ENROLMENT_MEMO_MS; the course's:
+ * WRITTEN_MEMO_MS); when only the single use is left, it is one conditional put.
  */
 export class DynamoLaunchRecorder implements LaunchRecorder {
   constructor(
@@ -91,16 +93,38 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
     }
     const state = launch.loginState;
     const services = this.courseServices.launchWrites(launch.course, servicesOf(launch, at), link);
+    const expiresAt = usedLoginExpiry(state);
     const alsoWrite: TransactItem[] = [
-      { Put: this.usedLogins.claimPut(state.issuer, state.nonce, state.stateId, usedLoginExpiry(state)) },
+      { Put: this.usedLogins.claimPut(state.issuer, state.nonce, state.stateId, expiresAt) },
       ...services.items,
       ...(await this.sideEffects(launch, enrolment, activityId)),
     ];
+    // Someone this instance recorded minutes ago, unchanged: their enrolment need not be written.
+    const current = this.enrolments.writtenRecently(enrolment, at);
+    if (current && alsoWrite.length === 1) {
+      // The login's single use alone: one conditional put, no transaction.
+      const { previous } = await this.usedLogins.claim(state.issuer, state.nonce, state.stateId, expiresAt);
+      if (previous !== undefined) throw replayedLoginError(state, previous);
+    } else {
+      await this.transact(enrolment, alsoWrite, state, !current);
+    }
+    if (!current) this.enrolments.remember(enrolment, at);
+    services.written();
+    return enrolment;
+  }
+
+  /** One transaction: the enrolment (unless current), then `alsoWrite`; run again on passing refusals. */
+  private async transact(
+    enrolment: Enrolment,
+    alsoWrite: readonly TransactItem[],
+    state: OpenedLoginState,
+    withEnrolment: boolean,
+  ): Promise<void> {
     const attempts = Math.max(1, this.options.attempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.enrolments.recordLaunch(enrolment, alsoWrite);
-        break;
+        await this.enrolments.recordLaunch(enrolment, alsoWrite, { enrolment: withEnrolment });
+        return;
       } catch (error) {
         const refused = refusal(error, state);
         if (refused !== "passing") throw refused ?? error;
@@ -116,8 +140,6 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
         await (this.options.pause ?? sleep)(Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
       }
     }
-    services.written();
-    return enrolment;
   }
 }
 

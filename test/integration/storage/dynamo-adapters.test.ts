@@ -444,6 +444,48 @@ describe("a launch recorded with its login's single use, on DynamoDB Local", () 
     await expect(states.markUsed(first)).rejects.toBeInstanceOf(StateReplayedError);
   });
 
+  it("spends a returning person's login alone while their enrolment is current, and refuses its replay", async () => {
+    const states = sealedStates();
+    const { enrolments, recorder } = launchRecorder();
+    const issuer = "https://returning.test";
+    const first = await sealAndOpen(states, loginState("n-ret-1", { issuer }));
+    const at = new Date();
+    await recorder.recordLaunch(checkedLaunch(first, { sub: "u-ret", name: "Ann" }), at, "module-standards");
+    const written = await enrolments.listCourse(checkedLaunch(first).course);
+    expect(written).toMatchObject([{ userId: "u-ret", name: "Ann", lastLaunchAt: at.toISOString() }]);
+
+    // Thirty seconds on, the same person unchanged: the login is spent, the enrolment left as it was.
+    const second = await sealAndOpen(states, loginState("n-ret-2", { issuer }));
+    const later = new Date(at.getTime() + 30_000);
+    const enrolment = await recorder.recordLaunch(
+      checkedLaunch(second, { sub: "u-ret", name: "Ann" }),
+      later,
+      "module-standards",
+    );
+    expect(enrolment.lastLaunchAt).toBe(later.toISOString());
+    expect(await enrolments.listCourse(checkedLaunch(second).course)).toEqual(written);
+    await expect(states.markUsed(second)).rejects.toBeInstanceOf(StateReplayedError);
+    await expect(
+      recorder.recordLaunch(checkedLaunch(second, { sub: "u-ret", name: "Ann" }), later, "module-standards"),
+    ).rejects.toBeInstanceOf(StateReplayedError);
+
+    // Renamed in the LMS: written at once.
+    const third = await sealAndOpen(states, loginState("n-ret-3", { issuer }));
+    await recorder.recordLaunch(
+      checkedLaunch(third, { sub: "u-ret", name: "Ann Smith" }),
+      later,
+      "module-standards",
+    );
+    expect(await enrolments.listCourse(checkedLaunch(third).course)).toMatchObject([
+      {
+        userId: "u-ret",
+        name: "Ann Smith",
+        lastLaunchAt: later.toISOString(),
+        firstLaunchAt: at.toISOString(),
+      },
+    ]);
+  });
+
   it("spends nothing and writes nothing when the launch's transaction fails for another reason", async () => {
     const states = sealedStates();
     // A side effect whose own condition fails (an outbox item recorded twice would, for one).

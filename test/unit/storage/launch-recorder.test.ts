@@ -1,4 +1,8 @@
-import { type CancellationReason, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  type CancellationReason,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
   PutCommand,
@@ -8,7 +12,11 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { DynamoCourseServicesStore } from "../../../adapters/dynamo/course-services.js";
-import { DynamoEnrolmentStore } from "../../../adapters/dynamo/enrolments.js";
+import {
+  DynamoEnrolmentStore,
+  ENROLMENT_MEMO_MS,
+  type TransactItem,
+} from "../../../adapters/dynamo/enrolments.js";
 import { DynamoLaunchRecorder } from "../../../adapters/dynamo/launch-recorder.js";
 import { DynamoUsedLoginStore } from "../../../adapters/dynamo/login-states.js";
 import { keys, TABLE_KEYS } from "../../../adapters/dynamo/table.js";
@@ -22,20 +30,26 @@ const AT = new Date("2026-11-24T09:00:00.000Z");
 const ddb = mockClient(DynamoDBDocumentClient);
 
 /** A checked candidate launch, its login sealed under `stateId`. */
-const launchOf = (stateId = "state-A", nonce = "nonce-1") =>
-  checkedLaunch({
-    nonce,
-    issuer: ISSUER,
-    clientId: CLIENT_ID,
-    targetLinkUri: "https://tool.test/app",
-    bindingHash: "hash",
-    binding: "cookie",
-    issuedAt: 1_795_000_000,
-    expiresAt: 1_795_000_300,
-    stateId,
-  });
+const launchOf = (stateId = "state-A", nonce = "nonce-1", user: { name?: string } = {}) =>
+  checkedLaunch(
+    {
+      nonce,
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      targetLinkUri: "https://tool.test/app",
+      bindingHash: "hash",
+      binding: "cookie",
+      issuedAt: 1_795_000_000,
+      expiresAt: 1_795_000_300,
+      stateId,
+    },
+    user,
+  );
 
-function recorder(pause = vi.fn(async (_ms: number) => {})) {
+function recorder(
+  pause = vi.fn(async (_ms: number) => {}),
+  sideEffects = async (): Promise<TransactItem[]> => [],
+) {
   const doc = ddb as unknown as DynamoDBDocumentClient;
   return {
     pause,
@@ -43,7 +57,7 @@ function recorder(pause = vi.fn(async (_ms: number) => {})) {
       new DynamoEnrolmentStore(doc, TABLE),
       new DynamoCourseServicesStore(doc, TABLE),
       new DynamoUsedLoginStore(doc, TABLE),
-      async () => [],
+      sideEffects,
       { pause, attempts: 3 },
     ),
   };
@@ -141,5 +155,115 @@ describe("DynamoLaunchRecorder: the launch and its login's single use in one tra
     ddb.on(TransactWriteCommand).rejects(other);
     await expect(r.recordLaunch(launchOf(), AT, "a")).rejects.toBe(other);
     expect(pause).not.toHaveBeenCalled();
+  });
+});
+
+describe("DynamoLaunchRecorder: an enrolment this instance wrote minutes ago is not written again", () => {
+  const later = (ms: number) => new Date(AT.getTime() + ms);
+  const enrolmentKey = keys.enrolment(courseScopeKey(launchOf().course), "user-1");
+  /** Whether the n-th transaction sent updates the enrolment. */
+  const updatesEnrolment = (n: number) =>
+    (ddb.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems ?? []).some(
+      (i) => JSON.stringify(i.Update?.Key) === JSON.stringify(enrolmentKey),
+    );
+
+  it("spends the next launch's login with one conditional put while the person is unchanged", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const { recorder: r } = recorder();
+    await r.recordLaunch(launchOf("state-A", "nonce-1"), AT, "a");
+    const second = launchOf("state-B", "nonce-2");
+    const enrolment = await r.recordLaunch(second, later(30_000), "a");
+    expect(enrolment.lastLaunchAt).toBe(later(30_000).toISOString());
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      TableName: TABLE,
+      Item: {
+        ...keys.usedNonce(ISSUER, "nonce-2"),
+        stateId: "state-B",
+        [TABLE_KEYS.ttl]: second.loginState.expiresAt + 60,
+      },
+      ConditionExpression: "attribute_not_exists(#pk)",
+    });
+  });
+
+  it("refuses a replay met by that put, as a replayed state or nonce", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const claimedBy = (stateId: string) =>
+      new ConditionalCheckFailedException({
+        message: "The conditional request failed",
+        $metadata: {},
+        Item: { kind: { S: "used-login" }, stateId: { S: stateId } },
+      });
+    ddb.on(PutCommand).rejectsOnce(claimedBy("state-B")).rejectsOnce(claimedBy("state-X"));
+    const { recorder: r } = recorder();
+    await r.recordLaunch(launchOf("state-A", "nonce-1"), AT, "a");
+    await expect(r.recordLaunch(launchOf("state-B", "nonce-2"), later(10_000), "a")).rejects.toBeInstanceOf(
+      StateReplayedError,
+    );
+    await expect(r.recordLaunch(launchOf("state-B", "nonce-2"), later(20_000), "a")).rejects.toBeInstanceOf(
+      NonceReplayedError,
+    );
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(2);
+  });
+
+  it("writes the enrolment again when the person changed, after ENROLMENT_MEMO_MS, and on a new UTC day", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const { recorder: r } = recorder();
+    const evening = new Date("2026-11-24T23:50:00.000Z");
+    const at = (ms: number) => new Date(evening.getTime() + ms);
+    await r.recordLaunch(launchOf("s1", "n1", { name: "Ann" }), at(0), "a");
+    expect(updatesEnrolment(0)).toBe(true);
+    // Her name changed in the LMS: written, and remembered from then.
+    await r.recordLaunch(launchOf("s2", "n2", { name: "Ann Smith" }), at(10_000), "a");
+    expect(updatesEnrolment(1)).toBe(true);
+    await r.recordLaunch(launchOf("s3", "n3", { name: "Ann Smith" }), at(20_000), "a");
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    // Past midnight (UTC), well inside ENROLMENT_MEMO_MS of the last write: the date shown changes.
+    await r.recordLaunch(launchOf("s4", "n4", { name: "Ann Smith" }), at(10 * 60_000 + 5_000), "a");
+    expect(updatesEnrolment(2)).toBe(true);
+    // Then ENROLMENT_MEMO_MS after that write: written once more.
+    await r.recordLaunch(
+      launchOf("s5", "n5", { name: "Ann Smith" }),
+      at(10 * 60_000 + 5_000 + ENROLMENT_MEMO_MS - 1),
+      "a",
+    );
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
+    await r.recordLaunch(
+      launchOf("s6", "n6", { name: "Ann Smith" }),
+      at(10 * 60_000 + 5_000 + ENROLMENT_MEMO_MS),
+      "a",
+    );
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    expect(updatesEnrolment(3)).toBe(true);
+  });
+
+  it("does not remember a write that failed: the next launch writes the enrolment", async () => {
+    const failure = new Error("DynamoDB is unreachable");
+    ddb.on(TransactWriteCommand).rejectsOnce(failure).resolves({});
+    const { recorder: r } = recorder();
+    await expect(r.recordLaunch(launchOf("state-A", "nonce-1"), AT, "a")).rejects.toBe(failure);
+    await r.recordLaunch(launchOf("state-B", "nonce-2"), later(10_000), "a");
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(updatesEnrolment(1)).toBe(true);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("still writes the launch's other items in one transaction with the claim, without the enrolment", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const statement: TransactItem = { Put: { TableName: TABLE, Item: { pk: "OUTBOX#1", sk: "S#1" } } };
+    const { recorder: r } = recorder(undefined, async () => [statement]);
+    await r.recordLaunch(launchOf("state-A", "nonce-1"), AT, "a");
+    await r.recordLaunch(launchOf("state-B", "nonce-2"), later(10_000), "a");
+    const items = ddb.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems ?? [];
+    expect(items.map((i) => (i.Put ? i.Put.Item?.pk : "update"))).toEqual([
+      keys.usedNonce(ISSUER, "nonce-2").pk,
+      "OUTBOX#1",
+    ]);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
