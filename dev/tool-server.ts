@@ -1,9 +1,10 @@
 /**
- * Serves the same Hono app as the Lambda on @hono/node-server, over DynamoDB Local and
- * s3rver. Used by `npm start`, the integration tests and the benchmarks.
+ * Serves the tool on @hono/node-server, over DynamoDB Local and s3rver: the web and admin
+ * functions' routes in one app (functions/web/app.tsx). Used by `npm start`, the integration tests and the benchmarks.
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { adminApps } from "../functions/admin/admin-app.js";
 import { createApp } from "../functions/web/app.js";
 import { type BuildOptions, buildDeps, RuntimeConfigSchema } from "../functions/web/compose.js";
 import type { AppDeps } from "../functions/web/deps.js";
@@ -58,7 +59,8 @@ export async function startToolServer(options: ToolServerOptions): Promise<Runni
       PUBLIC_URL: url,
       HLTA_MODE: "local",
     });
-    const deps = await buildDeps(config, build);
+    // The whole tool, as both functions serve it deployed: the admin pages too.
+    const deps = await buildDeps(config, { admin: adminApps, ...build });
     app = createApp(deps);
     return { url, deps, stop };
   } catch (error) {

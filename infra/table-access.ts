@@ -71,9 +71,12 @@ export function partitionsFor(access: TableAccess, action: TableAction): readonl
 const OUTBOX_PARTITION = entityOf(keys.outboxItem("", "").pk);
 
 export const TABLE_ACCESS = {
-  // LTI, pages, admin: the launch's transaction (PutItem, UpdateItem), a registration link
-  // removed (DeleteItem). It serves every page, so its reads and writes are not fenced.
-  web: { actions: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], deniedPartitions: [] },
+  // LTI and pages: the launch's transaction (PutItem, UpdateItem). It serves every person's
+  // pages, so its reads and writes are not fenced; it deletes nothing.
+  web: { actions: ["GetItem", "Query", "PutItem", "UpdateItem"], deniedPartitions: [] },
+  // Administration and registration: platforms registered, links made and removed (DeleteItem),
+  // admin sessions ended, parked statements and grades replayed. Not fenced: it lists every tenant.
+  admin: { actions: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], deniedPartitions: [] },
   // Routes and due outbox items read; entries marked delivered or rescheduled (BatchWriteItem)
   // or parked, or an unreadable one deferred (UpdateItem). The tool's key and secrets are out
   // of its reach, and so is everything it does not read: people, courses, registrations.

@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClients } from "../../adapters/dynamo/client.js";
 import { DynamoCourseServicesStore } from "../../adapters/dynamo/course-services.js";
 import { DynamoEnrolmentStore } from "../../adapters/dynamo/enrolments.js";
@@ -6,7 +7,7 @@ import { DynamoLaunchRecorder, type LaunchSideEffects } from "../../adapters/dyn
 import { cachedTenantTargets, launchStatements } from "../../adapters/dynamo/launch-statements.js";
 import { DynamoUsedLoginStore } from "../../adapters/dynamo/login-states.js";
 import { DynamoLrsRouteStore } from "../../adapters/dynamo/lrs-routes.js";
-import { DynamoOutboxStore, XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
+import { XapiOutboxWriter } from "../../adapters/dynamo/outbox.js";
 import { DynamoPlatformKeyStore } from "../../adapters/dynamo/platform-keys.js";
 import { DynamoRegistrationLinkStore } from "../../adapters/dynamo/registration-links.js";
 import { DynamoRegistrationStore } from "../../adapters/dynamo/registrations.js";
@@ -28,7 +29,6 @@ import { standardLabelsFrom } from "../../statements/builders.js";
 import type { CredentialCipher } from "../../statements/credential-cipher.js";
 import type { AppDeps } from "./deps.js";
 import { jsonLogger, type Logger } from "./log.js";
-import { createXapiAdminRoutes } from "./routes/xapi.js";
 
 /** Environment of the web function (Lambda) and of the local server, validated once at start. */
 export const RuntimeConfigSchema = z.object({
@@ -72,7 +72,21 @@ export interface BuildOptions {
   log?: Logger;
   sideEffects?: LaunchSideEffects;
   adminApps?: AppDeps["adminApps"];
+  /**
+   * The administration pages built on the table (`functions/admin/admin-app.ts` `adminApps`),
+   * mounted before `adminApps`: passed by the admin function and `npm start`, not by the web
+   * function, whose bundle then carries none of their code.
+   */
+  admin?: (parts: AdminParts) => NonNullable<AppDeps["adminApps"]>;
   fetch?: typeof fetch;
+}
+
+/** What the administration pages are built from. */
+export interface AdminParts {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  log: Logger;
+  lrsRoutes: DynamoLrsRouteStore;
 }
 
 /** Build every dependency once (per cold start in Lambda, once per process locally). */
@@ -99,14 +113,6 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
     { resolveTenant: cachedTenantTargets((tenant) => lrsRoutes.resolveTenant(tenant)) },
     { tableName: table, emitter: EMITTER, standardLabel: standardLabelsFrom([DEFAULT_FRAMEWORK]) },
   );
-  const xapiAdmin = {
-    path: "xapi",
-    title: "xAPI delivery",
-    app: createXapiAdminRoutes({
-      outbox: new DynamoOutboxStore(doc, table, { onUnreadable: logUnreadable(log) }),
-      routes: lrsRoutes,
-    }),
-  };
   const sessions = new SessionTokens(sessionSecret);
   const usedLogins = new DynamoUsedLoginStore(doc, table);
   return {
@@ -174,7 +180,10 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
         if (job?.jobId === jobId && job.status === "parked") await grades.replay(job);
       },
     },
-    adminApps: [xapiAdmin, ...(options.adminApps ?? [])],
+    adminApps: [
+      ...(options.admin?.({ doc, tableName: table, log, lrsRoutes }) ?? []),
+      ...(options.adminApps ?? []),
+    ],
     framework: DEFAULT_FRAMEWORK,
     log,
   };

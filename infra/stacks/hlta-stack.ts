@@ -10,6 +10,7 @@ import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources"
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { keys } from "../../adapters/dynamo/table.js";
+import { ADMIN_PATHS } from "../api-routes.js";
 import { CredentialKeySecret } from "../constructs/credential-key-secret.js";
 import { EvidenceBucket } from "../constructs/evidence-bucket.js";
 import { HltaFunction } from "../constructs/hlta-function.js";
@@ -56,6 +57,7 @@ export class HltaStack extends Stack {
   readonly table: HltaTable;
   readonly evidence: EvidenceBucket;
   readonly web: HltaFunction;
+  readonly admin: HltaFunction;
   readonly forwarder: HltaFunction;
   readonly forwarderSweep: HltaFunction;
   readonly grades: HltaFunction;
@@ -78,11 +80,11 @@ export class HltaStack extends Stack {
     });
     const credentialKey = this.xapiCredentialKey.secret;
 
-    // The web function: LTI, pages, admin. Table actions are the ones its code calls (the
-    // launch's transaction is PutItem and UpdateItem item by item; DeleteItem removes a
-    // registration link). No S3 yet: nothing in it reads or writes evidence (the evidence
-    // issue grants the few object actions uploads need). No LRS credential key: routes are
-    // saved by the CLI (`npm run lrs`), and the web function never opens them.
+    // The web function: LTI login and launch, the tool's keys, deep linking and the pages, what
+    // every launch wakes. Table actions are the ones its code calls (the launch's transaction is
+    // PutItem and UpdateItem item by item); it deletes nothing. No S3 yet: nothing in it reads or
+    // writes evidence (the evidence issue grants the few object actions uploads need). No LRS
+    // credential key: routes are saved by the CLI (`npm run lrs`), and it never opens them.
     this.web = new HltaFunction(this, "Web", {
       entry: `${PROJECT_ROOT}functions/web/handler.ts`,
       description: `HLTA tool web app: LTI login, launch, JWKS and pages (${stage})`,
@@ -91,11 +93,25 @@ export class HltaStack extends Stack {
       sourceMaps: false,
     }).bindTable(this.table.table, TABLE_ACCESS.web);
 
+    // The admin function: the administration pages, registration (dynamic, Canvas JSON) and the
+    // xAPI Profile. Its own bundle and role: the web function carries none of its code (a
+    // smaller cold start for every launch) and none of its rights (DeleteItem: a registration
+    // link removed).
+    this.admin = new HltaFunction(this, "Admin", {
+      entry: `${PROJECT_ROOT}functions/admin/handler.ts`,
+      description: `HLTA tool administration, LTI registration and the xAPI Profile (${stage})`,
+      projectRoot: PROJECT_ROOT,
+    }).bindTable(this.table.table, TABLE_ACCESS.admin);
+
     this.api = new apigwv2.HttpApi(this, "Api", {
       description: `HLTA tool (${stage})`,
-      // One $default route: the Hono app does the routing (functions/web/app.tsx).
+      // $default: the web function, whose Hono app routes the rest (functions/web/web-app.ts).
       defaultIntegration: new HttpLambdaIntegration("WebIntegration", this.web.fn),
     });
+    const adminIntegration = new HttpLambdaIntegration("AdminIntegration", this.admin.fn);
+    for (const path of ADMIN_PATHS) {
+      this.api.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration: adminIntegration });
+    }
     // The L2 default stage takes no throttle: set on its CloudFormation resource. No access
     // logging: the tool carries session tokens in query strings (README, Architecture).
     const defaultStage = this.api.defaultStage?.node.defaultChild as apigwv2.CfnStage;

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "../../adapters/dynamo/schema.js";
 import { keys } from "../../adapters/dynamo/table.js";
 import { courseScopeKey } from "../../domain/tenancy.js";
+import { ADMIN_PATHS } from "../../infra/api-routes.js";
 import { infraConfigFrom } from "../../infra/config.js";
 import { HltaFunction } from "../../infra/constructs/hlta-function.js";
 import {
@@ -126,7 +127,13 @@ function theTable(): Resource {
 
 type Fn = HltaStack["web"];
 const roleOf = (fn: Fn) => logicalId(fn.fn.role as unknown as { node: { defaultChild?: unknown } });
-const allFunctions = (): Fn[] => [stack.web, stack.forwarder, stack.forwarderSweep, stack.grades];
+const allFunctions = (): Fn[] => [
+  stack.web,
+  stack.admin,
+  stack.forwarder,
+  stack.forwarderSweep,
+  stack.grades,
+];
 const functionResource = (fn: Fn) =>
   template.findResources("AWS::Lambda::Function")[logicalId(fn.fn)] as Resource;
 
@@ -253,7 +260,7 @@ describe("evidence bucket", () => {
 
 describe("functions", () => {
   it("are Node.js 22 on arm64 with tracing and their own log group; source maps except on the web", () => {
-    template.resourceCountIs("AWS::Lambda::Function", 4);
+    template.resourceCountIs("AWS::Lambda::Function", 5);
     template.allResourcesProperties("AWS::Lambda::Function", {
       Runtime: "nodejs22.x",
       Architectures: ["arm64"],
@@ -272,6 +279,7 @@ describe("functions", () => {
     // No source maps on the web function: they cost its cold start ≈ 10 ms (hlta-function.ts).
     // Neither the bucket nor the LRS credential key yet: the web function reads neither.
     expect(environmentOf(stack.web)).toEqual({ TABLE_NAME: table });
+    expect(environmentOf(stack.admin)).toEqual({ NODE_OPTIONS: "--enable-source-maps", TABLE_NAME: table });
     for (const fn of [stack.forwarder, stack.forwarderSweep]) {
       expect(environmentOf(fn)).toEqual({
         NODE_OPTIONS: "--enable-source-maps",
@@ -286,12 +294,13 @@ describe("functions", () => {
     const codeOf = (fn: Fn) => (functionResource(fn).Properties.Code as { S3Key: string }).S3Key;
     const handlerOf = (fn: Fn) => functionResource(fn).Properties.Handler;
     expect(handlerOf(stack.web)).toBe("index.handler");
+    expect(handlerOf(stack.admin)).toBe("index.handler");
     expect(handlerOf(stack.forwarder)).toBe("index.handler");
     expect(handlerOf(stack.forwarderSweep)).toBe("index.sweep");
     expect(handlerOf(stack.grades)).toBe("index.handler");
     // The sweep is the forwarder's bundle (same entry), the grades function its own.
     expect(codeOf(stack.forwarderSweep)).toBe(codeOf(stack.forwarder));
-    expect(new Set(allFunctions().map(codeOf)).size).toBe(3);
+    expect(new Set(allFunctions().map(codeOf)).size).toBe(4);
   });
 
   it("are ESM bundles with a require shim and the AWS SDK bundled in", () => {
@@ -360,8 +369,8 @@ describe("scheduled sweeps", () => {
         MaximumEventAgeInSeconds: 60,
       });
     }
-    // The stream forwarder and the web function keep the account's pool.
-    for (const fn of [stack.web, stack.forwarder]) {
+    // The stream forwarder, the web and the admin function keep the account's pool.
+    for (const fn of [stack.web, stack.admin, stack.forwarder]) {
       expect(functionResource(fn).Properties.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
@@ -406,7 +415,7 @@ describe("xAPI credential key", () => {
         ]),
       );
     }
-    for (const fn of [stack.grades, stack.web]) {
+    for (const fn of [stack.grades, stack.web, stack.admin]) {
       expect(actionsOf(statementsOfRole(roleOf(fn))).filter((a) => a.startsWith("secretsmanager:"))).toEqual(
         [],
       );
@@ -422,15 +431,31 @@ describe("xAPI credential key", () => {
 });
 
 describe("HTTP API", () => {
-  it("sends every route to the web function", () => {
+  it("sends the administration paths to the admin function and every other to the web function", () => {
     template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     template.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP" });
-    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "$default" });
-    template.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
-      IntegrationType: "AWS_PROXY",
-      PayloadFormatVersion: "2.0",
-      IntegrationUri: { "Fn::GetAtt": [logicalId(stack.web.fn), "Arn"] },
-    });
+    const integrations = template.findResources("AWS::ApiGatewayV2::Integration") as Record<string, Resource>;
+    /** The function a route's integration invokes. */
+    const functionOf = (route: Resource) => {
+      const [, [, target]] = (route.Properties.Target as { "Fn::Join": [string, [string, { Ref: string }]] })[
+        "Fn::Join"
+      ];
+      const uri = integrations[target.Ref]?.Properties.IntegrationUri as { "Fn::GetAtt": [string, string] };
+      return uri["Fn::GetAtt"][0];
+    };
+    for (const integration of Object.values(integrations)) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: "AWS_PROXY",
+        PayloadFormatVersion: "2.0",
+      });
+    }
+    const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")) as Resource[];
+    const byKey = Object.fromEntries(routes.map((r) => [r.Properties.RouteKey as string, r]));
+    expect(Object.keys(byKey).sort()).toEqual(["$default", ...ADMIN_PATHS.map((p) => `ANY ${p}`)].sort());
+    const web = logicalId(stack.web.fn);
+    const admin = logicalId(stack.admin.fn);
+    expect(functionOf(byKey.$default as Resource)).toBe(web);
+    for (const path of ADMIN_PATHS) expect(functionOf(byKey[`ANY ${path}`] as Resource)).toBe(admin);
   });
 
   it("throttles every route, sets no CORS and keeps no access log (session tokens travel in query strings)", () => {
@@ -558,7 +583,15 @@ describe("backlog alarms", () => {
 
 describe("IAM", () => {
   it("gives each function exactly the table actions its code calls, and never Scan", () => {
+    // The web function, which every launch wakes, deletes nothing; a registration link is
+    // removed by the admin function.
     expect(tableActionsOf(stack.web)).toEqual([
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(tableActionsOf(stack.admin)).toEqual([
       "dynamodb:DeleteItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
@@ -598,6 +631,7 @@ describe("IAM", () => {
     // Grade delivery signs its token requests with the tool's key, so only the secrets are denied.
     expect(deniedPartitionsOf(stack.grades)).toEqual(["TOOLSECRET"]);
     expect(deniedPartitionsOf(stack.web)).toEqual([]);
+    expect(deniedPartitionsOf(stack.admin)).toEqual([]);
     // The denial covers every table action the function has.
     for (const fn of [stack.forwarder, stack.forwarderSweep, stack.grades]) {
       const deny = statementsOfRole(roleOf(fn)).find(
@@ -619,8 +653,10 @@ describe("IAM", () => {
       "dynamodb:PutItem": ["TOOLKEY", "TOOLKEY#*"],
       "dynamodb:UpdateItem": ["T", "T#*"],
     });
-    // The web function registers LMSs and makes links: its writes are not fenced.
+    // The web function serves every tenant's launches, the admin function registers LMSs and
+    // makes links: their writes are not fenced.
     expect(fencesOf(stack.web)).toEqual({});
+    expect(fencesOf(stack.admin)).toEqual({});
   });
 
   it("confines the forwarder's and grade delivery's reads to the partitions their code reads", () => {
@@ -716,19 +752,22 @@ describe("IAM", () => {
     expect(decision(g, "UpdateItem", "TOOLKEY")).toBe("DENIED");
     expect(decision(g, "PutItem", "PLATFORM#https://lms")).toBe("DENIED");
     expect(decision(g, "UpdateItem", "REGLINK#x")).toBe("DENIED");
-    // The web function serves every page: it keeps its reads and writes everywhere.
-    for (const [action, key, index] of [
-      ["GetItem", COURSE, false],
-      ["Query", `COHORT#${COURSE}`, true],
-      ["Query", "PLATFORMS", true],
-      ["GetItem", "REGLINK#abc", false],
-      ["Query", "OUTBOX#route-1#parked", true],
-      ["GetItem", "TOOLSECRET", false],
-      ["PutItem", COURSE, false],
-      ["UpdateItem", "TOOLKEY", false],
-    ] as const) {
-      expect(decision(stack.web, action, key, index)).toBe("ALLOWED");
-    }
+    // The web and admin functions serve every tenant: they keep their reads and writes everywhere.
+    for (const fn of [stack.web, stack.admin])
+      for (const [action, key, index] of [
+        ["GetItem", COURSE, false],
+        ["Query", `COHORT#${COURSE}`, true],
+        ["Query", "PLATFORMS", true],
+        ["GetItem", "REGLINK#abc", false],
+        ["Query", "OUTBOX#route-1#parked", true],
+        ["GetItem", "TOOLSECRET", false],
+        ["PutItem", COURSE, false],
+        ["UpdateItem", "TOOLKEY", false],
+      ] as const) {
+        expect(decision(fn, action, key, index)).toBe("ALLOWED");
+      }
+    expect(decision(stack.web, "DeleteItem", "REGLINK#abc")).toBe("DENIED");
+    expect(decision(stack.admin, "DeleteItem", "REGLINK#abc")).toBe("ALLOWED");
   });
 
   it("takes the fences' partitions from the key builders, so a renamed key moves them", () => {
@@ -797,12 +836,12 @@ describe("IAM", () => {
 
   it("gives each function its own role, with no managed policy: logs to its own group only, and X-Ray", () => {
     const roles = template.findResources("AWS::IAM::Role");
-    expect(new Set(allFunctions().map(roleOf)).size).toBe(4);
+    expect(new Set(allFunctions().map(roleOf)).size).toBe(5);
     // AWSLambdaBasicExecutionRole (logs:CreateLogGroup, CreateLogStream, PutLogEvents on "*")
     // is attached to no role of the stack.
     expect(JSON.stringify(template.toJSON())).not.toContain("AWSLambdaBasicExecutionRole");
     const groups = allFunctions().map((fn) => logicalId(fn.logGroup));
-    expect(new Set(groups).size).toBe(4);
+    expect(new Set(groups).size).toBe(5);
     for (const fn of allFunctions()) {
       const role = roles[roleOf(fn)] as Resource;
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -846,11 +885,13 @@ describe("IAM", () => {
     }
   });
 
-  it("gives the internet-facing web function nothing in S3 or the evidence key", () => {
-    const statements = statementsOfRole(roleOf(stack.web));
-    expect(actionsOf(statements).filter((a) => a.startsWith("s3:"))).toEqual([]);
-    expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.encryptionKey));
-    expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.bucket));
+  it("gives the internet-facing web and admin functions nothing in S3 or the evidence key", () => {
+    for (const fn of [stack.web, stack.admin]) {
+      const statements = statementsOfRole(roleOf(fn));
+      expect(actionsOf(statements).filter((a) => a.startsWith("s3:"))).toEqual([]);
+      expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.encryptionKey));
+      expect(JSON.stringify(statements)).not.toContain(logicalId(stack.evidence.bucket));
+    }
   });
 
   it("gives the forwarder the table and its stream but nothing in S3 or the evidence key", () => {
