@@ -1,7 +1,7 @@
 /**
  * The xAPI part of the product, for wiring (see statements/README.md). Pure code only: the
  * DynamoDB outbox and route store are in adapters/dynamo/outbox.ts and lrs-routes.ts, the
- * Lambda entry points in functions/forwarder, the web routes in functions/web/routes/xapi.tsx.
+ * Lambda entry points in functions/forwarder, the admin function's routes in functions/admin/routes/xapi.tsx.
  */
 export {
   type ActorIdentifierType,

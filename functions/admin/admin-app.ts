@@ -2,10 +2,10 @@ import { DynamoOutboxStore } from "../../adapters/dynamo/outbox.js";
 import { logUnreadable } from "../../adapters/dynamo/unreadable.js";
 import type { AdminParts } from "../web/compose.js";
 import type { AppDeps } from "../web/deps.js";
-import { adminRoutes } from "../web/routes/admin.js";
-import { registrationRoutes } from "../web/routes/registration.js";
-import { createXapiAdminRoutes, createXapiProfileRoutes } from "../web/routes/xapi.js";
 import { createShell, type Mount } from "../web/shell.js";
+import { adminRoutes } from "./routes/admin.js";
+import { registrationRoutes } from "./routes/registration.js";
+import { createXapiAdminRoutes, createXapiProfileRoutes } from "./routes/xapi.js";
 
 /**
  * What administrators reach, and the few addresses an LMS's administrator or an LRS reads once:

@@ -3,7 +3,7 @@ import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoLrsRouteStore } from "../../../adapters/dynamo/lrs-routes.js";
 import { DynamoOutboxStore, outboxTransactItems } from "../../../adapters/dynamo/outbox.js";
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
+import { createXapiAdminRoutes } from "../../../functions/admin/routes/xapi.js";
 import { buildStatement } from "../../../statements/builders.js";
 import { createAesGcmCipher } from "../../../statements/credential-cipher.js";
 import { InvalidLrsRouteError } from "../../../statements/errors.js";

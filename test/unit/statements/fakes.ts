@@ -1,4 +1,4 @@
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
+import { createXapiAdminRoutes } from "../../../functions/admin/routes/xapi.js";
 import { sameStatement } from "../../../statements/equivalence.js";
 import {
   type LrsAnswer,

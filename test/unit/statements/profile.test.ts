@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { validateStatement } from "../../../dev/lrs-double/validation.js";
 import { DOMAIN_EVENT_TYPES } from "../../../domain/events.js";
-import { createXapiProfileRoutes } from "../../../functions/web/routes/xapi.js";
+import { createXapiProfileRoutes } from "../../../functions/admin/routes/xapi.js";
 import { buildStatement } from "../../../statements/builders.js";
 import {
   findConcept,

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
+import { createXapiAdminRoutes } from "../../../functions/admin/routes/xapi.js";
 import type { OutboxAdminStore, OutboxEntry } from "../../../statements/ports.js";
 import { body, ROUTE } from "./fakes.js";
 

@@ -80,6 +80,18 @@ const usedBy = (stateId: string) =>
     },
   ]);
 
+/** The claim of `launch`'s login: its nonce's item, kept past the token's expiry, if it is new. */
+const claimOf = (launch: ReturnType<typeof launchOf>) => ({
+  TableName: TABLE,
+  Item: {
+    ...keys.usedNonce(ISSUER, launch.loginState.nonce),
+    stateId: launch.loginState.stateId,
+    [TABLE_KEYS.ttl]: launch.loginState.expiresAt + 60,
+  },
+  ConditionExpression: "attribute_not_exists(#pk)",
+  ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+});
+
 beforeEach(() => ddb.reset());
 
 describe("DynamoLaunchRecorder: the launch and its login's single use in one transaction", () => {
@@ -92,16 +104,7 @@ describe("DynamoLaunchRecorder: the launch and its login's single use in one tra
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items[0]?.Update?.Key).toEqual(keys.enrolment(courseScopeKey(launch.course), "user-1"));
-    expect(items[1]?.Put).toMatchObject({
-      TableName: TABLE,
-      Item: {
-        ...keys.usedNonce(ISSUER, "nonce-1"),
-        stateId: "state-A",
-        [TABLE_KEYS.ttl]: launch.loginState.expiresAt + 60,
-      },
-      ConditionExpression: "attribute_not_exists(#pk)",
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    });
+    expect(items[1]?.Put).toMatchObject(claimOf(launch));
   });
 
   it("refuses the same state again as a replayed state, and the nonce under another state as a replayed nonce", async () => {
@@ -178,15 +181,7 @@ describe("DynamoLaunchRecorder: an enrolment this instance wrote minutes ago is 
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
-      TableName: TABLE,
-      Item: {
-        ...keys.usedNonce(ISSUER, "nonce-2"),
-        stateId: "state-B",
-        [TABLE_KEYS.ttl]: second.loginState.expiresAt + 60,
-      },
-      ConditionExpression: "attribute_not_exists(#pk)",
-    });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject(claimOf(second));
   });
 
   it("refuses a replay met by that put, as a replayed state or nonce", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PROBLEM_BASE } from "../../../domain/errors.js";
+import { createXapiAdminRoutes } from "../../../functions/admin/routes/xapi.js";
 import { jsonLogger } from "../../../functions/web/log.js";
-import { createXapiAdminRoutes } from "../../../functions/web/routes/xapi.js";
 import { CLAIM } from "../../../lti-tool/claims.js";
 import { beginLaunch, form, launch, loginFields, registrationLinkPath } from "../../support/app-launch.js";
 import { memoryApp } from "../../support/memory-app.js";

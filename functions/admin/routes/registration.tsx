@@ -20,13 +20,13 @@ import {
   RegistrationLinkError,
   registrationLinkRequired,
 } from "../../../lti-tool/registration-links.js";
-import type { AppDeps } from "../deps.js";
-import { type Env, singleFormFields, toolUrls } from "../http.js";
+import type { AppDeps } from "../../web/deps.js";
+import { type Env, singleFormFields, toolUrls } from "../../web/http.js";
 import {
   RegistrationConfirmPage,
   RegistrationDonePage,
   RegistrationSaveAgainPage,
-} from "../views/lti-pages.js";
+} from "../../web/views/lti-pages.js";
 
 // This page's schemas are built on first use: a launch registers nothing.
 const RegistrationParamsSchema = z.lazySchema(() =>

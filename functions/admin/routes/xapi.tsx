@@ -10,11 +10,11 @@ import type {
 } from "../../../statements/ports.js";
 import { hltaProfile } from "../../../statements/profile.js";
 import { PROFILE_IRI, PROFILE_VERSION_IRI } from "../../../statements/vocabulary.js";
-import { type Env, singleFormFields } from "../http.js";
-import type { Child } from "../jsx/jsx-runtime.js";
-import { AdminNav } from "../views/admin-nav.js";
-import { ButtonForm, Layout } from "../views/layout.js";
-import { utcMinute } from "../views/time.js";
+import { type Env, singleFormFields } from "../../web/http.js";
+import type { Child } from "../../web/jsx/jsx-runtime.js";
+import { AdminNav } from "../../web/views/admin-nav.js";
+import { ButtonForm, Layout } from "../../web/views/layout.js";
+import { utcMinute } from "../../web/views/time.js";
 
 /**
  * xAPI routes of the web app:

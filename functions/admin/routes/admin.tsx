@@ -14,11 +14,11 @@ import {
   type RegistrationLink,
 } from "../../../lti-tool/registration-links.js";
 import { adminKeyFingerprint } from "../../../lti-tool/tool-keys.js";
-import type { AppDeps } from "../deps.js";
-import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../http.js";
-import { AdminNav, type AdminPage, CORE_ADMIN_PAGES } from "../views/admin-nav.js";
-import { ButtonForm, Layout } from "../views/layout.js";
-import { utcMinute } from "../views/time.js";
+import type { AppDeps } from "../../web/deps.js";
+import { type Env, sessionTokenFrom, singleFormFields, toolUrls } from "../../web/http.js";
+import { AdminNav, type AdminPage, CORE_ADMIN_PAGES } from "../../web/views/admin-nav.js";
+import { ButtonForm, Layout } from "../../web/views/layout.js";
+import { utcMinute } from "../../web/views/time.js";
 
 const ADMIN_AUDIENCE = "hlta-admin";
 const ADMIN_SESSION_SECONDS = 30 * 60;
