@@ -24,13 +24,20 @@ const EnrolmentItemSchema = z.object({
 });
 
 /**
- * How long an instance trusts that an enrolment still holds what it last wrote there, within
- * the same UTC day. A person moving between the course's activities launches the tool again and
- * again; while nothing about them changed (role, name, email, locale, course title), those
- * launches spend their login alone, one conditional put instead of a transaction with the
- * enrolment's update (twice the writes). So `lastLaunchAt` may lag by up to this long, never
- * across a day: the cohort page shows its date. After it, or on another instance, the next
- * launch writes the enrolment again.
+ * How long an instance trusts that a candidate's enrolment still holds what it last wrote there,
+ * within the same UTC day. A candidate moving between the course's activities launches the tool
+ * again and again; while nothing about them changed (role, name, email, locale, course title),
+ * those launches spend their login alone, one conditional put instead of a transaction with the
+ * enrolment's update (twice the writes). So `lastLaunchAt` may lag by up to this long after the
+ * instance's last write of it, never across a day: the cohort page shows its date.
+ *
+ * An instance cannot see what another wrote since. Were a person's details changed in the LMS and
+ * changed back within these minutes, with launches on two instances between, the table could
+ * keep the changed value until their next launch that writes. Hence candidates only: a teacher
+ * may switch to a student's view and back (Moodle's "Switch role to…"), launching as a learner and
+ * as a teacher by turns, and every launch of a tutor or an administrator writes its enrolment.
+ * (Those a teacher makes in a student's view are a candidate's; if one of them is skipped after
+ * another instance wrote the teacher's role, the cohort shows them as the teacher they are.)
  */
 export const ENROLMENT_MEMO_MS = 10 * 60_000;
 /** Entries the memo keeps before it starts again (a Lambda instance serves a few courses). */
@@ -46,10 +53,12 @@ export class DynamoEnrolmentStore {
   private readonly written = new Map<string, { value: string; at: number }>();
 
   /**
-   * Whether this instance wrote `e`, as it is now (`lastLaunchAt` aside), less than
-   * ENROLMENT_MEMO_MS before `at` and on the same UTC day: the launch at `at` need not write it.
+   * Whether `e` is a candidate's that this instance wrote, as it is now (`lastLaunchAt` aside),
+   * less than ENROLMENT_MEMO_MS before `at` and on the same UTC day: the launch at `at` need not
+   * write it.
    */
   writtenRecently(e: Enrolment, at: Date): boolean {
+    if (e.role !== "candidate") return false;
     const last = this.written.get(memoKey(e));
     const now = at.getTime();
     return (

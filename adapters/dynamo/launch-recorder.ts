@@ -103,27 +103,31 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
     const current = this.enrolments.writtenRecently(enrolment, at);
     if (current && alsoWrite.length === 1) {
       // The login's single use alone: one conditional put, no transaction.
-      const { previous } = await this.usedLogins.claim(state.issuer, state.nonce, state.stateId, expiresAt);
-      if (previous !== undefined) throw replayedLoginError(state, previous);
+      await this.attempting(state, async () => {
+        const { previous } = await this.usedLogins.claim(state.issuer, state.nonce, state.stateId, expiresAt);
+        if (previous !== undefined) throw replayedLoginError(state, previous);
+      });
     } else {
-      await this.transact(enrolment, alsoWrite, state, !current);
+      await this.attempting(state, () =>
+        this.enrolments.recordLaunch(enrolment, alsoWrite, { enrolment: !current }),
+      );
     }
     if (!current) this.enrolments.remember(enrolment, at);
     services.written();
     return enrolment;
   }
 
-  /** One transaction: the enrolment (unless current), then `alsoWrite`; run again on passing refusals. */
-  private async transact(
-    enrolment: Enrolment,
-    alsoWrite: readonly TransactItem[],
-    state: OpenedLoginState,
-    withEnrolment: boolean,
-  ): Promise<void> {
+  /**
+   * The launch's write, run again while it fails for a passing reason (nothing was written): a
+   * conflict with another transaction on one of its items (a course's shared items at the start
+   * of a class; for the lone claim, the same login's transaction in flight on another instance)
+   * or throttling. Then a ConflictError (409), not a 500.
+   */
+  private async attempting(state: OpenedLoginState, write: () => Promise<void>): Promise<void> {
     const attempts = Math.max(1, this.options.attempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.enrolments.recordLaunch(enrolment, alsoWrite, { enrolment: withEnrolment });
+        await write();
         return;
       } catch (error) {
         const refused = refusal(error, state);
@@ -134,8 +138,8 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
             { cause: error, context: { attempts, issuer: state.issuer } },
           );
         }
-        // Cancelled whole: nothing was written, so the same transaction can run again. Backing
-        // off exponentially, with jitter, so launches that collided do not collide again.
+        // Refused whole: nothing was written, so the same write can run again. Backing off
+        // exponentially, with jitter, so launches that collided do not collide again.
         const ceiling = Math.min(400, 20 * 2 ** (attempt - 1));
         await (this.options.pause ?? sleep)(Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
       }
@@ -143,16 +147,26 @@ export class DynamoLaunchRecorder implements LaunchRecorder {
   }
 }
 
+/** Errors of a single write that pass: it was refused whole, and may succeed a moment later. */
+const PASSING_ERRORS = new Set([
+  "TransactionConflictException",
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+]);
+
 /**
- * What a cancelled launch transaction means: the login was used before (the replay error: the
- * claim failed its condition, and DynamoDB returned the claim that was there), or a passing
- * reason ("passing": nothing was written, it may run again); undefined for anything else,
- * which propagates as it came.
+ * What a refused launch write means: the login was used before (the replay error: the claim
+ * failed its condition, and DynamoDB returned the claim that was there), or a passing reason
+ * ("passing": nothing was written, it may run again); undefined for anything else, which
+ * propagates as it came. A transaction says why in its cancellation reasons; a lone put by the
+ * error's name (its replay is already the replay error, from `claim`).
  */
 function refusal(
   error: unknown,
   state: OpenedLoginState,
 ): ReturnType<typeof replayedLoginError> | "passing" | undefined {
+  if (error instanceof Error && PASSING_ERRORS.has(error.name)) return "passing";
   if (!(error instanceof TransactionCanceledException)) return undefined;
   const reasons = error.CancellationReasons ?? [];
   const claim = reasons.find(

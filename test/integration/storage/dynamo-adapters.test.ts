@@ -486,6 +486,36 @@ describe("a launch recorded with its login's single use, on DynamoDB Local", () 
     ]);
   });
 
+  it("keeps a teacher's role when they switch to a student's view and back across two instances", async () => {
+    const states = sealedStates();
+    const a = launchRecorder();
+    const b = launchRecorder();
+    const issuer = "https://switch-role.test";
+    const as = async (nonce: string, role: "tutor" | "candidate") => {
+      const l = checkedLaunch(await sealAndOpen(states, loginState(nonce, { issuer })), { sub: "u-teacher" });
+      return role === "tutor"
+        ? {
+            ...l,
+            user: {
+              ...l.user,
+              role,
+              ltiRoles: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+            },
+          }
+        : l;
+    };
+    const at = new Date();
+    const later = (ms: number) => new Date(at.getTime() + ms);
+    // A teacher on instance A, then in a student's view on B, then as the teacher on A again.
+    await a.recorder.recordLaunch(await as("n-sw-1", "tutor"), at, "module-standards");
+    await b.recorder.recordLaunch(await as("n-sw-2", "candidate"), later(10_000), "module-standards");
+    const back = await as("n-sw-3", "tutor");
+    await a.recorder.recordLaunch(back, later(20_000), "module-standards");
+    expect(await a.enrolments.listCourse(back.course)).toMatchObject([
+      { userId: "u-teacher", role: "tutor", lastLaunchAt: later(20_000).toISOString() },
+    ]);
+  });
+
   it("spends nothing and writes nothing when the launch's transaction fails for another reason", async () => {
     const states = sealedStates();
     // A side effect whose own condition fails (an outbox item recorded twice would, for one).

@@ -2,6 +2,7 @@ import {
   type CancellationReason,
   ConditionalCheckFailedException,
   TransactionCanceledException,
+  TransactionConflictException,
 } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
@@ -26,6 +27,7 @@ import { NonceReplayedError, StateReplayedError } from "../../../lti-tool/errors
 import { CLIENT_ID, checkedLaunch, ISSUER } from "../../support/test-platform.js";
 
 const TABLE = "hlta";
+const INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
 const AT = new Date("2026-11-24T09:00:00.000Z");
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -246,6 +248,75 @@ describe("DynamoLaunchRecorder: an enrolment this instance wrote minutes ago is 
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
     expect(updatesEnrolment(1)).toBe(true);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it("writes a tutor's and an administrator's enrolment at every launch (they may switch views)", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const { recorder: r } = recorder();
+    const as = (role: "tutor" | "administrator", stateId: string, nonce: string) => {
+      const l = launchOf(stateId, nonce);
+      return { ...l, user: { ...l.user, role, ltiRoles: [INSTRUCTOR] } };
+    };
+    await r.recordLaunch(as("tutor", "s1", "n1"), AT, "a");
+    await r.recordLaunch(as("tutor", "s2", "n2"), later(10_000), "a");
+    await r.recordLaunch(as("administrator", "s3", "n3"), later(20_000), "a");
+    await r.recordLaunch(as("administrator", "s4", "n4"), later(30_000), "a");
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect([0, 1, 2, 3].map(updatesEnrolment)).toEqual([true, true, true, true]);
+  });
+
+  it("remembers per course and tenant: the same person elsewhere is written", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const { recorder: r } = recorder();
+    const first = launchOf("s1", "n1");
+    await r.recordLaunch(first, AT, "a");
+    const inCourse = (stateId: string, nonce: string, course: Partial<typeof first.course>) => {
+      const l = launchOf(stateId, nonce);
+      return { ...l, course: { ...l.course, ...course } };
+    };
+    await r.recordLaunch(inCourse("s2", "n2", { contextId: "course-2" }), later(10_000), "a");
+    await r.recordLaunch(inCourse("s3", "n3", { deploymentId: "2" }), later(20_000), "a");
+    await r.recordLaunch(inCourse("s4", "n4", { issuer: "https://other-lms.test" }), later(30_000), "a");
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    const keysWritten = ddb
+      .commandCalls(TransactWriteCommand)
+      .map((c) => JSON.stringify(c.args[0].input.TransactItems?.[0]?.Update?.Key));
+    expect(new Set(keysWritten).size).toBe(4);
+  });
+
+  it("writes the enrolment when the clock went back past the instance's last write", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const { recorder: r } = recorder();
+    await r.recordLaunch(launchOf("s1", "n1"), AT, "a");
+    await r.recordLaunch(launchOf("s2", "n2"), later(-1_000), "a");
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(updatesEnrolment(1)).toBe(true);
+  });
+
+  it("runs the lone claim again on a conflict or throttling, then answers 409, not a 500", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const conflict = new TransactionConflictException({
+      message: "Transaction is ongoing for the item",
+      $metadata: {},
+    });
+    const throttled = Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+      name: "ThrottlingException",
+    });
+    ddb.on(PutCommand).rejectsOnce(conflict).rejectsOnce(throttled).resolves({});
+    const { recorder: r, pause } = recorder();
+    await r.recordLaunch(launchOf("s1", "n1"), AT, "a");
+    await r.recordLaunch(launchOf("s2", "n2"), later(10_000), "a");
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(3);
+    expect(pause).toHaveBeenCalledTimes(2);
+
+    ddb.on(PutCommand).rejects(conflict);
+    const error = await r.recordLaunch(launchOf("s3", "n3"), later(20_000), "a").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(6);
   });
 
   it("still writes the launch's other items in one transaction with the claim, without the enrolment", async () => {
