@@ -58,7 +58,7 @@ export type OpenIdConfiguration = z.infer<ReturnType<typeof OpenIdConfigurationS
 /**
  * The most the tool reads of the LMS's configuration or registration answer (Moodle's are about
  * 3 KB): past it the answer is cut off, and the registration stops as unreachable, rather than
- * the web function's memory going to an endless or hugely compressed answer.
+ * the admin function's memory going to an endless or hugely compressed answer.
  */
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
@@ -198,7 +198,7 @@ export async function registerWithPlatform(
   const auth: Record<string, string> = params.registrationToken
     ? { authorization: `Bearer ${params.registrationToken}` }
     : {};
-  // One deadline for both calls to the LMS, well inside the web function's time limit.
+  // One deadline for both calls to the LMS, well inside the admin function's time limit.
   const deadline = AbortSignal.timeout(deadlineMs);
   let configText: string;
   try {

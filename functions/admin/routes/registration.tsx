@@ -276,7 +276,7 @@ export function registrationRoutes(deps: AppDeps) {
       return saveAgain(c, r, error);
     }
     deps.log.info("lti.dynamic_registration", { ...by, product: r.productFamily, link: r.link.note });
-    // Within the web function's 10 s: the LMS had 8 s at most, the keys get what is left of 9 s
+    // Within the admin function's 10 s: the LMS had 8 s at most, the keys get what is left of 9 s
     // (3 s at most); past that the confirmation says they could not be checked in time.
     const keys = await checkPlatformKeys(deps.platformKeys, registered.jwksUrl, {
       waitMs: Math.max(0, Math.min(3_000, r.started + 9_000 - Date.now())),
