@@ -33,7 +33,7 @@ describe("the web and admin functions, and the HTTP API's split of paths between
     expect(admin.filter((p) => !servedByAdmin(concrete(p)))).toEqual([]);
   });
 
-  it("reads the HTTP API's route paths as API Gateway does: `{proxy+}` needs a segment below", () => {
+  it("matches a `{proxy+}` path only with a segment below it, and a plain path exactly", () => {
     expect(ADMIN_PATHS).toContain("/admin/{proxy+}");
     expect(servedByAdmin("/admin")).toBe(true);
     expect(servedByAdmin("/admin/links")).toBe(true);
