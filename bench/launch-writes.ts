@@ -8,7 +8,7 @@
  *   (an update, or a transaction with the outbox item);
  * - one transaction, as it does now: the claim inside the enrolment's transaction.
  * Each with no LRS (the launch bench's case) and with one LRS route; and the claim alone, as a
- * returning person's launch writes it (their enrolment written minutes before, unchanged).
+ * returning candidate's launch writes it (their enrolment written minutes before, unchanged).
  * Prints p50 / p99 / mean per variant. Bounded: at most `rounds` (default 1,000) per variant and 90 s of rounds.
  */
 // First: the SDK reads this when its modules load (a Node 20 deprecation notice, not a figure).
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       { name: "no LRS: one transaction (2 items)", lrs: false, oneTransaction: true, samples: [] },
       { name: "LRS: claim put, then transaction (2 items)", lrs: true, oneTransaction: false, samples: [] },
       { name: "LRS: one transaction (3 items)", lrs: true, oneTransaction: true, samples: [] },
-      // A returning person's launch with no LRS: their enrolment is current, the claim goes alone.
+      // A returning candidate's launch with no LRS: their enrolment is current, the claim goes alone.
       {
         name: "no LRS, enrolment current: claim put alone",
         lrs: false,

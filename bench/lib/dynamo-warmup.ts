@@ -6,7 +6,7 @@
  *   `BENCH#WARMUP#…`);
  * - the launch's own transaction, through the real adapters (the enrolment's update with the
  *   login's conditional claim, in a course of `https://warmup.bench.invalid`), each followed by
- *   a returning person's launch (the claim alone, a conditional put): their code paths (a
+ *   a returning candidate's launch (the claim alone, a conditional put): their code paths (a
  *   two-item transaction, `if_not_exists`, a condition that returns the old item) warm up
  *   separately. Measured on this machine (2026-11-24): DynamoDB Local's CPU per launch
  *   transaction falls from about 7.5 ms over the first 500 to about 3.2 ms after 2,500, which
@@ -124,7 +124,7 @@ export async function warmDynamoLocal(
         { Put: usedLogins.claimPut(WARMUP_COURSE.issuer, nonce, `warmup-${launches}`, 4_000_000_000) },
       ]);
       block.push(performance.now() - t0);
-      // A returning person's launch: the login's claim alone (a conditional put returning the old item).
+      // A returning candidate's launch: the login's claim alone (a conditional put returning the old item).
       await usedLogins.claim(WARMUP_COURSE.issuer, `${nonce}-r`, `warmup-r-${launches}`, 4_000_000_000);
       if (block.length === BLOCK) {
         blocks.push(percentile(block, 50));
