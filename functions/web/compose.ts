@@ -71,11 +71,10 @@ export interface BuildOptions {
   keyStore?: ToolKeyStore;
   log?: Logger;
   sideEffects?: LaunchSideEffects;
-  adminApps?: AppDeps["adminApps"];
   /**
-   * The administration pages built on the table (`functions/admin/admin-app.ts` `adminApps`),
-   * mounted before `adminApps`: passed by the admin function and `npm start`, not by the web
-   * function, whose bundle then carries none of their code.
+   * The administration pages built on the table (`functions/admin/admin-app.ts` `adminApps`):
+   * passed by the admin function and `npm start`, not by the web function, whose bundle then
+   * carries none of their code.
    */
   admin?: (parts: AdminParts) => NonNullable<AppDeps["adminApps"]>;
   fetch?: typeof fetch;
@@ -180,10 +179,7 @@ export async function buildDeps(config: RuntimeConfig, options: BuildOptions = {
         if (job?.jobId === jobId && job.status === "parked") await grades.replay(job);
       },
     },
-    adminApps: [
-      ...(options.admin?.({ doc, tableName: table, log, lrsRoutes }) ?? []),
-      ...(options.adminApps ?? []),
-    ],
+    adminApps: options.admin?.({ doc, tableName: table, log, lrsRoutes }) ?? [],
     framework: DEFAULT_FRAMEWORK,
     log,
   };
