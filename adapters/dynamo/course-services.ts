@@ -5,6 +5,7 @@ import type { CourseMember } from "../../lti-tool/advantage/nrps.js";
 import type { CourseServices, ResourceLinkRecord } from "../../lti-tool/ports.js";
 import type { TransactItem } from "./enrolments.js";
 import { keys } from "./table.js";
+import { WriteMemo } from "./write-memo.js";
 
 const ServicesSchema = z.object({
   lineItemsUrl: z.optional(z.string()),
@@ -53,17 +54,13 @@ export class DynamoCourseServicesStore {
     private readonly clock: { now?: () => number; memoMs?: number } = {},
   ) {}
 
-  /** What this instance last wrote per item, and when (bounded): unchanged endpoints are not rewritten on every launch. */
-  private readonly written = new Map<string, { value: string; at: number }>();
+  /** What this instance last wrote per item: unchanged endpoints are not rewritten on every launch. */
+  private readonly written = new WriteMemo();
 
   private unchanged(key: string, value: unknown): boolean {
-    const last = this.written.get(key);
+    const at = this.written.lastWrite(key, JSON.stringify(value));
     const now = this.clock.now?.() ?? Date.now();
-    return (
-      last !== undefined &&
-      last.value === JSON.stringify(value) &&
-      now - last.at < (this.clock.memoMs ?? WRITTEN_MEMO_MS)
-    );
+    return at !== undefined && now - at < (this.clock.memoMs ?? WRITTEN_MEMO_MS);
   }
 
   /**
@@ -103,9 +100,8 @@ export class DynamoCourseServicesStore {
       items: out,
       // Call once the launch's transaction succeeded, so a failed write is retried next launch.
       written: () => {
-        if (this.written.size > 10_000) this.written.clear();
         const at = this.clock.now?.() ?? Date.now();
-        for (const [k, v] of memo) this.written.set(k, { value: v, at });
+        for (const [k, v] of memo) this.written.remember(k, v, at);
       },
     };
   }

@@ -4,6 +4,7 @@ import { type CourseRef, courseScopeKey } from "../../domain/tenancy.js";
 import * as z from "../../domain/zod.js";
 import { queryAll } from "./query.js";
 import { keys, TABLE_KEYS } from "./table.js";
+import { WriteMemo } from "./write-memo.js";
 
 /** A write another store contributes to the same transaction (for example an xAPI outbox item). */
 export type TransactItem = NonNullable<
@@ -40,8 +41,6 @@ const EnrolmentItemSchema = z.object({
  * another instance wrote the teacher's role, the cohort shows them as the teacher they are.)
  */
 export const ENROLMENT_MEMO_MS = 10 * 60_000;
-/** Entries the memo keeps before it starts again (a Lambda instance serves a few courses). */
-const ENROLMENT_MEMO_MAX = 10_000;
 
 export class DynamoEnrolmentStore {
   constructor(
@@ -50,7 +49,7 @@ export class DynamoEnrolmentStore {
   ) {}
 
   /** What this instance last wrote per enrolment (its fields but `lastLaunchAt`), and when. */
-  private readonly written = new Map<string, { value: string; at: number }>();
+  private readonly written = new WriteMemo();
 
   /**
    * Whether `e` is a candidate's that this instance wrote, as it is now (`lastLaunchAt` aside),
@@ -59,21 +58,19 @@ export class DynamoEnrolmentStore {
    */
   writtenRecently(e: Enrolment, at: Date): boolean {
     if (e.role !== "candidate") return false;
-    const last = this.written.get(memoKey(e));
+    const last = this.written.lastWrite(memoKey(e), memoValue(e));
     const now = at.getTime();
     return (
       last !== undefined &&
-      last.value === memoValue(e) &&
-      now >= last.at &&
-      now - last.at < ENROLMENT_MEMO_MS &&
-      new Date(last.at).toISOString().slice(0, 10) === at.toISOString().slice(0, 10)
+      now >= last &&
+      now - last < ENROLMENT_MEMO_MS &&
+      new Date(last).toISOString().slice(0, 10) === at.toISOString().slice(0, 10)
     );
   }
 
   /** Call once `e`'s write at `at` succeeded (so a failed one is written again next launch). */
   remember(e: Enrolment, at: Date): void {
-    if (this.written.size >= ENROLMENT_MEMO_MAX) this.written.clear();
-    this.written.set(memoKey(e), { value: memoValue(e), at: at.getTime() });
+    this.written.remember(memoKey(e), memoValue(e), at.getTime());
   }
 
   /**
