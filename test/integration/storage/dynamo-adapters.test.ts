@@ -619,9 +619,16 @@ describe("tool keys in the table", () => {
 });
 
 describe("evidence objects on s3rver", () => {
+  /** A course of tenant `https://a.test`, by its context id. */
+  const courseAt = (contextId: string): CourseRef => ({
+    issuer: "https://a.test",
+    clientId: "c",
+    deploymentId: "1",
+    contextId,
+  });
   it("stores and reads back an object under the tenant's and course's prefix only", async () => {
     const objects = new S3EvidenceObjects(aws.s3, aws.bucketName);
-    const course: CourseRef = { issuer: "https://a.test", clientId: "c", deploymentId: "1", contextId: "k" };
+    const course = courseAt("k");
     const other: CourseRef = { ...course, issuer: "https://b.test" };
     const { objectId, key } = await objects.put(course, "u1", "PDF-BYTES", "application/pdf");
     expect(key).not.toContain("u1");
@@ -635,12 +642,7 @@ describe("evidence objects on s3rver", () => {
 
   it("keys an object by an id it makes, never by a name a person typed (which may name a pupil)", async () => {
     const objects = new S3EvidenceObjects(aws.s3, aws.bucketName);
-    const course: CourseRef = {
-      issuer: "https://a.test",
-      clientId: "c",
-      deploymentId: "1",
-      contextId: "names",
-    };
+    const course = courseAt("names");
     const { key } = await objects.put(course, "u2", "observation notes", "text/plain");
     expect(key).toMatch(/\/users\/[A-Za-z0-9_-]{22}\/[0-9a-f-]{36}$/);
     expect(Buffer.byteLength(key)).toBeLessThan(1024);
@@ -649,12 +651,7 @@ describe("evidence objects on s3rver", () => {
   it("lists every page of a person's objects", async () => {
     // Pages of two keys, as S3's of 1,000: five objects take three pages.
     const objects = new S3EvidenceObjects(aws.s3, aws.bucketName, undefined, 2);
-    const course: CourseRef = {
-      issuer: "https://a.test",
-      clientId: "c",
-      deploymentId: "1",
-      contextId: "many",
-    };
+    const course = courseAt("many");
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await objects.put(course, "u3", `x${i}`, "text/plain")).objectId);
     const listed = await objects.list(course, "u3");
